@@ -1,0 +1,17 @@
+//! Wicket's rulebook: every domain type and every business rule (issue, sell, redeem,
+//! transfer, claim, reward redemption) as pure functions over plain data. The device
+//! replica and head office both call these functions, so a decision made offline at
+//! the door is the same one head office makes when the operation is uploaded.
+//! Nothing here does I/O; every refusal is a [`DomainError`] with a stable code.
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod model;
+pub mod rules;
+pub mod validate;
+
+pub use error::{DomainError, Result};
+pub use model::*;
+pub use rules::*;
+pub use rust_decimal::Decimal;
+pub use validate::*;
