@@ -1,0 +1,468 @@
+//! `wicket`: the device replica from the command line, for scripting and support.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use uuid::Uuid;
+use wicket_device::{DeviceError, Replica, SellRequest, demo};
+use wicket_domain::{Product, RecipientRef, normalize_email};
+
+#[derive(Parser)]
+#[command(
+    name = "wicket",
+    version,
+    about = "Wicket device replica: door, box office and support tools"
+)]
+struct Cli {
+    /// The replica file (created on first use).
+    #[arg(long, env = "WICKET_DB", default_value = "wicket.db", global = true)]
+    db: PathBuf,
+    /// Print results as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Create an empty replica and print its device id.
+    Init,
+    /// Fill the replica with a demo event, products of all three types, customers and tickets.
+    Demo {
+        #[arg(long, default_value_t = 10_000)]
+        customers: usize,
+    },
+    /// List products with their stock.
+    Products,
+    /// Items: search.
+    Items {
+        #[command(subcommand)]
+        cmd: ItemsCmd,
+    },
+    /// Redeem an item (a door scan without a QR): by uuid, or by product and number.
+    Redeem {
+        /// Item uuid.
+        item: Option<Uuid>,
+        #[arg(long)]
+        product: Option<String>,
+        #[arg(long)]
+        number: Option<u64>,
+        #[arg(long)]
+        gate: Option<String>,
+    },
+    /// Issue one item of a product to each listed user id / email (1–550, all or nothing).
+    Issue {
+        #[arg(long)]
+        product: String,
+        #[arg(long = "user")]
+        users: Vec<Uuid>,
+        #[arg(long = "email")]
+        emails: Vec<String>,
+    },
+    /// Sell at the box office.
+    Sell {
+        #[arg(long)]
+        product: String,
+        #[arg(long, default_value_t = 1)]
+        quantity: u32,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        first_name: Option<String>,
+        #[arg(long)]
+        last_name: Option<String>,
+        #[arg(long)]
+        currency: Option<String>,
+        /// cash, card or free.
+        #[arg(long, default_value = "cash")]
+        payment: String,
+    },
+    /// List sales (newest first), or totals per product and payment method.
+    Sales {
+        #[arg(long)]
+        product: Option<String>,
+        #[arg(long)]
+        totals: bool,
+    },
+    /// Transfer an item between customers (emails or user ids).
+    Transfer {
+        item: Uuid,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
+    /// Claim an item with a claim code or URL.
+    Claim {
+        code: String,
+        #[arg(long)]
+        who: String,
+    },
+    /// Reward offers: list, or redeem one for a customer.
+    Rewards {
+        /// Redeem this offer id.
+        #[arg(long)]
+        redeem: Option<Uuid>,
+        #[arg(long)]
+        who: Option<String>,
+    },
+    /// Show how many operations wait for upload.
+    Outbox,
+}
+
+#[derive(Subcommand)]
+enum ItemsCmd {
+    /// Find items by item number, uuid, email or holder name.
+    Find {
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("WICKET_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = e
+                .downcast_ref::<DeviceError>()
+                .map(|d| d.code())
+                .unwrap_or("error");
+            if cli.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"code": code, "message": e.to_string()})
+                );
+            } else {
+                eprintln!("error [{code}]: {e:#}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn who(s: &str) -> anyhow::Result<RecipientRef> {
+    Ok(match Uuid::parse_str(s) {
+        Ok(u) => RecipientRef::User(u),
+        Err(_) => RecipientRef::Email(normalize_email(s).map_err(DeviceError::from)?),
+    })
+}
+
+/// A product by uuid, slug or (case-insensitive) name.
+fn product(r: &Replica, key: &str) -> anyhow::Result<Product> {
+    if let Ok(id) = Uuid::parse_str(key) {
+        return Ok(r.product(id)?.0);
+    }
+    let k = key.to_lowercase();
+    r.products()?
+        .into_iter()
+        .map(|(p, _)| p)
+        .find(|p| p.slug.as_deref() == Some(key) || p.name.to_lowercase() == k)
+        .ok_or_else(|| {
+            DeviceError::NotFound {
+                what: "product",
+                key: key.to_string(),
+            }
+            .into()
+        })
+}
+
+fn print<T: serde::Serialize>(json: bool, v: &T, human: impl FnOnce()) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(v)?);
+    } else {
+        human();
+    }
+    Ok(())
+}
+
+fn run(cli: &Cli) -> anyhow::Result<()> {
+    let mut r = Replica::open(&cli.db)?;
+    match &cli.cmd {
+        Cmd::Init => print(
+            cli.json,
+            &serde_json::json!({"device_id": r.device_id()}),
+            || {
+                println!(
+                    "replica {} ready; device id {}",
+                    cli.db.display(),
+                    r.device_id()
+                )
+            },
+        )?,
+        Cmd::Demo { customers } => {
+            let started = std::time::Instant::now();
+            let (cat, ids) = demo::catalog(*customers, r.now())?;
+            r.load_catalog(&cat)?;
+            let first = &cat.customers.first();
+            print(
+                cli.json,
+                &serde_json::json!({"customers": customers, "event": ids.event}),
+                || {
+                    println!(
+                        "demo loaded in {:.1}s: 1 event, 3 products, {} customers with one ticket each",
+                        started.elapsed().as_secs_f64(),
+                        customers
+                    );
+                    println!("try:");
+                    println!("  wicket products");
+                    if let Some(c) = first {
+                        println!("  wicket items find {}", c.email);
+                    }
+                    println!("  wicket redeem --product general-admission --number 1 --gate north");
+                    println!(
+                        "  wicket sell --product general-admission --quantity 2 --email new.fan@example.com --payment card"
+                    );
+                    println!("  wicket sales --totals");
+                },
+            )?;
+        }
+        Cmd::Products => {
+            let ps = r.products()?;
+            print(cli.json, &ps, || {
+                for (p, c) in &ps {
+                    let price = p
+                        .primary_price()
+                        .map(|x| format!("{} {}", x.amount, x.currency))
+                        .unwrap_or_else(|| "free".into());
+                    let left = p
+                        .issue_cap()
+                        .map(|cap| cap.saturating_sub(c.issued).to_string())
+                        .unwrap_or_else(|| "unlimited".into());
+                    println!(
+                        "{}  {:<28} {:<9} {:>12}  issued {:>6}  left {:>9}  slug {}",
+                        p.id,
+                        p.name,
+                        p.product_type.as_str(),
+                        price,
+                        c.issued,
+                        left,
+                        p.slug.as_deref().unwrap_or("-")
+                    );
+                }
+            })?;
+        }
+        Cmd::Items {
+            cmd: ItemsCmd::Find { query, limit },
+        } => {
+            let found = r.find_items(query, *limit)?;
+            print(cli.json, &found, || {
+                if found.is_empty() {
+                    println!("no items match {query:?}");
+                }
+                for v in &found {
+                    println!(
+                        "{}  #{:<6} {:<26} {:<24} {:<32} redeemed {}/{}{}",
+                        v.item.id,
+                        v.item.item_id,
+                        v.product_name,
+                        v.owner_name,
+                        v.owner_email,
+                        v.item.redemption_count,
+                        v.item.redemption_quantity,
+                        if v.item.revoked { "  REVOKED" } else { "" }
+                    );
+                }
+            })?;
+        }
+        Cmd::Redeem {
+            item,
+            product: prod,
+            number,
+            gate,
+        } => {
+            let id = match (item, prod, number) {
+                (Some(id), None, None) => *id,
+                (None, Some(p), Some(n)) => {
+                    let p = product(&r, p)?;
+                    r.item_by_number(p.id, *n)?.id
+                }
+                _ => anyhow::bail!(DeviceError::Invalid(
+                    "give an item uuid, or --product and --number".into()
+                )),
+            };
+            match r.redeem(id, gate.as_deref()) {
+                Ok(it) => print(cli.json, &it, || {
+                    println!(
+                        "ADMITTED  item #{} redeemed {}/{}",
+                        it.item_id, it.redemption_count, it.redemption_quantity
+                    )
+                })?,
+                Err(e @ DeviceError::Rule(wicket_domain::DomainError::AlreadyRedeemed)) => {
+                    if !cli.json
+                        && let Some(first) = r.redemptions_of(id)?.first()
+                    {
+                        eprintln!(
+                            "first redeemed at {} (unix) on device {} gate {}",
+                            first.redeemed_at,
+                            first.device_id,
+                            first.gate.as_deref().unwrap_or("-")
+                        );
+                    }
+                    return Err(e.into());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Cmd::Issue {
+            product: prod,
+            users,
+            emails,
+        } => {
+            let p = product(&r, prod)?;
+            let items = r.issue(p.id, users, emails)?;
+            print(cli.json, &items, || {
+                println!("issued {} item(s) of {}", items.len(), p.name);
+                for i in &items {
+                    println!("  {}  #{}  owner {}", i.id, i.item_id, i.owner_id);
+                }
+            })?;
+        }
+        Cmd::Sell {
+            product: prod,
+            quantity,
+            email,
+            first_name,
+            last_name,
+            currency,
+            payment,
+        } => {
+            let p = product(&r, prod)?;
+            let rec = r.sell(&SellRequest {
+                product_id: p.id,
+                quantity: *quantity,
+                buyer_email: email.clone(),
+                buyer_first_name: first_name.clone(),
+                buyer_last_name: last_name.clone(),
+                currency: currency.clone(),
+                payment_method: Some(payment.clone()),
+            })?;
+            print(cli.json, &rec, || {
+                let q = &rec.quote;
+                println!(
+                    "order {}  {} x {}",
+                    rec.sale.order_number, q.quantity, p.name
+                );
+                println!(
+                    "  unit {} {}  subtotal {}",
+                    q.unit_price, q.currency, q.subtotal
+                );
+                if !q.discount.is_zero() {
+                    println!(
+                        "  tier discount {}%  -{}",
+                        q.discount_percentage, q.discount
+                    );
+                }
+                println!(
+                    "  total {} {}  paid by {}",
+                    q.total,
+                    q.currency,
+                    rec.sale.payment_method.as_str()
+                );
+                for i in &rec.items {
+                    println!("  ticket {}  #{}", i.id, i.item_id);
+                }
+            })?;
+        }
+        Cmd::Sales {
+            product: prod,
+            totals,
+        } => {
+            if *totals {
+                let t = r.sales_totals()?;
+                print(cli.json, &t, || {
+                    for x in &t {
+                        println!(
+                            "{:<28} {:<5} {:<5} orders {:>5}  units {:>6}  total {}",
+                            x.product_name,
+                            x.currency,
+                            x.payment_method,
+                            x.orders,
+                            x.quantity,
+                            x.total
+                        );
+                    }
+                })?;
+            } else {
+                let pid = match prod {
+                    Some(p) => Some(product(&r, p)?.id),
+                    None => None,
+                };
+                let s = r.sales(pid)?;
+                print(cli.json, &s, || {
+                    if s.is_empty() {
+                        println!("no sales yet");
+                    }
+                    for x in &s {
+                        println!(
+                            "{}  {}  qty {}  {} {}  {}",
+                            x.order_number,
+                            x.created_at,
+                            x.quantity,
+                            x.total,
+                            x.currency,
+                            x.payment_method.as_str()
+                        );
+                    }
+                })?;
+            }
+        }
+        Cmd::Transfer { item, from, to } => {
+            let it = r.transfer(*item, &who(from)?, &who(to)?)?;
+            print(cli.json, &it, || {
+                println!("item #{} now belongs to {}", it.item_id, it.owner_id)
+            })?;
+        }
+        Cmd::Claim { code, who: w } => {
+            let it = r.claim(code, &who(w)?)?;
+            print(cli.json, &it, || {
+                println!("claimed item #{} ({})", it.item_id, it.id)
+            })?;
+        }
+        Cmd::Rewards { redeem, who: w } => match (redeem, w) {
+            (Some(offer), Some(w)) => {
+                let (c, items) = r.redeem_reward(*offer, &who(w)?)?;
+                print(cli.json, &items, || {
+                    println!("redeemed; {} now has {} credits", c.email, c.credits);
+                    for i in &items {
+                        println!("  item {}  #{}", i.id, i.item_id);
+                    }
+                })?;
+            }
+            (None, None) => {
+                let offers = r.reward_offers()?;
+                print(cli.json, &offers, || {
+                    for o in &offers {
+                        println!(
+                            "{}  {:<24} cost {:>5}  available {}  {}",
+                            o.id,
+                            o.name,
+                            o.credit_cost,
+                            o.available()
+                                .map(|a| a.to_string())
+                                .unwrap_or_else(|| "unlimited".into()),
+                            if o.active { "active" } else { "inactive" }
+                        );
+                    }
+                })?;
+            }
+            _ => anyhow::bail!(DeviceError::Invalid(
+                "--redeem and --who go together".into()
+            )),
+        },
+        Cmd::Outbox => {
+            let n = r.outbox_len()?;
+            print(cli.json, &serde_json::json!({"pending": n}), || {
+                println!("{n} operation(s) waiting for upload")
+            })?;
+        }
+    }
+    Ok(())
+}

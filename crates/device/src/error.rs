@@ -1,0 +1,56 @@
+//! Errors of the device replica, each with a stable snake_case code.
+
+use thiserror::Error;
+use wicket_domain::DomainError;
+
+#[derive(Debug, Error)]
+pub enum DeviceError {
+    /// A business rule refused; the domain's code is passed through unchanged.
+    #[error(transparent)]
+    Rule(#[from] DomainError),
+    #[error("{what} not found: {key}")]
+    NotFound { what: &'static str, key: String },
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    #[error("database error: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("schema migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl DeviceError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            DeviceError::Rule(e) => e.code(),
+            DeviceError::NotFound { what, .. } => match *what {
+                "item" => "unknown_item",
+                "product" => "unknown_product",
+                "customer" => "unknown_customer",
+                "claim code" => "unknown_claim_code",
+                "reward offer" => "unknown_reward",
+                _ => "not_found",
+            },
+            DeviceError::Invalid(_) => "invalid_input",
+            DeviceError::Db(_) => "database",
+            DeviceError::Migration(_) => "migration",
+            DeviceError::Corrupt(_) => "corrupt",
+        }
+    }
+
+    pub(crate) fn not_found(what: &'static str, key: impl ToString) -> Self {
+        DeviceError::NotFound {
+            what,
+            key: key.to_string(),
+        }
+    }
+}
+
+impl From<serde_json::Error> for DeviceError {
+    fn from(e: serde_json::Error) -> Self {
+        DeviceError::Corrupt(e.to_string())
+    }
+}
+
+pub type Result<T, E = DeviceError> = std::result::Result<T, E>;

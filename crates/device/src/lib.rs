@@ -1,0 +1,12 @@
+//! Wicket's device side: the local SQLite replica of events, products, items and
+//! customers, the outbox of local operations, and the local services (issue, sell,
+//! redeem, transfer, claim, reward redemption, search) that decide through the
+//! domain rulebook and persist each result in one durable transaction.
+#![forbid(unsafe_code)]
+
+pub mod demo;
+pub mod error;
+pub mod replica;
+
+pub use error::{DeviceError, Result};
+pub use replica::*;

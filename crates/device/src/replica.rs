@@ -1,0 +1,1112 @@
+//! The replica: opening the SQLite file, reading rows into domain types, and the
+//! local services. Every service decides through `wicket_domain` and writes its
+//! result plus one outbox operation in a single transaction.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite_migration::{M, Migrations};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+use wicket_domain::{self as domain, *};
+
+use crate::error::{DeviceError, Result};
+
+/// The replica's schema: numbered SQL files under `migrations/device/`, in order.
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!(
+        "../../../migrations/device/0001_init.sql"
+    ))])
+}
+
+/// What a catalog load carries: the state head office (or the demo) hands a device.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Catalog {
+    pub events: Vec<Event>,
+    pub products: Vec<Product>,
+    pub customers: Vec<Customer>,
+    #[serde(default)]
+    pub tiers: Vec<StatusTier>,
+    #[serde(default)]
+    pub reward_offers: Vec<RewardOffer>,
+    #[serde(default)]
+    pub items: Vec<Item>,
+    #[serde(default)]
+    pub claim_codes: Vec<ClaimCode>,
+}
+
+/// An item with what a person needs to see next to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemView {
+    pub item: Item,
+    pub product_name: String,
+    pub owner_email: String,
+    pub owner_name: String,
+}
+
+/// One earlier redemption of an item: when and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedemptionRecord {
+    pub redeemed_at: Timestamp,
+    pub device_id: Uuid,
+    pub gate: Option<String>,
+}
+
+/// A box-office sale request.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SellRequest {
+    pub product_id: Uuid,
+    pub quantity: u32,
+    pub buyer_email: String,
+    pub buyer_first_name: Option<String>,
+    pub buyer_last_name: Option<String>,
+    /// The product's primary currency when `None`.
+    pub currency: Option<String>,
+    pub payment_method: Option<String>,
+}
+
+/// What a completed sale hands back: the order and the tickets it issued.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SaleReceipt {
+    pub sale: Sale,
+    pub quote: SaleQuote,
+    pub items: Vec<Item>,
+}
+
+/// Sales totals per (product, currency, payment method).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalesTotal {
+    pub product_id: Uuid,
+    pub product_name: String,
+    pub currency: String,
+    pub payment_method: String,
+    pub orders: u64,
+    pub quantity: u64,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub total: Decimal,
+}
+
+/// One outbox operation, as it waits for upload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxOp {
+    pub seq: i64,
+    pub op_id: Uuid,
+    pub device_id: Uuid,
+    pub staff_id: Option<Uuid>,
+    pub device_time: Timestamp,
+    pub kind: String,
+    pub payload: serde_json::Value,
+}
+
+/// The device's local replica.
+pub struct Replica {
+    conn: Connection,
+    device_id: Uuid,
+    staff_id: Option<Uuid>,
+    fixed_now: Option<Timestamp>,
+}
+
+const ITEM_COLS: &str = "id, product_id, item_id, owner_id, redemption_count, \
+     redemption_quantity, redeemed_at, origin, revoked, created_at";
+
+fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
+    let origin: String = r.get(7)?;
+    Ok(Item {
+        id: r.get(0)?,
+        product_id: r.get(1)?,
+        item_id: r.get::<_, i64>(2)? as u64,
+        owner_id: r.get(3)?,
+        redemption_count: r.get(4)?,
+        redemption_quantity: r.get(5)?,
+        redeemed_at: r.get(6)?,
+        // An unknown origin string can only come from a newer schema; show it as issue.
+        origin: ItemOrigin::parse(&origin).unwrap_or(ItemOrigin::Issue),
+        revoked: r.get(8)?,
+        created_at: r.get(9)?,
+    })
+}
+
+const CUSTOMER_COLS: &str =
+    "id, email, first_name, last_name, reputation, credits, status_balance, country";
+
+fn customer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Customer> {
+    Ok(Customer {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        first_name: r.get(2)?,
+        last_name: r.get(3)?,
+        reputation: r.get(4)?,
+        credits: r.get(5)?,
+        status_balance: r.get(6)?,
+        country: r.get(7)?,
+    })
+}
+
+fn decimal(s: &str) -> Result<Decimal> {
+    Decimal::from_str(s).map_err(|e| DeviceError::Corrupt(format!("decimal {s:?}: {e}")))
+}
+
+fn now_unix() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Replica {
+    /// Open (or create) a replica file: WAL with `synchronous=FULL` so that a
+    /// committed redemption survives power loss, then apply pending migrations. The
+    /// device id is created on first open and kept in `meta`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrations().to_latest(&mut conn)?;
+        let device_id = match conn
+            .query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()?
+        {
+            Some(s) => Uuid::parse_str(&s).map_err(|e| DeviceError::Corrupt(e.to_string()))?,
+            None => {
+                let id = Uuid::now_v7();
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('device_id', ?1)",
+                    [id.to_string()],
+                )?;
+                id
+            }
+        };
+        Ok(Replica {
+            conn,
+            device_id,
+            staff_id: None,
+            fixed_now: None,
+        })
+    }
+
+    pub fn device_id(&self) -> Uuid {
+        self.device_id
+    }
+
+    /// The staff member signed in; recorded on every operation.
+    pub fn set_staff(&mut self, staff: Option<Uuid>) {
+        self.staff_id = staff;
+    }
+
+    /// Pin the clock (tests, replays); `None` returns to the system clock.
+    pub fn set_fixed_time(&mut self, t: Option<Timestamp>) {
+        self.fixed_now = t;
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.fixed_now.unwrap_or_else(now_unix)
+    }
+
+    /// The raw connection, for benchmarks and diagnostics.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    // ------------------------------------------------------------ catalog
+
+    /// Replace the catalog (events, products, customers, tiers, offers, claim codes)
+    /// and add the given items, in one transaction. Product counters are recomputed
+    /// from the items the replica holds afterwards.
+    pub fn load_catalog(&mut self, cat: &Catalog) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut ev = tx.prepare(
+                "INSERT OR REPLACE INTO events (id, name, start_date, end_date, location, \
+                 address, description, reference_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+            )?;
+            for e in &cat.events {
+                ev.execute(params![
+                    e.id,
+                    e.name,
+                    e.start_date,
+                    e.end_date,
+                    e.location,
+                    e.address,
+                    e.description,
+                    e.reference_id
+                ])?;
+            }
+            let mut pr = tx.prepare(
+                "INSERT INTO products (id, event_id, name, body) VALUES (?1,?2,?3,?4) \
+                 ON CONFLICT (id) DO UPDATE SET event_id = excluded.event_id, \
+                 name = excluded.name, body = excluded.body",
+            )?;
+            for p in &cat.products {
+                pr.execute(params![p.id, p.event_id, p.name, serde_json::to_string(p)?])?;
+            }
+            let mut cu = tx.prepare(
+                "INSERT INTO customers (id, email, first_name, last_name, reputation, credits, \
+                 status_balance, country) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) \
+                 ON CONFLICT (id) DO UPDATE SET email = excluded.email, \
+                 first_name = excluded.first_name, last_name = excluded.last_name, \
+                 reputation = excluded.reputation, credits = excluded.credits, \
+                 status_balance = excluded.status_balance, country = excluded.country",
+            )?;
+            for c in &cat.customers {
+                cu.execute(params![
+                    c.id,
+                    c.email,
+                    c.first_name,
+                    c.last_name,
+                    c.reputation,
+                    c.credits,
+                    c.status_balance,
+                    c.country
+                ])?;
+            }
+            let mut ti =
+                tx.prepare("INSERT OR REPLACE INTO status_tiers (id, body) VALUES (?1, ?2)")?;
+            for t in &cat.tiers {
+                ti.execute(params![t.id, serde_json::to_string(t)?])?;
+            }
+            let mut ro =
+                tx.prepare("INSERT OR REPLACE INTO reward_offers (id, body) VALUES (?1, ?2)")?;
+            for o in &cat.reward_offers {
+                ro.execute(params![o.id, serde_json::to_string(o)?])?;
+            }
+            let mut cc = tx.prepare(
+                "INSERT OR REPLACE INTO claim_codes (code, product_id, claimed_by, claimed_at) \
+                 VALUES (?1,?2,?3,?4)",
+            )?;
+            for c in &cat.claim_codes {
+                cc.execute(params![c.code, c.product_id, c.claimed_by, c.claimed_at])?;
+            }
+            let mut it = tx.prepare(&format!(
+                "INSERT OR REPLACE INTO items ({ITEM_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+            ))?;
+            for i in &cat.items {
+                insert_item(&mut it, i)?;
+            }
+            tx.execute(
+                "UPDATE products SET \
+                 issued = MAX(issued, (SELECT COUNT(*) FROM items WHERE items.product_id = products.id)), \
+                 next_item_id = MAX(next_item_id, 1 + (SELECT COALESCE(MAX(item_id), 0) FROM items \
+                   WHERE items.product_id = products.id))",
+                [],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ reads
+
+    pub fn product(&self, id: Uuid) -> Result<(Product, ProductCounters)> {
+        load_product(&self.conn, id)
+    }
+
+    pub fn products(&self) -> Result<Vec<(Product, ProductCounters)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT body, issued, next_item_id FROM products ORDER BY name")?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (body, issued, next) = row?;
+            out.push((
+                serde_json::from_str(&body)?,
+                ProductCounters {
+                    issued: issued as u64,
+                    next_item_id: next as u64,
+                },
+            ));
+        }
+        Ok(out)
+    }
+
+    pub fn events(&self) -> Result<Vec<Event>> {
+        let mut st = self.conn.prepare(
+            "SELECT id, name, start_date, end_date, location, address, description, reference_id \
+             FROM events ORDER BY start_date",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(Event {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                start_date: r.get(2)?,
+                end_date: r.get(3)?,
+                location: r.get(4)?,
+                address: r.get(5)?,
+                description: r.get(6)?,
+                reference_id: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn item(&self, id: Uuid) -> Result<Item> {
+        load_item(&self.conn, id)
+    }
+
+    pub fn item_by_number(&self, product_id: Uuid, item_id: u64) -> Result<Item> {
+        self.conn
+            .query_row(
+                &format!("SELECT {ITEM_COLS} FROM items WHERE product_id = ?1 AND item_id = ?2"),
+                params![product_id, item_id as i64],
+                item_from_row,
+            )
+            .optional()?
+            .ok_or_else(|| DeviceError::not_found("item", format!("{product_id} #{item_id}")))
+    }
+
+    pub fn customer(&self, r: &RecipientRef) -> Result<Customer> {
+        find_customer(&self.conn, r)?.ok_or_else(|| DeviceError::not_found("customer", r))
+    }
+
+    pub fn tiers(&self) -> Result<Vec<StatusTier>> {
+        load_tiers(&self.conn)
+    }
+
+    pub fn reward_offers(&self) -> Result<Vec<RewardOffer>> {
+        let mut st = self.conn.prepare("SELECT body FROM reward_offers")?;
+        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out: Vec<RewardOffer> = Vec::new();
+        for b in rows {
+            out.push(serde_json::from_str(&b?)?);
+        }
+        out.sort_by_key(|o| o.order);
+        Ok(out)
+    }
+
+    /// Earlier redemptions of an item, oldest first.
+    pub fn redemptions_of(&self, item: Uuid) -> Result<Vec<RedemptionRecord>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT redeemed_at, device_id, gate FROM redemptions WHERE item = ?1 ORDER BY redeemed_at, id",
+        )?;
+        let rows = st.query_map([item], |r| {
+            Ok(RedemptionRecord {
+                redeemed_at: r.get(0)?,
+                device_id: r.get(1)?,
+                gate: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Search items by item number (`#42` or `42`), item uuid, email (contains `@`),
+    /// or holder name (prefix of first or last name, case-insensitive). At most
+    /// `limit` results.
+    pub fn find_items(&self, query: &str, limit: usize) -> Result<Vec<ItemView>> {
+        let q = query.trim();
+        if q.is_empty() {
+            return Err(DeviceError::Invalid("empty search".into()));
+        }
+        let base = "SELECT i.id, i.product_id, i.item_id, i.owner_id, i.redemption_count, \
+             i.redemption_quantity, i.redeemed_at, i.origin, i.revoked, i.created_at, \
+             p.name, c.email, c.first_name, c.last_name \
+             FROM items i JOIN products p ON p.id = i.product_id JOIN customers c ON c.id = i.owner_id";
+        let lim = limit.clamp(1, 1000) as i64;
+        let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<ItemView> {
+            let item = item_from_row(r)?;
+            let first: Option<String> = r.get(12)?;
+            let last: Option<String> = r.get(13)?;
+            let email: String = r.get(11)?;
+            let owner_name = match (first, last) {
+                (Some(f), Some(l)) => format!("{f} {l}"),
+                (Some(f), None) => f,
+                (None, Some(l)) => l,
+                (None, None) => email.clone(),
+            };
+            Ok(ItemView {
+                item,
+                product_name: r.get(10)?,
+                owner_email: email,
+                owner_name,
+            })
+        };
+        let num = q.strip_prefix('#').unwrap_or(q);
+        let out = if let Ok(n) = num.parse::<u64>() {
+            let mut st = self.conn.prepare(&format!(
+                "{base} WHERE i.item_id = ?1 ORDER BY p.name LIMIT ?2"
+            ))?;
+            st.query_map(params![n as i64, lim], map)?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+        } else if let Ok(id) = Uuid::parse_str(q) {
+            let mut st = self
+                .conn
+                .prepare(&format!("{base} WHERE i.id = ?1 LIMIT ?2"))?;
+            st.query_map(params![id, lim], map)?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+        } else if q.contains('@') {
+            let mut st = self.conn.prepare(&format!(
+                "{base} WHERE c.email = ?1 ORDER BY p.name, i.item_id LIMIT ?2"
+            ))?;
+            st.query_map(params![q.to_lowercase(), lim], map)?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+        } else {
+            let pat = format!("{}%", q.replace(['%', '_'], ""));
+            let mut st = self.conn.prepare(&format!(
+                "{base} WHERE c.first_name LIKE ?1 OR c.last_name LIKE ?1 \
+                 OR (c.first_name || ' ' || c.last_name) LIKE ?1 \
+                 ORDER BY c.last_name, c.first_name, i.item_id LIMIT ?2"
+            ))?;
+            st.query_map(params![pat, lim], map)?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        Ok(out)
+    }
+
+    /// Sales, newest first, optionally of one product.
+    pub fn sales(&self, product: Option<Uuid>) -> Result<Vec<Sale>> {
+        let mut st = self.conn.prepare(
+            "SELECT id, order_number, product_id, quantity, currency, unit_price, discount, total, \
+             payment_method, buyer_id, device_id, staff_id, created_at, item_ids FROM sales \
+             WHERE ?1 IS NULL OR product_id = ?1 ORDER BY created_at DESC, order_number DESC",
+        )?;
+        let rows = st.query_map([product], |r| {
+            Ok((
+                r.get::<_, Uuid>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Uuid>(2)?,
+                r.get::<_, u32>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, String>(8)?,
+                r.get::<_, Uuid>(9)?,
+                r.get::<_, Option<Uuid>>(10)?,
+                r.get::<_, Option<Uuid>>(11)?,
+                r.get::<_, i64>(12)?,
+                r.get::<_, String>(13)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (
+                id,
+                order_number,
+                product_id,
+                quantity,
+                currency,
+                unit,
+                disc,
+                total,
+                pm,
+                buyer,
+                dev,
+                staff,
+                at,
+                ids,
+            ) = row?;
+            out.push(Sale {
+                id,
+                order_number,
+                product_id,
+                quantity,
+                currency,
+                unit_price: decimal(&unit)?,
+                discount: decimal(&disc)?,
+                total: decimal(&total)?,
+                payment_method: PaymentMethod::parse(&pm)
+                    .ok_or_else(|| DeviceError::Corrupt(format!("payment method {pm:?}")))?,
+                buyer_id: buyer,
+                device_id: dev,
+                staff_id: staff,
+                created_at: at,
+                item_ids: serde_json::from_str(&ids)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Totals per product, currency and payment method (exact decimal sums).
+    pub fn sales_totals(&self) -> Result<Vec<SalesTotal>> {
+        let names: HashMap<Uuid, String> = self
+            .products()?
+            .into_iter()
+            .map(|(p, _)| (p.id, p.name))
+            .collect();
+        let mut acc: HashMap<(Uuid, String, String), SalesTotal> = HashMap::new();
+        for s in self.sales(None)? {
+            let key = (
+                s.product_id,
+                s.currency.clone(),
+                s.payment_method.as_str().to_string(),
+            );
+            let e = acc.entry(key).or_insert_with(|| SalesTotal {
+                product_id: s.product_id,
+                product_name: names.get(&s.product_id).cloned().unwrap_or_default(),
+                currency: s.currency.clone(),
+                payment_method: s.payment_method.as_str().to_string(),
+                orders: 0,
+                quantity: 0,
+                total: Decimal::ZERO,
+            });
+            e.orders += 1;
+            e.quantity += u64::from(s.quantity);
+            e.total += s.total;
+        }
+        let mut v: Vec<_> = acc.into_values().collect();
+        v.sort_by(|a, b| {
+            (&a.product_name, &a.currency, &a.payment_method).cmp(&(
+                &b.product_name,
+                &b.currency,
+                &b.payment_method,
+            ))
+        });
+        Ok(v)
+    }
+
+    /// The outbox in upload order.
+    pub fn outbox(&self) -> Result<Vec<OutboxOp>> {
+        let mut st = self.conn.prepare(
+            "SELECT seq, op_id, device_id, staff_id, device_time, kind, payload FROM outbox ORDER BY seq",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Uuid>(1)?,
+                r.get::<_, Uuid>(2)?,
+                r.get::<_, Option<Uuid>>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, op_id, device_id, staff_id, device_time, kind, payload) = row?;
+            out.push(OutboxOp {
+                seq,
+                op_id,
+                device_id,
+                staff_id,
+                device_time,
+                kind,
+                payload: serde_json::from_str(&payload)?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn outbox_len(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get::<_, i64>(0))?
+            as u64)
+    }
+
+    // ------------------------------------------------------------ writes
+
+    /// Issue one item of `product_id` to each recipient (1–550, users and emails
+    /// together). All or nothing.
+    pub fn issue(
+        &mut self,
+        product_id: Uuid,
+        users: &[Uuid],
+        emails: &[String],
+    ) -> Result<Vec<Item>> {
+        let now = self.now();
+        let (device_id, staff_id) = (self.device_id, self.staff_id);
+        let refs = recipient_batch(users, emails)?;
+        let tx = self.conn.transaction()?;
+        let (product, counters) = load_product(&tx, product_id)?;
+        let mut lookup_err = None;
+        let recipients = resolve_recipients(&refs, |r| match find_customer(&tx, r) {
+            Ok(c) => c,
+            Err(e) => {
+                lookup_err.get_or_insert(e);
+                None
+            }
+        });
+        if let Some(e) = lookup_err {
+            return Err(e);
+        }
+        let recipients = recipients?;
+        let mut holdings = HashMap::new();
+        for c in &recipients {
+            if let std::collections::hash_map::Entry::Vacant(v) = holdings.entry(c.id) {
+                v.insert(holds(&tx, c.id, product_id)?);
+            }
+        }
+        let plan = plan_issue(&product, &counters, &recipients, &holdings, now)?;
+        let items = materialize(&product, &plan, ItemOrigin::Issue, now, Uuid::now_v7);
+        write_items(&tx, &product, &counters, &plan, &items)?;
+        let payload = json!({
+            "product_id": product_id,
+            "items": items.iter().map(|i| json!({"id": i.id, "item_id": i.item_id, "owner_id": i.owner_id})).collect::<Vec<_>>(),
+        });
+        append_op(&tx, device_id, staff_id, "issue", payload, now)?;
+        tx.commit()?;
+        Ok(items)
+    }
+
+    /// Redeem an item by its uuid at `gate`. On success the redemption is durable
+    /// (committed with `synchronous=FULL`) before this returns.
+    pub fn redeem(&mut self, item_id: Uuid, gate: Option<&str>) -> Result<Item> {
+        let now = self.now();
+        let (device_id, staff_id) = (self.device_id, self.staff_id);
+        let tx = self.conn.transaction()?;
+        let item = load_item(&tx, item_id)?;
+        let redeemed = domain::redeem(&item, now)?;
+        tx.prepare_cached(
+            "UPDATE items SET redemption_count = ?2, redeemed_at = ?3 WHERE id = ?1",
+        )?
+        .execute(params![redeemed.id, redeemed.redemption_count, now])?;
+        let rid = Uuid::now_v7();
+        tx.prepare_cached(
+            "INSERT INTO redemptions (id, item, redeemed_at, device_id, staff_id, gate) VALUES (?1,?2,?3,?4,?5,?6)",
+        )?
+        .execute(params![rid, item_id, now, device_id, staff_id, gate])?;
+        append_op(
+            &tx,
+            device_id,
+            staff_id,
+            "redeem",
+            json!({"item": item_id, "product_id": item.product_id, "redeemed_at": now, "gate": gate, "redemption_id": rid}),
+            now,
+        )?;
+        tx.commit()?;
+        Ok(redeemed)
+    }
+
+    /// Redeem by product and sequential item number (what is printed on a ticket).
+    pub fn redeem_by_number(
+        &mut self,
+        product_id: Uuid,
+        item_id: u64,
+        gate: Option<&str>,
+    ) -> Result<Item> {
+        let item = self.item_by_number(product_id, item_id)?;
+        self.redeem(item.id, gate)
+    }
+
+    /// Transfer an item from `sender` to `recipient` under the seed-000 rules.
+    pub fn transfer(
+        &mut self,
+        item_id: Uuid,
+        sender: &RecipientRef,
+        recipient: &RecipientRef,
+    ) -> Result<Item> {
+        let now = self.now();
+        let (device_id, staff_id) = (self.device_id, self.staff_id);
+        let tx = self.conn.transaction()?;
+        let item = load_item(&tx, item_id)?;
+        let (product, _) = load_product(&tx, item.product_id)?;
+        let sender_c =
+            find_customer(&tx, sender)?.ok_or_else(|| DeviceError::Rule(DomainError::NotOwner))?;
+        let recips = resolve_recipients(std::slice::from_ref(recipient), |r| {
+            find_customer(&tx, r).ok().flatten()
+        })?;
+        let to = &recips[0];
+        let to_holds = holds(&tx, to.id, product.id)?;
+        check_transfer(&product, &item, sender_c.id, to, to_holds)?;
+        let moved = domain::transfer(&item, to.id);
+        tx.execute(
+            "UPDATE items SET owner_id = ?2 WHERE id = ?1",
+            params![item_id, to.id],
+        )?;
+        append_op(
+            &tx,
+            device_id,
+            staff_id,
+            "transfer",
+            json!({"item": item_id, "from": sender_c.id, "to": to.id, "transferred_at": now}),
+            now,
+        )?;
+        tx.commit()?;
+        Ok(moved)
+    }
+
+    /// Sell at the box office: price with the buyer's tier discount, check order
+    /// rules and issue rules, record the sale and its items. A buyer email the
+    /// replica does not know becomes a new customer (UUIDv7) in the same transaction.
+    pub fn sell(&mut self, req: &SellRequest) -> Result<SaleReceipt> {
+        let now = self.now();
+        let (device_id, staff_id) = (self.device_id, self.staff_id);
+        let email = normalize_email(&req.buyer_email)?;
+        let payment = match req.payment_method.as_deref() {
+            None => PaymentMethod::Cash,
+            Some(p) => PaymentMethod::parse(p).ok_or_else(|| {
+                DeviceError::Invalid(format!("payment method {p:?} is not cash, card or free"))
+            })?,
+        };
+        let tx = self.conn.transaction()?;
+        let (product, counters) = load_product(&tx, req.product_id)?;
+        let tiers = load_tiers(&tx)?;
+        let mut new_customer = None;
+        let buyer = match find_customer(&tx, &RecipientRef::Email(email.clone()))? {
+            Some(c) => c,
+            None => {
+                let c = CustomerInput {
+                    email: email.clone(),
+                    first_name: req.buyer_first_name.clone(),
+                    last_name: req.buyer_last_name.clone(),
+                    country: None,
+                }
+                .into_customer(Uuid::now_v7())?;
+                insert_customer(&tx, &c)?;
+                new_customer = Some(c.clone());
+                c
+            }
+        };
+        let buyer_holds = holds(&tx, buyer.id, product.id)?;
+        let (quote, plan) = {
+            let mut st = tx.prepare_cached(
+                "SELECT COALESCE(SUM(quantity), 0) FROM sales WHERE buyer_id = ?1 AND product_id = ?2 \
+                 AND created_at >= ?3 AND created_at < ?4",
+            )?;
+            let mut err = None;
+            let r = plan_sale(
+                &product,
+                &counters,
+                &buyer,
+                buyer_holds,
+                req.quantity,
+                req.currency.as_deref(),
+                &tiers,
+                now,
+                |rule| {
+                    let from = rule.start_at.unwrap_or(i64::MIN);
+                    let to = rule.end_at.unwrap_or(i64::MAX);
+                    match st.query_row(params![buyer.id, product.id, from, to], |r| {
+                        r.get::<_, i64>(0)
+                    }) {
+                        Ok(n) => n as u64,
+                        Err(e) => {
+                            err.get_or_insert(e);
+                            0
+                        }
+                    }
+                },
+            );
+            if let Some(e) = err {
+                return Err(e.into());
+            }
+            r?
+        };
+        let items = materialize(&product, &plan, ItemOrigin::Sale, now, Uuid::now_v7);
+        write_items(&tx, &product, &counters, &plan, &items)?;
+        let seq: i64 = tx.query_row(
+            "INSERT INTO meta (key, value) VALUES ('order_seq', '1') \
+             ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING CAST(value AS INTEGER)",
+            [],
+            |r| r.get(0),
+        )?;
+        // The tail of the device id is its random part (a v7 id starts with the time).
+        let prefix: String = device_id.simple().to_string()[24..].to_uppercase();
+        let sale = Sale {
+            id: Uuid::now_v7(),
+            order_number: format!("{prefix}-{seq:06}"),
+            product_id: product.id,
+            quantity: quote.quantity,
+            currency: quote.currency.clone(),
+            unit_price: quote.unit_price,
+            discount: quote.discount,
+            total: quote.total,
+            payment_method: payment,
+            buyer_id: buyer.id,
+            device_id: Some(device_id),
+            staff_id,
+            created_at: now,
+            item_ids: items.iter().map(|i| i.id).collect(),
+        };
+        tx.execute(
+            "INSERT INTO sales (id, order_number, product_id, quantity, currency, unit_price, discount, total, \
+             payment_method, buyer_id, device_id, staff_id, created_at, item_ids) \
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+            params![
+                sale.id,
+                sale.order_number,
+                sale.product_id,
+                sale.quantity,
+                sale.currency,
+                sale.unit_price.to_string(),
+                sale.discount.to_string(),
+                sale.total.to_string(),
+                sale.payment_method.as_str(),
+                sale.buyer_id,
+                sale.device_id,
+                sale.staff_id,
+                sale.created_at,
+                serde_json::to_string(&sale.item_ids)?
+            ],
+        )?;
+        append_op(
+            &tx,
+            device_id,
+            staff_id,
+            "sale",
+            json!({
+                "sale": sale,
+                "new_customer": new_customer,
+                "items": items.iter().map(|i| json!({"id": i.id, "item_id": i.item_id})).collect::<Vec<_>>(),
+            }),
+            now,
+        )?;
+        tx.commit()?;
+        Ok(SaleReceipt { sale, quote, items })
+    }
+
+    /// Claim one item of a claimable product with a claim code or URL, once.
+    pub fn claim(&mut self, code_or_url: &str, claimant: &RecipientRef) -> Result<Item> {
+        let now = self.now();
+        let (device_id, staff_id) = (self.device_id, self.staff_id);
+        let code = parse_claim_code(code_or_url)?;
+        let tx = self.conn.transaction()?;
+        let claim = tx
+            .query_row(
+                "SELECT code, product_id, claimed_by, claimed_at FROM claim_codes WHERE code = ?1",
+                [code],
+                |r| {
+                    Ok(ClaimCode {
+                        code: r.get(0)?,
+                        product_id: r.get(1)?,
+                        claimed_by: r.get(2)?,
+                        claimed_at: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| DeviceError::not_found("claim code", code))?;
+        let (product, counters) = load_product(&tx, claim.product_id)?;
+        check_claim(&product, &claim)?;
+        let who = resolve_recipients(std::slice::from_ref(claimant), |r| {
+            find_customer(&tx, r).ok().flatten()
+        })?;
+        let holdings = HashMap::from([(who[0].id, holds(&tx, who[0].id, product.id)?)]);
+        let plan = plan_issue(&product, &counters, &who, &holdings, now)?;
+        let items = materialize(&product, &plan, ItemOrigin::Claim, now, Uuid::now_v7);
+        write_items(&tx, &product, &counters, &plan, &items)?;
+        tx.execute(
+            "UPDATE claim_codes SET claimed_by = ?2, claimed_at = ?3 WHERE code = ?1",
+            params![code, who[0].id, now],
+        )?;
+        append_op(
+            &tx,
+            device_id,
+            staff_id,
+            "claim",
+            json!({"code": code, "customer": who[0].id, "item": items[0].id, "item_id": items[0].item_id}),
+            now,
+        )?;
+        tx.commit()?;
+        items
+            .into_iter()
+            .next()
+            .ok_or_else(|| DeviceError::Corrupt("claim issued nothing".into()))
+    }
+
+    /// Redeem a reward offer for a customer: debits credits, takes supply, issues
+    /// the granted items.
+    pub fn redeem_reward(
+        &mut self,
+        offer_id: Uuid,
+        who: &RecipientRef,
+    ) -> Result<(Customer, Vec<Item>)> {
+        let now = self.now();
+        let (device_id, staff_id) = (self.device_id, self.staff_id);
+        let tx = self.conn.transaction()?;
+        let body: String = tx
+            .query_row(
+                "SELECT body FROM reward_offers WHERE id = ?1",
+                [offer_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| DeviceError::not_found("reward offer", offer_id))?;
+        let offer: RewardOffer = serde_json::from_str(&body)?;
+        let customer =
+            find_customer(&tx, who)?.ok_or_else(|| DeviceError::not_found("customer", who))?;
+        let already: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM reward_redeems WHERE offer_id = ?1 AND customer_id = ?2",
+            params![offer_id, customer.id],
+            |r| r.get(0),
+        )?;
+        let tiers = load_tiers(&tx)?;
+        let (granted, counters) = load_product(&tx, offer.grants.product_id)?;
+        let holds_now = holds(&tx, customer.id, granted.id)?;
+        let plan = plan_reward(
+            &offer,
+            &customer,
+            already as u64,
+            &tiers,
+            &granted,
+            &counters,
+            holds_now,
+            now,
+        )?;
+        let items = materialize(&granted, &plan.items, ItemOrigin::Reward, now, Uuid::now_v7);
+        write_items(&tx, &granted, &counters, &plan.items, &items)?;
+        tx.execute(
+            "UPDATE customers SET credits = ?2 WHERE id = ?1",
+            params![customer.id, plan.customer.credits],
+        )?;
+        tx.execute(
+            "UPDATE reward_offers SET body = ?2 WHERE id = ?1",
+            params![offer_id, serde_json::to_string(&plan.offer)?],
+        )?;
+        let rid = Uuid::now_v7();
+        tx.execute(
+            "INSERT INTO reward_redeems (id, offer_id, customer_id, created_at) VALUES (?1,?2,?3,?4)",
+            params![rid, offer_id, customer.id, now],
+        )?;
+        append_op(
+            &tx,
+            device_id,
+            staff_id,
+            "reward_redeem",
+            json!({"redeem_id": rid, "offer_id": offer_id, "customer": customer.id,
+                   "items": items.iter().map(|i| json!({"id": i.id, "item_id": i.item_id})).collect::<Vec<_>>()}),
+            now,
+        )?;
+        tx.commit()?;
+        Ok((plan.customer, items))
+    }
+}
+
+// ---------------------------------------------------------------- row helpers
+
+fn append_op(
+    tx: &Transaction<'_>,
+    device_id: Uuid,
+    staff_id: Option<Uuid>,
+    kind: &str,
+    payload: serde_json::Value,
+    now: Timestamp,
+) -> Result<Uuid> {
+    let op_id = Uuid::now_v7();
+    tx.prepare_cached(
+        "INSERT INTO outbox (op_id, device_id, staff_id, device_time, kind, payload) VALUES (?1,?2,?3,?4,?5,?6)",
+    )?
+    .execute(params![op_id, device_id, staff_id, now, kind, payload.to_string()])?;
+    Ok(op_id)
+}
+
+fn load_product(conn: &Connection, id: Uuid) -> Result<(Product, ProductCounters)> {
+    let (body, issued, next) = conn
+        .prepare_cached("SELECT body, issued, next_item_id FROM products WHERE id = ?1")?
+        .query_row([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .optional()?
+        .ok_or_else(|| DeviceError::not_found("product", id))?;
+    Ok((
+        serde_json::from_str(&body)?,
+        ProductCounters {
+            issued: issued as u64,
+            next_item_id: next as u64,
+        },
+    ))
+}
+
+fn load_item(conn: &Connection, id: Uuid) -> Result<Item> {
+    conn.prepare_cached(&format!("SELECT {ITEM_COLS} FROM items WHERE id = ?1"))?
+        .query_row([id], item_from_row)
+        .optional()?
+        .ok_or_else(|| DeviceError::not_found("item", id))
+}
+
+fn load_tiers(conn: &Connection) -> Result<Vec<StatusTier>> {
+    let mut st = conn.prepare_cached("SELECT body FROM status_tiers ORDER BY id")?;
+    let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for b in rows {
+        out.push(serde_json::from_str(&b?)?);
+    }
+    Ok(out)
+}
+
+fn find_customer(conn: &Connection, r: &RecipientRef) -> Result<Option<Customer>> {
+    let (sql, c) = match r {
+        RecipientRef::User(id) => (
+            format!("SELECT {CUSTOMER_COLS} FROM customers WHERE id = ?1"),
+            rusqlite::types::Value::Blob(id.as_bytes().to_vec()),
+        ),
+        RecipientRef::Email(e) => (
+            format!("SELECT {CUSTOMER_COLS} FROM customers WHERE email = ?1"),
+            rusqlite::types::Value::Text(e.to_lowercase()),
+        ),
+    };
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([c], customer_from_row)
+        .optional()?)
+}
+
+fn insert_customer(conn: &Connection, c: &Customer) -> Result<()> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO customers ({CUSTOMER_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"
+    ))?
+    .execute(params![
+        c.id,
+        c.email,
+        c.first_name,
+        c.last_name,
+        c.reputation,
+        c.credits,
+        c.status_balance,
+        c.country
+    ])?;
+    Ok(())
+}
+
+fn holds(conn: &Connection, owner: Uuid, product: Uuid) -> Result<u64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM items WHERE owner_id = ?1 AND product_id = ?2 AND revoked = 0",
+        )?
+        .query_row(params![owner, product], |r| r.get::<_, i64>(0))? as u64)
+}
+
+fn insert_item(st: &mut rusqlite::Statement<'_>, i: &Item) -> Result<()> {
+    st.execute(params![
+        i.id,
+        i.product_id,
+        i.item_id as i64,
+        i.owner_id,
+        i.redemption_count,
+        i.redemption_quantity,
+        i.redeemed_at,
+        i.origin.as_str(),
+        i.revoked,
+        i.created_at
+    ])?;
+    Ok(())
+}
+
+fn write_items(
+    tx: &Transaction<'_>,
+    product: &Product,
+    counters: &ProductCounters,
+    plan: &[PlannedItem],
+    items: &[Item],
+) -> Result<()> {
+    let mut st = tx.prepare_cached(&format!(
+        "INSERT INTO items ({ITEM_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+    ))?;
+    for i in items {
+        insert_item(&mut st, i)?;
+    }
+    let next = advance(counters, plan);
+    tx.prepare_cached("UPDATE products SET issued = ?2, next_item_id = ?3 WHERE id = ?1")?
+        .execute(params![
+            product.id,
+            next.issued as i64,
+            next.next_item_id as i64
+        ])?;
+    Ok(())
+}
