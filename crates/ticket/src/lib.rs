@@ -1,2 +1,13 @@
-//! Signed ticket tokens, QR rendering and QR scanning (no I/O).
+//! Wicket ticket tokens: signing and reading the Ed25519-signed text a ticket's QR
+//! carries, rendering that QR, and decoding QR codes from camera frames and image
+//! files. No I/O: callers hand in bytes and get bytes or text back.
 #![forbid(unsafe_code)]
+
+pub mod decode;
+pub mod render;
+pub mod token;
+
+pub use decode::{DecodeError, decode_gray, decode_image_bytes};
+pub use ed25519_dalek::{SigningKey, VerifyingKey};
+pub use render::{RenderError, render_png, render_svg};
+pub use token::{KeyId, SignedTicket, TicketClaims, TicketError, key_id, parse, sign};

@@ -1,0 +1,309 @@
+//! Camera-frame decode benchmark: synthesises 1280x720 grayscale frames, each with
+//! a real signed ticket QR under one perturbation, decodes them with the default
+//! cascade and prints success per perturbation plus median / p95 decode time.
+//! Deterministic: fixed key, fixed PRNG seeds, no files.
+#![forbid(unsafe_code)]
+
+use std::time::Instant;
+
+use clap::Parser;
+use image::{GrayImage, Luma, imageops};
+use qrcode::Color;
+use wicket_ticket::{SigningKey, TicketClaims, decode_gray, parse, render, sign};
+
+const W: u32 = 1280;
+const H: u32 = 720;
+
+#[derive(Parser)]
+#[command(about = "Decode synthetic camera frames holding a ticket QR")]
+struct Args {
+    /// Frames per perturbation.
+    #[arg(long, default_value_t = 20)]
+    frames: u32,
+}
+
+/// xorshift64*: tiny deterministic PRNG so the frames are the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform in [lo, hi).
+    fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (self.next() >> 11) as f64 / (1u64 << 53) as f64 * (hi - lo)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Perturbation {
+    Clean,
+    Rotation,
+    Perspective,
+    Blur,
+    Glare,
+    LowContrast,
+    Noise,
+}
+
+const ALL: [Perturbation; 7] = [
+    Perturbation::Clean,
+    Perturbation::Rotation,
+    Perturbation::Perspective,
+    Perturbation::Blur,
+    Perturbation::Glare,
+    Perturbation::LowContrast,
+    Perturbation::Noise,
+];
+
+/// 3x3 homography mapping the unit square onto a quad (projective, row-major).
+type Mat = [f64; 9];
+
+/// Square-to-quad homography for corners in order (0,0), (1,0), (1,1), (0,1).
+fn square_to_quad(q: [(f64, f64); 4]) -> Mat {
+    let [(x0, y0), (x1, y1), (x2, y2), (x3, y3)] = q;
+    let (sx, sy) = (x0 - x1 + x2 - x3, y0 - y1 + y2 - y3);
+    if sx.abs() < 1e-12 && sy.abs() < 1e-12 {
+        return [x1 - x0, x3 - x0, x0, y1 - y0, y3 - y0, y0, 0.0, 0.0, 1.0];
+    }
+    let (dx1, dx2, dy1, dy2) = (x1 - x2, x3 - x2, y1 - y2, y3 - y2);
+    let den = dx1 * dy2 - dx2 * dy1;
+    let g = (sx * dy2 - dx2 * sy) / den;
+    let h = (dx1 * sy - sx * dy1) / den;
+    [
+        x1 - x0 + g * x1,
+        x3 - x0 + h * x3,
+        x0,
+        y1 - y0 + g * y1,
+        y3 - y0 + h * y3,
+        y0,
+        g,
+        h,
+        1.0,
+    ]
+}
+
+/// Inverse up to scale (adjugate), enough for projective mapping.
+fn adjugate(m: Mat) -> Mat {
+    let [a, b, c, d, e, f, g, h, i] = m;
+    [
+        e * i - f * h,
+        c * h - b * i,
+        b * f - c * e,
+        f * g - d * i,
+        a * i - c * g,
+        c * d - a * f,
+        d * h - e * g,
+        b * g - a * h,
+        a * e - b * d,
+    ]
+}
+
+fn apply(m: &Mat, x: f64, y: f64) -> (f64, f64) {
+    let w = m[6] * x + m[7] * y + m[8];
+    (
+        (m[0] * x + m[1] * y + m[2]) / w,
+        (m[3] * x + m[4] * y + m[5]) / w,
+    )
+}
+
+/// Draws one frame: textured background, the code (with quiet zone) mapped onto a
+/// quad, then the perturbation's image-level effect.
+fn frame(modules: &[Color], n: usize, p: Perturbation, rng: &mut Rng) -> GrayImage {
+    let (ink, paper) = match p {
+        Perturbation::LowContrast => (105.0, 150.0),
+        _ => (rng.range(20.0, 50.0), rng.range(190.0, 235.0)),
+    };
+    // Background: lighting gradient plus a few darker blocks (desk, hands, clutter).
+    let (g0, gx, gy) = (
+        rng.range(60.0, 140.0),
+        rng.range(-0.05, 0.05),
+        rng.range(-0.05, 0.05),
+    );
+    let mut img = GrayImage::from_fn(W, H, |x, y| {
+        Luma([(g0 + gx * f64::from(x) + gy * f64::from(y)).clamp(0.0, 255.0) as u8])
+    });
+    for _ in 0..6 {
+        let (x, y) = (
+            rng.range(0.0, f64::from(W)) as u32,
+            rng.range(0.0, f64::from(H)) as u32,
+        );
+        let (w, h) = (rng.range(40.0, 300.0) as u32, rng.range(40.0, 300.0) as u32);
+        let v = rng.range(0.0, 255.0) as u8;
+        for yy in y..(y + h).min(H) {
+            for xx in x..(x + w).min(W) {
+                img.put_pixel(xx, yy, Luma([v]));
+            }
+        }
+    }
+
+    let total = (n + 8) as f64; // modules including the 4-module quiet zone each side
+    let module_px = rng.range(4.0, 7.0);
+    let side = total * module_px;
+    let angle = match p {
+        Perturbation::Rotation => rng.range(0.0, 360.0),
+        _ => rng.range(-8.0, 8.0),
+    }
+    .to_radians();
+    let (cx, cy) = (
+        rng.range(side / 2.0 + 20.0, f64::from(W) - side / 2.0 - 20.0),
+        rng.range(side / 2.0 + 20.0, f64::from(H) - side / 2.0 - 20.0),
+    );
+    let (s, c) = angle.sin_cos();
+    let jitter = if matches!(p, Perturbation::Perspective) {
+        0.18 * side
+    } else {
+        0.0
+    };
+    let mut corners = [(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5)].map(|(u, v)| {
+        let (x, y) = (u * side, v * side);
+        (cx + c * x - s * y, cy + s * x + c * y)
+    });
+    for corner in &mut corners {
+        corner.0 += rng.range(-jitter, jitter);
+        corner.1 += rng.range(-jitter, jitter);
+    }
+    let inv = adjugate(square_to_quad(corners));
+    let min_x = corners
+        .iter()
+        .map(|c| c.0)
+        .fold(f64::MAX, f64::min)
+        .max(0.0) as u32;
+    let max_x = corners
+        .iter()
+        .map(|c| c.0)
+        .fold(f64::MIN, f64::max)
+        .min(f64::from(W - 1)) as u32;
+    let min_y = corners
+        .iter()
+        .map(|c| c.1)
+        .fold(f64::MAX, f64::min)
+        .max(0.0) as u32;
+    let max_y = corners
+        .iter()
+        .map(|c| c.1)
+        .fold(f64::MIN, f64::max)
+        .min(f64::from(H - 1)) as u32;
+    for y in min_y..=max_y {
+        for x in min_x..=max_x {
+            // 2x2 supersampling for anti-aliased module edges, as a lens gives.
+            let (mut sum, mut hits) = (0.0, 0);
+            for (ox, oy) in [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)] {
+                let (u, v) = apply(&inv, f64::from(x) + ox, f64::from(y) + oy);
+                if !(0.0..1.0).contains(&u) || !(0.0..1.0).contains(&v) {
+                    continue;
+                }
+                let (mx, my) = ((u * total) as usize, (v * total) as usize);
+                let dark = (4..4 + n).contains(&mx)
+                    && (4..4 + n).contains(&my)
+                    && modules[(my - 4) * n + (mx - 4)] == Color::Dark;
+                sum += if dark { ink } else { paper };
+                hits += 1;
+            }
+            if hits > 0 {
+                let bg = f64::from(img.get_pixel(x, y).0[0]);
+                let v = (sum + bg * f64::from(4 - hits)) / 4.0;
+                img.put_pixel(x, y, Luma([v as u8]));
+            }
+        }
+    }
+
+    match p {
+        Perturbation::Blur => img = imageops::blur(&img, rng.range(1.5, 2.5) as f32),
+        Perturbation::Glare => {
+            // Soft saturated highlight over part of the code, like a lamp on a phone.
+            let (gx, gy) = (
+                cx + rng.range(-0.3, 0.3) * side,
+                cy + rng.range(-0.3, 0.3) * side,
+            );
+            let r = rng.range(0.10, 0.18) * side;
+            for (x, y, px) in img.enumerate_pixels_mut() {
+                let d = ((f64::from(x) - gx).powi(2) + (f64::from(y) - gy).powi(2)).sqrt() / r;
+                if d < 2.0 {
+                    let a = if d < 1.0 { 1.0 } else { 2.0 - d };
+                    let v = f64::from(px.0[0]) * (1.0 - a) + 255.0 * a;
+                    px.0[0] = v as u8;
+                }
+            }
+        }
+        Perturbation::Noise => {
+            for px in img.pixels_mut() {
+                // Sum of uniforms approximates Gaussian sensor noise, sigma ~ 17.
+                let n: f64 = (0..3).map(|_| rng.range(-30.0, 30.0)).sum();
+                px.0[0] = (f64::from(px.0[0]) + n).clamp(0.0, 255.0) as u8;
+            }
+        }
+        _ => {}
+    }
+    img
+}
+
+fn quantile(v: &[f64], q: f64) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    let idx = ((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1;
+    v[idx]
+}
+
+fn main() -> Result<(), String> {
+    let args = Args::parse();
+    let key = SigningKey::from_bytes(&[7; 32]);
+    let claims = TicketClaims {
+        product_id: uuid::Uuid::from_u128(0x5eed_0001),
+        item_uuid: uuid::Uuid::from_u128(0x5eed_0002),
+        item_id: 123_456,
+        event_id: Some(uuid::Uuid::from_u128(0x5eed_0003)),
+        valid_from: 1_767_225_600,
+        valid_until: 1_767_312_000,
+    };
+    let token = sign(&claims, &key).map_err(|e| e.to_string())?;
+    let code = render::qr_code(&token).map_err(|e| e.to_string())?;
+    let (modules, n) = (code.to_colors(), code.width());
+    println!(
+        "token {} chars, QR {:?} ({n} modules)",
+        token.len(),
+        code.version()
+    );
+
+    let mut all_times = Vec::new();
+    let (mut ok_all, mut n_all) = (0, 0);
+    for (i, p) in ALL.into_iter().enumerate() {
+        let mut rng =
+            Rng(0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1).wrapping_mul(0x1234_5678_9ABC_DEF1));
+        let mut times = Vec::new();
+        let mut ok = 0;
+        for _ in 0..args.frames {
+            let img = frame(&modules, n, p, &mut rng);
+            let start = Instant::now();
+            let texts =
+                decode_gray(img.width(), img.height(), img.as_raw()).map_err(|e| e.to_string())?;
+            times.push(start.elapsed().as_secs_f64() * 1000.0);
+            let good = texts.iter().any(|t| {
+                parse(t).is_ok_and(|st| st.verify(&key.verifying_key()).is_ok_and(|c| *c == claims))
+            });
+            ok += usize::from(good);
+        }
+        all_times.extend_from_slice(&times);
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{:<12} {ok:>3}/{}  median {:6.2} ms  p95 {:6.2} ms",
+            format!("{p:?}"),
+            args.frames,
+            quantile(&times, 0.5),
+            quantile(&times, 0.95)
+        );
+        ok_all += ok;
+        n_all += args.frames as usize;
+    }
+    all_times.sort_by(f64::total_cmp);
+    println!(
+        "overall {ok_all}/{n_all}, median {:.2} ms, p95 {:.2} ms",
+        quantile(&all_times, 0.5),
+        quantile(&all_times, 0.95)
+    );
+    Ok(())
+}
