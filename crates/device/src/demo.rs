@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use uuid::Uuid;
 use wicket_domain::*;
 
-use crate::replica::Catalog;
+use crate::replica::{Catalog, Replica};
 
 const FIRST: &[&str] = &[
     "Ada", "Ben", "Carla", "Dmitri", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Keiko",
@@ -188,4 +188,30 @@ pub fn catalog(customers: usize, now: Timestamp) -> Result<(Catalog, DemoIds), D
         },
         ids,
     ))
+}
+
+/// Demo staff and their PINs (printed by the run command; never use them for real).
+pub const DEMO_STAFF: &[(&str, Role, &str)] = &[
+    ("Dana Door", Role::Door, "1111"),
+    ("Bo Box-Office", Role::BoxOffice, "2222"),
+    ("Mina Manager", Role::Manager, "3333"),
+    ("Ari Admin", Role::Admin, "4444"),
+];
+
+/// Load the demo catalog (10,000 customers) and the demo staff into a replica.
+pub fn install(r: &mut Replica) -> crate::Result<DemoIds> {
+    install_with(r, 10_000)
+}
+
+/// [`install`] with a chosen number of customers (one ticket each).
+pub fn install_with(r: &mut Replica, customers: usize) -> crate::Result<DemoIds> {
+    let (cat, ids) = catalog(customers, r.now())?;
+    r.load_catalog(&cat)?;
+    let have: Vec<String> = r.staff()?.into_iter().map(|s| s.name).collect();
+    for (name, role, pin) in DEMO_STAFF {
+        if !have.iter().any(|h| h == name) {
+            r.add_staff(name, *role, pin)?;
+        }
+    }
+    Ok(ids)
 }

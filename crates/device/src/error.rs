@@ -10,6 +10,8 @@ pub enum DeviceError {
     Rule(#[from] DomainError),
     #[error("{what} not found: {key}")]
     NotFound { what: &'static str, key: String },
+    #[error("wrong PIN")]
+    BadPin,
     #[error("invalid input: {0}")]
     Invalid(String),
     #[error("database error: {0}")]
@@ -32,6 +34,7 @@ impl DeviceError {
                 "reward offer" => "unknown_reward",
                 _ => "not_found",
             },
+            DeviceError::BadPin => "bad_pin",
             DeviceError::Invalid(_) => "invalid_input",
             DeviceError::Db(_) => "database",
             DeviceError::Migration(_) => "migration",

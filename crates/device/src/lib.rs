@@ -5,8 +5,10 @@
 #![forbid(unsafe_code)]
 
 pub mod demo;
+pub mod door;
 pub mod error;
 pub mod replica;
 
+pub use door::{Staff, Verdict};
 pub use error::{DeviceError, Result};
 pub use replica::*;

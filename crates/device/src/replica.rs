@@ -17,9 +17,10 @@ use crate::error::{DeviceError, Result};
 
 /// The replica's schema: numbered SQL files under `migrations/device/`, in order.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!(
-        "../../../migrations/device/0001_init.sql"
-    ))])
+    Migrations::new(vec![
+        M::up(include_str!("../../../migrations/device/0001_init.sql")),
+        M::up(include_str!("../../../migrations/device/0002_door.sql")),
+    ])
 }
 
 /// What a catalog load carries: the state head office (or the demo) hands a device.
@@ -103,10 +104,12 @@ pub struct OutboxOp {
 
 /// The device's local replica.
 pub struct Replica {
-    conn: Connection,
-    device_id: Uuid,
-    staff_id: Option<Uuid>,
-    fixed_now: Option<Timestamp>,
+    pub(crate) conn: Connection,
+    pub(crate) device_id: Uuid,
+    pub(crate) staff_id: Option<Uuid>,
+    pub(crate) fixed_now: Option<Timestamp>,
+    /// This device's ticket-signing key (tickets it sells offline carry its signature).
+    pub(crate) signing_key: wicket_ticket::SigningKey,
 }
 
 const ITEM_COLS: &str = "id, product_id, item_id, owner_id, redemption_count, \
@@ -183,11 +186,13 @@ impl Replica {
                 id
             }
         };
+        let signing_key = crate::door::load_or_create_key(&conn, device_id)?;
         Ok(Replica {
             conn,
             device_id,
             staff_id: None,
             fixed_now: None,
+            signing_key,
         })
     }
 
@@ -657,24 +662,7 @@ impl Replica {
         let (device_id, staff_id) = (self.device_id, self.staff_id);
         let tx = self.conn.transaction()?;
         let item = load_item(&tx, item_id)?;
-        let redeemed = domain::redeem(&item, now)?;
-        tx.prepare_cached(
-            "UPDATE items SET redemption_count = ?2, redeemed_at = ?3 WHERE id = ?1",
-        )?
-        .execute(params![redeemed.id, redeemed.redemption_count, now])?;
-        let rid = Uuid::now_v7();
-        tx.prepare_cached(
-            "INSERT INTO redemptions (id, item, redeemed_at, device_id, staff_id, gate) VALUES (?1,?2,?3,?4,?5,?6)",
-        )?
-        .execute(params![rid, item_id, now, device_id, staff_id, gate])?;
-        append_op(
-            &tx,
-            device_id,
-            staff_id,
-            "redeem",
-            json!({"item": item_id, "product_id": item.product_id, "redeemed_at": now, "gate": gate, "redemption_id": rid}),
-            now,
-        )?;
+        let redeemed = redeem_in_tx(&tx, &item, gate, now, device_id, staff_id)?;
         tx.commit()?;
         Ok(redeemed)
     }
@@ -737,7 +725,7 @@ impl Replica {
         let payment = match req.payment_method.as_deref() {
             None => PaymentMethod::Cash,
             Some(p) => PaymentMethod::parse(p).ok_or_else(|| {
-                DeviceError::Invalid(format!("payment method {p:?} is not cash, card or free"))
+                DeviceError::Invalid(format!("payment method {p:?} is not cash or card"))
             })?,
         };
         let tx = self.conn.transaction()?;
@@ -976,7 +964,48 @@ impl Replica {
 
 // ---------------------------------------------------------------- row helpers
 
-fn append_op(
+/// Redeem `item` inside `tx`: the domain decides, then the item row, the
+/// redemption record and the outbox operation are written.
+pub(crate) fn redeem_in_tx(
+    tx: &Transaction<'_>,
+    item: &Item,
+    gate: Option<&str>,
+    now: Timestamp,
+    device_id: Uuid,
+    staff_id: Option<Uuid>,
+) -> Result<Item> {
+    let redeemed = domain::redeem(item, now)?;
+    tx.prepare_cached("UPDATE items SET redemption_count = ?2, redeemed_at = ?3 WHERE id = ?1")?
+        .execute(params![redeemed.id, redeemed.redemption_count, now])?;
+    let rid = record_redemption(tx, item.id, gate, now, device_id, staff_id)?;
+    append_op(
+        tx,
+        device_id,
+        staff_id,
+        "redeem",
+        json!({"item": item.id, "product_id": item.product_id, "redeemed_at": now, "gate": gate, "redemption_id": rid}),
+        now,
+    )?;
+    Ok(redeemed)
+}
+
+pub(crate) fn record_redemption(
+    tx: &Transaction<'_>,
+    item: Uuid,
+    gate: Option<&str>,
+    now: Timestamp,
+    device_id: Uuid,
+    staff_id: Option<Uuid>,
+) -> Result<Uuid> {
+    let rid = Uuid::now_v7();
+    tx.prepare_cached(
+        "INSERT INTO redemptions (id, item, redeemed_at, device_id, staff_id, gate) VALUES (?1,?2,?3,?4,?5,?6)",
+    )?
+    .execute(params![rid, item, now, device_id, staff_id, gate])?;
+    Ok(rid)
+}
+
+pub(crate) fn append_op(
     tx: &Transaction<'_>,
     device_id: Uuid,
     staff_id: Option<Uuid>,
@@ -992,7 +1021,7 @@ fn append_op(
     Ok(op_id)
 }
 
-fn load_product(conn: &Connection, id: Uuid) -> Result<(Product, ProductCounters)> {
+pub(crate) fn load_product(conn: &Connection, id: Uuid) -> Result<(Product, ProductCounters)> {
     let (body, issued, next) = conn
         .prepare_cached("SELECT body, issued, next_item_id FROM products WHERE id = ?1")?
         .query_row([id], |r| {
@@ -1013,14 +1042,14 @@ fn load_product(conn: &Connection, id: Uuid) -> Result<(Product, ProductCounters
     ))
 }
 
-fn load_item(conn: &Connection, id: Uuid) -> Result<Item> {
+pub(crate) fn load_item(conn: &Connection, id: Uuid) -> Result<Item> {
     conn.prepare_cached(&format!("SELECT {ITEM_COLS} FROM items WHERE id = ?1"))?
         .query_row([id], item_from_row)
         .optional()?
         .ok_or_else(|| DeviceError::not_found("item", id))
 }
 
-fn load_tiers(conn: &Connection) -> Result<Vec<StatusTier>> {
+pub(crate) fn load_tiers(conn: &Connection) -> Result<Vec<StatusTier>> {
     let mut st = conn.prepare_cached("SELECT body FROM status_tiers ORDER BY id")?;
     let rows = st.query_map([], |r| r.get::<_, String>(0))?;
     let mut out = Vec::new();
@@ -1030,7 +1059,7 @@ fn load_tiers(conn: &Connection) -> Result<Vec<StatusTier>> {
     Ok(out)
 }
 
-fn find_customer(conn: &Connection, r: &RecipientRef) -> Result<Option<Customer>> {
+pub(crate) fn find_customer(conn: &Connection, r: &RecipientRef) -> Result<Option<Customer>> {
     let (sql, c) = match r {
         RecipientRef::User(id) => (
             format!("SELECT {CUSTOMER_COLS} FROM customers WHERE id = ?1"),

@@ -15,3 +15,6 @@ pub use model::*;
 pub use rules::*;
 pub use rust_decimal::Decimal;
 pub use validate::*;
+
+pub mod admin;
+pub use admin::*;

@@ -312,13 +312,12 @@ impl RewardOffer {
     }
 }
 
-/// Payment method at the box office.
+/// Payment method at the box office. A complimentary ticket is an issue, not a sale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {
     Cash,
     Card,
-    Free,
 }
 
 impl PaymentMethod {
@@ -326,14 +325,12 @@ impl PaymentMethod {
         match self {
             PaymentMethod::Cash => "cash",
             PaymentMethod::Card => "card",
-            PaymentMethod::Free => "free",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "cash" => Some(PaymentMethod::Cash),
             "card" => Some(PaymentMethod::Card),
-            "free" => Some(PaymentMethod::Free),
             _ => None,
         }
     }

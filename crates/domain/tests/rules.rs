@@ -439,7 +439,7 @@ fn issue_respects_max_per_account_counting_the_batch() {
     let c = ProductCounters::new();
     let one = customer(1);
     let holdings = HashMap::from([(one.id, 1)]);
-    assert!(plan_issue(&p, &c, &[one.clone()], &holdings, NOW).is_ok());
+    assert!(plan_issue(&p, &c, std::slice::from_ref(&one), &holdings, NOW).is_ok());
     assert_eq!(
         code(plan_issue(
             &p,

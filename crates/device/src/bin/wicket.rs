@@ -75,7 +75,7 @@ enum Cmd {
         last_name: Option<String>,
         #[arg(long)]
         currency: Option<String>,
-        /// cash, card or free.
+        /// cash or card.
         #[arg(long, default_value = "cash")]
         payment: String,
     },

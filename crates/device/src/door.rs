@@ -1,0 +1,536 @@
+//! The door: from scanned text to a committed redemption and a verdict, in the order
+//! of DESIGN.md §3 (parse, signature and known issuer, revoked, event, validity
+//! window, item state, redeem and commit). Also the device's signing key, trusted
+//! issuer keys, revocations and staff sign-in.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+use wicket_domain::{Item, Role, Timestamp};
+use wicket_ticket::{KeyId, SigningKey, TicketClaims, VerifyingKey, key_id};
+
+use crate::error::{DeviceError, Result};
+use crate::replica::{
+    Replica, append_op, load_item, load_product, record_redemption, redeem_in_tx,
+};
+
+/// The door's answer to one scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// `ok`, `already_redeemed`, `forged`, `unknown_issuer`, `revoked`, `wrong_event`,
+    /// `not_yet_valid`, `expired`, `unknown_ticket` or `malformed`.
+    pub code: String,
+    pub admitted: bool,
+    pub message: String,
+    pub holder_name: Option<String>,
+    pub product_name: Option<String>,
+    pub item: Option<Uuid>,
+    pub item_id: Option<u64>,
+    pub redemption_count: Option<u32>,
+    pub redemption_quantity: Option<u32>,
+    /// For a repeat: when, where and on which device the first redemption happened.
+    pub first_redeemed_at: Option<Timestamp>,
+    pub first_gate: Option<String>,
+    pub first_device: Option<Uuid>,
+    /// False when the item was admitted on its signature alone (not yet replicated).
+    pub in_replica: bool,
+}
+
+impl Verdict {
+    fn refuse(code: &str, message: impl Into<String>) -> Self {
+        Verdict {
+            code: code.into(),
+            admitted: false,
+            message: message.into(),
+            holder_name: None,
+            product_name: None,
+            item: None,
+            item_id: None,
+            redemption_count: None,
+            redemption_quantity: None,
+            first_redeemed_at: None,
+            first_gate: None,
+            first_device: None,
+            in_replica: false,
+        }
+    }
+}
+
+/// A staff member signed in on this device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Staff {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+}
+
+/// Load the device's ticket-signing key, creating (and trusting) one on first open.
+pub(crate) fn load_or_create_key(conn: &Connection, device_id: Uuid) -> Result<SigningKey> {
+    let stored: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'signing_key'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let key = match stored {
+        Some(h) => {
+            let bytes: [u8; 32] = hex::decode(&h)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| DeviceError::Corrupt("signing_key is not 32 hex bytes".into()))?;
+            SigningKey::from_bytes(&bytes)
+        }
+        None => {
+            let key = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('signing_key', ?1)",
+                [hex::encode(key.to_bytes())],
+            )?;
+            key
+        }
+    };
+    let public = key.verifying_key();
+    conn.execute(
+        "INSERT OR IGNORE INTO trusted_keys (key_id, public_key, owner) VALUES (?1, ?2, ?3)",
+        params![
+            key_id(&public).0.to_vec(),
+            public.to_bytes().to_vec(),
+            format!("device:{device_id}")
+        ],
+    )?;
+    Ok(key)
+}
+
+fn hash_pin(pin: &str) -> Result<String> {
+    validate_pin(pin)?;
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
+        .map_err(|e| DeviceError::Invalid(format!("salt: {e}")))?;
+    Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| DeviceError::Invalid(format!("pin hash: {e}")))
+}
+
+fn validate_pin(pin: &str) -> Result<()> {
+    if (4..=12).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(DeviceError::Invalid("a PIN is 4 to 12 digits".into()))
+    }
+}
+
+impl Replica {
+    /// This device's public ticket key.
+    pub fn public_key(&self) -> VerifyingKey {
+        self.signing_key.verifying_key()
+    }
+
+    /// Trust tickets signed by `key` (head office's or another device's).
+    pub fn trust_key(&mut self, key: &VerifyingKey, owner: &str) -> Result<KeyId> {
+        let id = key_id(key);
+        self.conn.execute(
+            "INSERT INTO trusted_keys (key_id, public_key, owner) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (key_id) DO UPDATE SET public_key = excluded.public_key, owner = excluded.owner, revoked_at = NULL",
+            params![id.0.to_vec(), key.to_bytes().to_vec(), owner],
+        )?;
+        Ok(id)
+    }
+
+    /// Stop trusting a key: its tickets get `unknown_issuer` from now on.
+    pub fn distrust_key(&mut self, id: KeyId) -> Result<()> {
+        let now = self.now();
+        self.conn.execute(
+            "UPDATE trusted_keys SET revoked_at = ?2 WHERE key_id = ?1",
+            params![id.0.to_vec(), now],
+        )?;
+        Ok(())
+    }
+
+    /// Revoke an item (manager): its ticket is refused at every door that has
+    /// synced the revocation. Recorded in the outbox.
+    pub fn revoke_item(&mut self, item: Uuid, reason: &str) -> Result<()> {
+        let now = self.now();
+        let (device_id, staff_id) = (self.device_id, self.staff_id);
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT OR REPLACE INTO revocations (item, revoked_at, reason) VALUES (?1, ?2, ?3)",
+            params![item, now, reason],
+        )?;
+        tx.execute("UPDATE items SET revoked = 1 WHERE id = ?1", [item])?;
+        append_op(
+            &tx,
+            device_id,
+            staff_id,
+            "revoke",
+            json!({"item": item, "reason": reason}),
+            now,
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Admit validly signed tickets whose item is not in the replica yet (default
+    /// on: a ticket sold a minute ago at head office must not be turned away).
+    pub fn set_admit_unknown(&mut self, admit: bool) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('admit_unknown', ?1)",
+            [if admit { "1" } else { "0" }],
+        )?;
+        Ok(())
+    }
+
+    pub fn admit_unknown(&self) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM meta WHERE key = 'admit_unknown'")?
+            .query_row([], |r| r.get::<_, String>(0))
+            .optional()?
+            .is_none_or(|v| v == "1"))
+    }
+
+    /// The signed token for an item's QR, signed with this device's key. Valid from
+    /// 12 h before its event starts (or from issue) until 6 h after the event ends
+    /// (or a year after issue for products without an event).
+    pub fn ticket_token(&self, item: Uuid) -> Result<String> {
+        let it = load_item(&self.conn, item)?;
+        let (product, _) = load_product(&self.conn, it.product_id)?;
+        let event = match product.event_id {
+            Some(e) => self
+                .conn
+                .query_row(
+                    "SELECT start_date, end_date FROM events WHERE id = ?1",
+                    [e],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+                )
+                .optional()?,
+            None => None,
+        };
+        let (valid_from, valid_until) = match event {
+            Some((s, e)) => ((s - 12 * 3600).min(it.created_at), e + 6 * 3600),
+            None => (it.created_at - 300, it.created_at + 365 * 86_400),
+        };
+        let claims = TicketClaims {
+            product_id: it.product_id,
+            item_uuid: it.id,
+            item_id: it.item_id,
+            event_id: product.event_id,
+            valid_from,
+            valid_until,
+        };
+        wicket_ticket::sign(&claims, &self.signing_key)
+            .map_err(|e| DeviceError::Invalid(e.to_string()))
+    }
+
+    /// Judge scanned text at `gate` for `event` (None: any event) and, when it
+    /// admits, commit the redemption durably before returning. Door outcomes are
+    /// `Ok(Verdict)`; `Err` is only a storage failure.
+    pub fn scan(&mut self, text: &str, gate: Option<&str>, event: Option<Uuid>) -> Result<Verdict> {
+        let now = self.now();
+        // 1. parse
+        let ticket = match wicket_ticket::parse(text) {
+            Ok(t) => t,
+            Err(e) => {
+                return Ok(Verdict::refuse(
+                    "malformed",
+                    format!("not a Wicket ticket ({})", e.code()),
+                ));
+            }
+        };
+        // 2. signature, by a key this device knows and still trusts
+        let key: Option<(Vec<u8>, Option<i64>)> = self
+            .conn
+            .prepare_cached("SELECT public_key, revoked_at FROM trusted_keys WHERE key_id = ?1")?
+            .query_row([ticket.key_id().0.to_vec()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((public, key_revoked)) = key else {
+            return Ok(Verdict::refuse(
+                "unknown_issuer",
+                "signed by a key this door does not know",
+            ));
+        };
+        let public = public
+            .try_into()
+            .ok()
+            .and_then(|b: [u8; 32]| VerifyingKey::from_bytes(&b).ok())
+            .ok_or_else(|| DeviceError::Corrupt("trusted key is not an Ed25519 key".into()))?;
+        let claims = match ticket.verify(&public) {
+            Ok(c) => c.clone(),
+            Err(_) => {
+                return Ok(Verdict::refuse(
+                    "forged",
+                    "signature does not match: ticket altered or forged",
+                ));
+            }
+        };
+        if key_revoked.is_some() {
+            return Ok(Verdict::refuse(
+                "unknown_issuer",
+                "signed by a key that is no longer trusted",
+            ));
+        }
+        // 3. revoked
+        let revoked: Option<String> = self
+            .conn
+            .prepare_cached("SELECT COALESCE(reason, '') FROM revocations WHERE item = ?1")?
+            .query_row([claims.item_uuid], |r| r.get(0))
+            .optional()?;
+        if let Some(reason) = revoked {
+            let mut v = Verdict::refuse(
+                "revoked",
+                format!("ticket revoked {reason}").trim().to_string(),
+            );
+            v.item = Some(claims.item_uuid);
+            v.item_id = Some(claims.item_id);
+            return Ok(v);
+        }
+        // 4. event and gate
+        if let (Some(want), Some(got)) = (event, claims.event_id)
+            && want != got
+        {
+            return Ok(Verdict::refuse(
+                "wrong_event",
+                "ticket is for another event",
+            ));
+        }
+        // 5. validity window
+        if now < claims.valid_from {
+            return Ok(Verdict::refuse("not_yet_valid", "ticket is not valid yet"));
+        }
+        if now >= claims.valid_until {
+            return Ok(Verdict::refuse("expired", "ticket has expired"));
+        }
+        // 6. item state, 7. redeem and commit
+        let (device_id, staff_id) = (self.device_id, self.staff_id);
+        let admit_unknown = self.admit_unknown()?;
+        let tx = self.conn.transaction()?;
+        let item = match load_item(&tx, claims.item_uuid) {
+            Ok(i) => Some(i),
+            Err(DeviceError::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let product = match load_product(&tx, claims.product_id) {
+            Ok((p, _)) => Some(p),
+            Err(DeviceError::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let first = first_redemption(&tx, claims.item_uuid)?;
+        let verdict = match item {
+            Some(item)
+                if item.product_id != claims.product_id || item.item_id != claims.item_id =>
+            {
+                Verdict::refuse("unknown_ticket", "ticket does not match the item it names")
+            }
+            Some(item) => {
+                let holder = holder_name(&tx, &item)?;
+                match redeem_in_tx(&tx, &item, gate, now, device_id, staff_id) {
+                    Ok(done) => verdict_for(
+                        &done,
+                        holder,
+                        product.as_ref().map(|p| p.name.clone()),
+                        None,
+                        true,
+                    ),
+                    Err(DeviceError::Rule(e)) => {
+                        let mut v = verdict_for(
+                            &item,
+                            holder,
+                            product.as_ref().map(|p| p.name.clone()),
+                            first,
+                            true,
+                        );
+                        v.code = e.code().to_string();
+                        v.admitted = false;
+                        v.message = e.to_string();
+                        v
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            None if !admit_unknown => {
+                Verdict::refuse("unknown_ticket", "ticket is not in this door's replica")
+            }
+            None => {
+                // Validly signed but not replicated yet: admit on the signature, once
+                // per redemption_quantity, and record it for head office.
+                let quantity = product.as_ref().map(|p| p.redemption_quantity).unwrap_or(1);
+                let used: i64 = tx
+                    .prepare_cached("SELECT COUNT(*) FROM redemptions WHERE item = ?1")?
+                    .query_row([claims.item_uuid], |r| r.get(0))?;
+                let mut v = Verdict::refuse("ok", "");
+                v.item = Some(claims.item_uuid);
+                v.item_id = Some(claims.item_id);
+                v.product_name = product.as_ref().map(|p| p.name.clone());
+                v.redemption_quantity = Some(quantity);
+                if used as u64 >= u64::from(quantity) {
+                    v.code = "already_redeemed".into();
+                    v.message = "item is fully redeemed".into();
+                    v.redemption_count = Some(used as u32);
+                    if let Some(f) = first {
+                        v.first_redeemed_at = Some(f.0);
+                        v.first_device = Some(f.1);
+                        v.first_gate = f.2;
+                    }
+                } else {
+                    let rid =
+                        record_redemption(&tx, claims.item_uuid, gate, now, device_id, staff_id)?;
+                    append_op(
+                        &tx,
+                        device_id,
+                        staff_id,
+                        "redeem",
+                        json!({"item": claims.item_uuid, "product_id": claims.product_id, "item_id": claims.item_id,
+                               "redeemed_at": now, "gate": gate, "redemption_id": rid, "not_in_replica": true}),
+                        now,
+                    )?;
+                    v.admitted = true;
+                    v.message = "admitted on signature (not yet in replica)".into();
+                    v.redemption_count = Some(used as u32 + 1);
+                }
+                v
+            }
+        };
+        tx.commit()?;
+        Ok(verdict)
+    }
+
+    // ------------------------------------------------------------ staff
+
+    /// Add a staff member with a PIN (4–12 digits, stored as an Argon2 hash).
+    pub fn add_staff(&mut self, name: &str, role: Role, pin: &str) -> Result<Staff> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(DeviceError::Invalid(
+                "staff name must be 1-100 characters".into(),
+            ));
+        }
+        // PINs must be unique: sign-in finds the person by PIN alone.
+        if self.staff_by_pin(pin)?.is_some() {
+            return Err(DeviceError::Invalid("that PIN is already in use".into()));
+        }
+        let staff = Staff {
+            id: Uuid::now_v7(),
+            name: name.to_string(),
+            role,
+        };
+        self.conn.execute(
+            "INSERT INTO staff (id, name, role, pin_hash) VALUES (?1, ?2, ?3, ?4)",
+            params![staff.id, staff.name, role.as_str(), hash_pin(pin)?],
+        )?;
+        Ok(staff)
+    }
+
+    /// The active staff member with this PIN, or `bad_pin`.
+    pub fn sign_in(&self, pin: &str) -> Result<Staff> {
+        self.staff_by_pin(pin)?.ok_or(DeviceError::BadPin)
+    }
+
+    fn staff_by_pin(&self, pin: &str) -> Result<Option<Staff>> {
+        if validate_pin(pin).is_err() {
+            return Ok(None);
+        }
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT id, name, role, pin_hash FROM staff WHERE active = 1")?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, Uuid>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, name, role, hash) = row?;
+            let Ok(parsed) = PasswordHash::new(&hash) else {
+                continue;
+            };
+            if Argon2::default()
+                .verify_password(pin.as_bytes(), &parsed)
+                .is_ok()
+            {
+                let role = Role::parse(&role)
+                    .ok_or_else(|| DeviceError::Corrupt(format!("role {role:?}")))?;
+                return Ok(Some(Staff { id, name, role }));
+            }
+        }
+        Ok(None)
+    }
+
+    pub fn staff(&self) -> Result<Vec<Staff>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, name, role FROM staff WHERE active = 1 ORDER BY name")?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, Uuid>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, name, role) = row?;
+            let role =
+                Role::parse(&role).ok_or_else(|| DeviceError::Corrupt(format!("role {role:?}")))?;
+            out.push(Staff { id, name, role });
+        }
+        Ok(out)
+    }
+}
+
+fn first_redemption(
+    conn: &Connection,
+    item: Uuid,
+) -> Result<Option<(Timestamp, Uuid, Option<String>)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT redeemed_at, device_id, gate FROM redemptions WHERE item = ?1 ORDER BY redeemed_at, id LIMIT 1",
+        )?
+        .query_row([item], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?)
+}
+
+fn holder_name(conn: &Connection, item: &Item) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COALESCE(NULLIF(TRIM(COALESCE(first_name, '') || ' ' || COALESCE(last_name, '')), ''), email) \
+             FROM customers WHERE id = ?1",
+        )?
+        .query_row([item.owner_id], |r| r.get(0))
+        .optional()?)
+}
+
+fn verdict_for(
+    item: &Item,
+    holder: Option<String>,
+    product: Option<String>,
+    first: Option<(Timestamp, Uuid, Option<String>)>,
+    in_replica: bool,
+) -> Verdict {
+    let (at, dev, gate) = match first {
+        Some((a, d, g)) => (Some(a), Some(d), g),
+        None => (None, None, None),
+    };
+    Verdict {
+        code: "ok".into(),
+        admitted: true,
+        message: format!(
+            "admitted ({}/{})",
+            item.redemption_count, item.redemption_quantity
+        ),
+        holder_name: holder,
+        product_name: product,
+        item: Some(item.id),
+        item_id: Some(item.item_id),
+        redemption_count: Some(item.redemption_count),
+        redemption_quantity: Some(item.redemption_quantity),
+        first_redeemed_at: at,
+        first_gate: gate,
+        first_device: dev,
+        in_replica,
+    }
+}

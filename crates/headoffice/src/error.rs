@@ -1,0 +1,150 @@
+//! The one error type of head office: every refusal maps to an HTTP status and a
+//! MUFI-style body `{"errors": ["<code>: <message>"]}` with a stable snake_case code.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use wicket_domain::DomainError;
+
+/// Why a request or a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A business rule or input validation refused the request (400).
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// Several validation failures at once (400), e.g. a user batch.
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    DomainMany(Vec<DomainError>),
+    #[error("{0}")]
+    NotFound(String),
+    /// A write collides with existing data (duplicate email, slug, ...) (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The body, query or path could not be parsed (400).
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("missing or unknown API key")]
+    Unauthorized,
+    #[error("this API key is read-only")]
+    Forbidden,
+    #[error("storage failure: {0}")]
+    Storage(String),
+}
+
+impl Error {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Domain(d) => d.code(),
+            Error::DomainMany(v) => v
+                .first()
+                .map(DomainError::code)
+                .unwrap_or("invalid_request"),
+            Error::NotFound(_) => "not_found",
+            Error::Conflict(_) => "conflict",
+            Error::InvalidRequest(_) => "invalid_request",
+            Error::Unauthorized => "unauthorized",
+            Error::Forbidden => "forbidden",
+            Error::Storage(_) => "storage",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::Domain(_) | Error::DomainMany(_) | Error::InvalidRequest(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::Forbidden => StatusCode::FORBIDDEN,
+            Error::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The `errors` array entries.
+    pub fn messages(&self) -> Vec<String> {
+        match self {
+            Error::Domain(d) => vec![d.to_api_string()],
+            Error::DomainMany(v) => v.iter().map(DomainError::to_api_string).collect(),
+            // Internal details go to the log, not to the client.
+            Error::Storage(_) => vec!["storage: internal storage failure".to_string()],
+            other => vec![format!("{}: {}", other.code(), other)],
+        }
+    }
+
+    pub fn not_found(what: impl std::fmt::Display) -> Self {
+        Error::NotFound(format!("{what} not found"))
+    }
+}
+
+/// The MUFI error envelope.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub errors: Vec<String>,
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        if let Error::Storage(detail) = &self {
+            tracing::error!(%detail, "storage failure");
+        }
+        (
+            self.status(),
+            Json(ErrorBody {
+                errors: self.messages(),
+            }),
+        )
+            .into_response()
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        // A UNIQUE violation is a write conflict the client can fix, not a failure.
+        if let rusqlite::Error::SqliteFailure(f, msg) = &e
+            && f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+        {
+            let what = msg
+                .as_deref()
+                .and_then(|m| m.strip_prefix("UNIQUE constraint failed: "))
+                .unwrap_or("a unique field");
+            return Error::Conflict(format!("duplicate value for {what}"));
+        }
+        Error::Storage(e.to_string())
+    }
+}
+
+impl From<rusqlite_migration::Error> for Error {
+    fn from(e: rusqlite_migration::Error) -> Self {
+        Error::Storage(format!("migration: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Storage(format!("stored JSON: {e}"))
+    }
+}
+
+impl From<JsonRejection> for Error {
+    fn from(r: JsonRejection) -> Self {
+        Error::InvalidRequest(format!("invalid JSON body: {}", r.body_text()))
+    }
+}
+
+impl From<QueryRejection> for Error {
+    fn from(r: QueryRejection) -> Self {
+        Error::InvalidRequest(format!("invalid query: {}", r.body_text()))
+    }
+}
+
+impl From<PathRejection> for Error {
+    fn from(r: PathRejection) -> Self {
+        Error::InvalidRequest(format!("invalid path: {}", r.body_text()))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,79 @@
+//! Wicket head office: the central API server. It speaks a MUFI-compatible Products
+//! API under `/v1` (events, users, products, items, sales) plus W3Block-style admin
+//! features and a PERS-style reward catalog, over a [`store::Store`] whose default
+//! implementation is an embedded SQLite file. Every business decision is delegated
+//! to `wicket_domain`; this crate parses, authorizes, persists and answers.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod error;
+pub mod keys;
+pub mod model;
+pub mod openapi;
+pub mod sqlite;
+pub mod store;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub use api::{AppState, router, served_routes};
+pub use error::{Error, Result};
+pub use sqlite::SqliteStore;
+pub use store::Store;
+
+/// Largest request body accepted (a 1500-user batch is well under this).
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// The full service: routes plus request logging and the body limit.
+pub fn app(store: Arc<dyn Store>) -> axum::Router {
+    router(AppState { store })
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // One INFO line per request (method, path, status, latency); the defaults
+        // log at DEBUG, which a box office operator would never see.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+}
+
+/// Serve on `listener` until `shutdown` resolves, then finish in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    store: Arc<dyn Store>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(store))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            // Without a handler we can only wait for SIGTERM.
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; draining requests");
+}

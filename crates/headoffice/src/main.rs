@@ -1,0 +1,118 @@
+//! `wicket-headoffice`: run the head office API server, seed a demo project, or
+//! create API keys.
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use wicket_headoffice::model::Scope;
+use wicket_headoffice::{SqliteStore, Store, keys};
+
+#[derive(Parser)]
+#[command(
+    name = "wicket-headoffice",
+    version,
+    about = "Wicket head office API server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the API (creates the database if missing).
+    Serve {
+        #[arg(long, env = "WICKET_HO_DB")]
+        db: PathBuf,
+        #[arg(long, env = "WICKET_HO_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Seed a demo project and print a write key.
+    Demo {
+        #[arg(long, env = "WICKET_HO_DB")]
+        db: PathBuf,
+        #[arg(long, default_value_t = 10_000)]
+        users: u32,
+    },
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        cmd: KeysCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Create a key and print it (the key is the last word of the output).
+    Create {
+        #[arg(long, env = "WICKET_HO_DB")]
+        db: PathBuf,
+        #[arg(long, value_enum)]
+        scope: ScopeArg,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScopeArg {
+    Read,
+    Write,
+}
+
+fn open(db: &std::path::Path) -> anyhow::Result<Arc<dyn Store>> {
+    let store = SqliteStore::open(db).with_context(|| format!("opening {}", db.display()))?;
+    Ok(Arc::new(store))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().cmd {
+        Cmd::Serve { db, listen } => {
+            let store = open(&db)?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("binding {listen}"))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, db = %db.display(), "wicket head office listening");
+            wicket_headoffice::serve(listener, store, wicket_headoffice::shutdown_signal()).await?;
+            tracing::info!("stopped");
+        }
+        Cmd::Demo { db, users } => {
+            let store = open(&db)?;
+            let started = std::time::Instant::now();
+            let s = store.seed_demo(users).await?;
+            let key = keys::create_key(store.as_ref(), Scope::Write).await?;
+            println!(
+                "seeded {} users, {} products, {} items, {} reward offers in {:.2?}",
+                s.users,
+                s.products,
+                s.items,
+                s.rewards,
+                started.elapsed()
+            );
+            println!("write key: {key}");
+        }
+        Cmd::Keys {
+            cmd: KeysCmd::Create { db, scope },
+        } => {
+            let store = open(&db)?;
+            let scope = match scope {
+                ScopeArg::Read => Scope::Read,
+                ScopeArg::Write => Scope::Write,
+            };
+            let key = keys::create_key(store.as_ref(), scope).await?;
+            println!("created {} key: {key}", scope.as_str());
+        }
+    }
+    Ok(())
+}

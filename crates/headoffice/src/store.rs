@@ -1,0 +1,137 @@
+//! The storage boundary. Handlers see only [`Store`]; each method is one business
+//! operation that an implementation runs in one transaction, asking `wicket_domain`
+//! for every decision. SQLite ([`crate::sqlite::SqliteStore`]) is the implementation
+//! today; a PostgreSQL one would implement the same trait.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use uuid::Uuid;
+use wicket_domain::{EventInput, ProductInput};
+
+use crate::error::Result;
+use crate::model::*;
+
+/// A boxed future so the trait stays object-safe (`Arc<dyn Store>`).
+pub type StoreFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
+
+/// Names an event: its id or the caller's reference id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKey {
+    Id(Uuid),
+    Reference(String),
+    /// From a path segment: an id if it parses as one, else a reference id.
+    Either(String),
+}
+
+/// A sale request after parsing.
+#[derive(Debug, Clone)]
+pub struct SaleRequest {
+    pub product_id: Uuid,
+    pub quantity: u32,
+    pub buyer: UserKey,
+    pub buyer_first_name: Option<String>,
+    pub buyer_last_name: Option<String>,
+    pub currency: Option<String>,
+    pub payment_method: String,
+    pub device_id: Option<Uuid>,
+}
+
+/// Filters of `GET /v1/rewards`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RewardFilter {
+    pub active: Option<bool>,
+}
+
+pub trait Store: Send + Sync + 'static {
+    // --- keys
+    /// The scope of the key whose SHA-256 hex digest is `key_hash`.
+    fn key_scope(&self, key_hash: String) -> StoreFuture<Option<Scope>>;
+    fn insert_key(&self, key_hash: String, scope: Scope) -> StoreFuture<Uuid>;
+
+    // --- events
+    fn create_event(&self, input: EventInput) -> StoreFuture<EventOut>;
+    fn update_event(&self, key: EventKey, input: EventInput) -> StoreFuture<EventOut>;
+    fn get_event(&self, key: EventKey) -> StoreFuture<EventOut>;
+    fn list_events(&self, page: PageReq) -> StoreFuture<Page<EventOut>>;
+    fn delete_event(&self, id: Uuid) -> StoreFuture<()>;
+
+    // --- users and balances
+    fn create_users(&self, users: Vec<NewUserBody>) -> StoreFuture<Vec<UserOut>>;
+    fn fetch_users(&self, limit: u32, offset: u64) -> StoreFuture<UsersPage>;
+    fn get_user(&self, key: UserKey) -> StoreFuture<UserOut>;
+    fn balances(&self, user: Uuid) -> StoreFuture<BalancesOut>;
+    fn adjust_balance(&self, user: Uuid, body: AdjustBody) -> StoreFuture<BalancesOut>;
+    fn ledger(&self, user: Uuid, page: PageReq) -> StoreFuture<Page<LedgerEntryOut>>;
+    fn create_tier(&self, body: TierBody) -> StoreFuture<TierOut>;
+    fn list_tiers(&self) -> StoreFuture<Vec<TierOut>>;
+
+    // --- products
+    fn create_product(&self, input: ProductInput) -> StoreFuture<ProductOut>;
+    fn get_product(&self, id: Uuid) -> StoreFuture<ProductOut>;
+    fn product_by_slug(&self, slug: String) -> StoreFuture<ProductOut>;
+    fn list_products(&self, q: ProductQuery, page: PageReq) -> StoreFuture<Page<ProductOut>>;
+    fn update_product(&self, id: Uuid, input: ProductInput) -> StoreFuture<ProductOut>;
+    fn publish_product(&self, id: Uuid) -> StoreFuture<ProductOut>;
+    fn list_order_rules(&self, product: Uuid) -> StoreFuture<Vec<OrderRuleOut>>;
+    fn add_order_rule(&self, product: Uuid, rule: OrderRuleBody) -> StoreFuture<OrderRuleOut>;
+    fn delete_order_rule(&self, product: Uuid, rule: Uuid) -> StoreFuture<()>;
+
+    // --- items
+    fn issue_items(
+        &self,
+        product: Uuid,
+        users: Vec<Uuid>,
+        emails: Vec<String>,
+    ) -> StoreFuture<Vec<ItemOut>>;
+    fn product_items(&self, product: Uuid, page: PageReq) -> StoreFuture<Page<ItemOut>>;
+    fn user_items(&self, user: Uuid, page: PageReq) -> StoreFuture<Page<ItemOut>>;
+    fn get_item(&self, id: Uuid) -> StoreFuture<ItemOut>;
+    fn redeem_item(&self, product: Uuid, item: Uuid) -> StoreFuture<ItemOut>;
+    fn transfer_item(
+        &self,
+        product: Uuid,
+        item: Uuid,
+        sender: UserKey,
+        recipient: UserKey,
+    ) -> StoreFuture<TransferOut>;
+    /// Make `count` claim codes; returns the codes (URLs are the caller's job).
+    fn create_claim_codes(&self, product: Uuid, count: u32) -> StoreFuture<Vec<Uuid>>;
+    fn claim(&self, code: Uuid, user: UserKey) -> StoreFuture<ItemOut>;
+
+    // --- sales
+    fn create_sale(&self, req: SaleRequest) -> StoreFuture<SaleOut>;
+    fn list_sales(&self, product: Option<Uuid>, page: PageReq) -> StoreFuture<Page<SaleOut>>;
+
+    // --- rewards
+    fn create_reward(&self, body: RewardBody) -> StoreFuture<RewardOut>;
+    fn replace_reward(&self, id: Uuid, body: RewardBody) -> StoreFuture<RewardOut>;
+    fn delete_reward(&self, id: Uuid) -> StoreFuture<()>;
+    fn list_rewards(&self, filter: RewardFilter) -> StoreFuture<Vec<RewardOut>>;
+    fn get_reward(&self, id: Uuid) -> StoreFuture<RewardOut>;
+    fn toggle_reward(&self, id: Uuid) -> StoreFuture<RewardOut>;
+    fn redeem_reward(
+        &self,
+        id: Uuid,
+        user: UserKey,
+        country: Option<String>,
+    ) -> StoreFuture<RedeemOut>;
+    fn list_reward_redeems(
+        &self,
+        user: Option<Uuid>,
+        reward: Option<Uuid>,
+        page: PageReq,
+    ) -> StoreFuture<Page<RedeemOut>>;
+
+    // --- demo
+    /// Seed a demo project in one transaction; returns counts for the log.
+    fn seed_demo(&self, users: u32) -> StoreFuture<DemoSummary>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoSummary {
+    pub users: u32,
+    pub products: u32,
+    pub items: u32,
+    pub rewards: u32,
+}
