@@ -217,7 +217,10 @@ fn transfer_claim_and_reward() {
     let ga = r.item_by_number(ids.admission, 1).unwrap();
     assert_eq!(code(r.transfer(ga.id, &ea, &eb)), "not_transferable");
     // perks are
-    let v = r.issue(ids.perks, &[], std::slice::from_ref(&a)).unwrap().remove(0);
+    let v = r
+        .issue(ids.perks, &[], std::slice::from_ref(&a))
+        .unwrap()
+        .remove(0);
     assert_eq!(code(r.transfer(v.id, &eb, &ea)), "not_owner");
     assert_eq!(code(r.transfer(v.id, &ea, &ea)), "self_transfer");
     assert_eq!(

@@ -108,6 +108,26 @@ enum Cmd {
         #[arg(long)]
         who: Option<String>,
     },
+    /// Door scan: judge a ticket token (as a wedge scanner types it) or a QR image.
+    Scan {
+        /// The scanned text; omit with --image.
+        text: Option<String>,
+        /// A photo or screenshot of the ticket's QR (PNG, JPEG, WebP).
+        #[arg(long)]
+        image: Option<PathBuf>,
+        #[arg(long)]
+        gate: Option<String>,
+        /// Only admit tickets of this event.
+        #[arg(long)]
+        event: Option<Uuid>,
+    },
+    /// Print the signed ticket token of an item, and optionally save its QR as PNG/SVG.
+    Ticket {
+        item: Uuid,
+        /// Write the QR code here (.png or .svg).
+        #[arg(long)]
+        qr: Option<PathBuf>,
+    },
     /// Show how many operations wait for upload.
     Outbox,
 }
@@ -131,10 +151,11 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let code = e
-                .downcast_ref::<DeviceError>()
-                .map(|d| d.code())
-                .unwrap_or("error");
+            let code = match (e.downcast_ref::<DeviceError>(), e.downcast_ref::<Refused>()) {
+                (Some(d), _) => d.code().to_string(),
+                (None, Some(r)) => r.code.clone(),
+                _ => "error".to_string(),
+            };
             if cli.json {
                 println!(
                     "{}",
@@ -147,6 +168,21 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// A door refusal: the verdict code becomes the error code.
+#[derive(Debug)]
+struct Refused {
+    code: String,
+    message: String,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Refused {}
 
 fn who(s: &str) -> anyhow::Result<RecipientRef> {
     Ok(match Uuid::parse_str(s) {
@@ -457,6 +493,82 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                 "--redeem and --who go together".into()
             )),
         },
+        Cmd::Scan {
+            text,
+            image,
+            gate,
+            event,
+        } => {
+            let scanned = match (text, image) {
+                (Some(t), None) => t.clone(),
+                (None, Some(path)) => {
+                    let bytes = std::fs::read(path)
+                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+                    let texts = wicket_ticket::decode_image_bytes(&bytes)
+                        .map_err(|e| DeviceError::Invalid(format!("{}: {e}", e.code())))?;
+                    texts.into_iter().next().ok_or_else(|| {
+                        DeviceError::Invalid(format!("no QR code found in {}", path.display()))
+                    })?
+                }
+                _ => anyhow::bail!(DeviceError::Invalid(
+                    "give the scanned text or --image FILE".into()
+                )),
+            };
+            let v = r.scan(&scanned, gate.as_deref(), *event)?;
+            print(cli.json, &v, || {
+                let head = match (v.admitted, v.code.as_str()) {
+                    (true, _) => "ADMITTED".to_string(),
+                    (false, "already_redeemed") => "ALREADY REDEEMED".to_string(),
+                    (false, c) => format!("REFUSED ({c})"),
+                };
+                println!("{head}  {}", v.message);
+                if let Some(p) = &v.product_name {
+                    println!("  product  {p}");
+                }
+                if let Some(h) = &v.holder_name {
+                    println!("  holder   {h}");
+                }
+                if let Some(at) = v.first_redeemed_at {
+                    println!(
+                        "  first redeemed at {} (unix) gate {} device {}",
+                        at,
+                        v.first_gate.as_deref().unwrap_or("-"),
+                        v.first_device.map(|d| d.to_string()).unwrap_or_default()
+                    );
+                }
+            })?;
+            if !v.admitted {
+                // Scripts see a refusal as failure, like every other refused command.
+                return Err(Refused {
+                    code: v.code,
+                    message: v.message,
+                }
+                .into());
+            }
+        }
+        Cmd::Ticket { item, qr } => {
+            let token = r.ticket_token(*item)?;
+            if let Some(path) = qr {
+                let is_svg = path
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+                let bytes = if is_svg {
+                    wicket_ticket::render_svg(&token)
+                        .map_err(|e| DeviceError::Invalid(e.to_string()))?
+                        .into_bytes()
+                } else {
+                    wicket_ticket::render_png(&token, 8)
+                        .map_err(|e| DeviceError::Invalid(e.to_string()))?
+                };
+                std::fs::write(path, bytes)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            }
+            print(
+                cli.json,
+                &serde_json::json!({"item": item, "token": token}),
+                || println!("{token}"),
+            )?;
+        }
         Cmd::Outbox => {
             let n = r.outbox_len()?;
             print(cli.json, &serde_json::json!({"pending": n}), || {
