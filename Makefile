@@ -1,0 +1,30 @@
+# Wicket: `make run` sets up and runs the app; `make test` runs every check and test.
+SHELL := /bin/bash
+.PHONY: run test setup lint rust-test ui-test e2e bench
+
+setup:
+	scripts/setup.sh
+
+run: setup
+	scripts/run.sh
+
+test: lint rust-test ui-test e2e
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	if [ -f ui/package.json ]; then (cd ui && npm run lint); fi
+
+rust-test:
+	cargo test --workspace
+
+ui-test:
+	if [ -f ui/package.json ]; then (cd ui && npm test); fi
+
+e2e:
+	if [ -x ui/e2e/run.sh ]; then ui/e2e/run.sh; fi
+
+bench:
+	cargo bench -p wicket-device --bench redeem
+	cargo run --release -p wicket-ticket --bin qrscan -- --corpus ../shared/qr/zxing-cpp-samples
+	cargo run --release -p wicket-ticket --bin framebench

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install everything Wicket needs on Debian 12 (idempotent): system packages for the
+# Tauri desktop shell and its end-to-end test, and the UI's npm packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+need=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver imagemagick)
+missing=()
+for p in "${need[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if [ -f ui/package.json ]; then
+  (cd ui && npm ci --no-audit --no-fund)
+fi
+if [ -d src-tauri ] && ! command -v tauri-driver >/dev/null 2>&1; then
+  cargo install tauri-driver --locked
+fi
