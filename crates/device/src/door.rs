@@ -184,12 +184,7 @@ impl Replica {
     }
 
     pub fn admit_unknown(&self) -> Result<bool> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT value FROM meta WHERE key = 'admit_unknown'")?
-            .query_row([], |r| r.get::<_, String>(0))
-            .optional()?
-            .is_none_or(|v| v == "1"))
+        admit_unknown(&self.conn)
     }
 
     /// The signed token for an item's QR, signed with this device's key. Valid from
@@ -305,19 +300,17 @@ impl Replica {
         }
         // 6. item state, 7. redeem and commit
         let (device_id, staff_id) = (self.device_id, self.staff_id);
-        let admit_unknown = self.admit_unknown()?;
         let tx = self.conn.transaction()?;
         let item = match load_item(&tx, claims.item_uuid) {
             Ok(i) => Some(i),
             Err(DeviceError::NotFound { .. }) => None,
             Err(e) => return Err(e),
         };
-        let product = match load_product(&tx, claims.product_id) {
-            Ok((p, _)) => Some(p),
-            Err(DeviceError::NotFound { .. }) => None,
-            Err(e) => return Err(e),
-        };
-        let first = first_redemption(&tx, claims.item_uuid)?;
+        // Only the name on the hot path; the full product only when it is needed.
+        let product_name: Option<String> = tx
+            .prepare_cached("SELECT name FROM products WHERE id = ?1")?
+            .query_row([claims.product_id], |r| r.get(0))
+            .optional()?;
         let verdict = match item {
             Some(item)
                 if item.product_id != claims.product_id || item.item_id != claims.item_id =>
@@ -327,21 +320,10 @@ impl Replica {
             Some(item) => {
                 let holder = holder_name(&tx, &item)?;
                 match redeem_in_tx(&tx, &item, gate, now, device_id, staff_id) {
-                    Ok(done) => verdict_for(
-                        &done,
-                        holder,
-                        product.as_ref().map(|p| p.name.clone()),
-                        None,
-                        true,
-                    ),
+                    Ok(done) => verdict_for(&done, holder, product_name, None, true),
                     Err(DeviceError::Rule(e)) => {
-                        let mut v = verdict_for(
-                            &item,
-                            holder,
-                            product.as_ref().map(|p| p.name.clone()),
-                            first,
-                            true,
-                        );
+                        let first = first_redemption(&tx, item.id)?;
+                        let mut v = verdict_for(&item, holder, product_name, first, true);
                         v.code = e.code().to_string();
                         v.admitted = false;
                         v.message = e.to_string();
@@ -350,26 +332,30 @@ impl Replica {
                     Err(e) => return Err(e),
                 }
             }
-            None if !admit_unknown => {
+            None if !admit_unknown(&tx)? => {
                 Verdict::refuse("unknown_ticket", "ticket is not in this door's replica")
             }
             None => {
                 // Validly signed but not replicated yet: admit on the signature, once
                 // per redemption_quantity, and record it for head office.
-                let quantity = product.as_ref().map(|p| p.redemption_quantity).unwrap_or(1);
+                let quantity = match load_product(&tx, claims.product_id) {
+                    Ok((p, _)) => p.redemption_quantity,
+                    Err(DeviceError::NotFound { .. }) => 1,
+                    Err(e) => return Err(e),
+                };
                 let used: i64 = tx
                     .prepare_cached("SELECT COUNT(*) FROM redemptions WHERE item = ?1")?
                     .query_row([claims.item_uuid], |r| r.get(0))?;
                 let mut v = Verdict::refuse("ok", "");
                 v.item = Some(claims.item_uuid);
                 v.item_id = Some(claims.item_id);
-                v.product_name = product.as_ref().map(|p| p.name.clone());
+                v.product_name = product_name;
                 v.redemption_quantity = Some(quantity);
                 if used as u64 >= u64::from(quantity) {
                     v.code = "already_redeemed".into();
                     v.message = "item is fully redeemed".into();
                     v.redemption_count = Some(used as u32);
-                    if let Some(f) = first {
+                    if let Some(f) = first_redemption(&tx, claims.item_uuid)? {
                         v.first_redeemed_at = Some(f.0);
                         v.first_device = Some(f.1);
                         v.first_gate = f.2;
@@ -480,6 +466,14 @@ impl Replica {
         }
         Ok(out)
     }
+}
+
+fn admit_unknown(conn: &Connection) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE key = 'admit_unknown'")?
+        .query_row([], |r| r.get::<_, String>(0))
+        .optional()?
+        .is_none_or(|v| v == "1"))
 }
 
 fn first_redemption(
