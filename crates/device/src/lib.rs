@@ -8,6 +8,7 @@ pub mod demo;
 pub mod door;
 pub mod error;
 pub mod replica;
+pub mod sync;
 
 pub use door::{Staff, Verdict};
 pub use error::{DeviceError, Result};

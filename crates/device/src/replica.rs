@@ -20,6 +20,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../../../migrations/device/0001_init.sql")),
         M::up(include_str!("../../../migrations/device/0002_door.sql")),
+        M::up(include_str!("../../../migrations/device/0003_sync.sql")),
     ])
 }
 
@@ -624,7 +625,7 @@ impl Replica {
         let (device_id, staff_id) = (self.device_id, self.staff_id);
         let refs = recipient_batch(users, emails)?;
         let tx = self.conn.transaction()?;
-        let (product, counters) = load_product(&tx, product_id)?;
+        let (product, counters) = crate::sync::load_product_for_issue(&tx, product_id, now)?;
         let mut lookup_err = None;
         let recipients = resolve_recipients(&refs, |r| match find_customer(&tx, r) {
             Ok(c) => c,
@@ -729,7 +730,7 @@ impl Replica {
             })?,
         };
         let tx = self.conn.transaction()?;
-        let (product, counters) = load_product(&tx, req.product_id)?;
+        let (product, counters) = crate::sync::load_product_for_issue(&tx, req.product_id, now)?;
         let tiers = load_tiers(&tx)?;
         let mut new_customer = None;
         let buyer = match find_customer(&tx, &RecipientRef::Email(email.clone()))? {
@@ -866,7 +867,7 @@ impl Replica {
             )
             .optional()?
             .ok_or_else(|| DeviceError::not_found("claim code", code))?;
-        let (product, counters) = load_product(&tx, claim.product_id)?;
+        let (product, counters) = crate::sync::load_product_for_issue(&tx, claim.product_id, now)?;
         check_claim(&product, &claim)?;
         let who = resolve_recipients(std::slice::from_ref(claimant), |r| {
             find_customer(&tx, r).ok().flatten()
@@ -921,7 +922,8 @@ impl Replica {
             |r| r.get(0),
         )?;
         let tiers = load_tiers(&tx)?;
-        let (granted, counters) = load_product(&tx, offer.grants.product_id)?;
+        let (granted, counters) =
+            crate::sync::load_product_for_issue(&tx, offer.grants.product_id, now)?;
         let holds_now = holds(&tx, customer.id, granted.id)?;
         let plan = plan_reward(
             &offer,
@@ -1129,6 +1131,9 @@ fn write_items(
     ))?;
     for i in items {
         insert_item(&mut st, i)?;
+    }
+    if crate::sync::take_from_allotment(tx, product.id, plan)? {
+        return Ok(());
     }
     let next = advance(counters, plan);
     tx.prepare_cached("UPDATE products SET issued = ?2, next_item_id = ?3 WHERE id = ?1")?

@@ -52,7 +52,7 @@ fn open_migrates_once_and_keeps_the_device_id() {
         .connection()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
 }
 
 #[test]

@@ -18,3 +18,6 @@ pub use validate::*;
 
 pub mod admin;
 pub use admin::*;
+
+pub mod allotment;
+pub use allotment::*;

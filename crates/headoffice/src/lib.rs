@@ -8,10 +8,14 @@
 pub mod api;
 pub mod error;
 pub mod keys;
+pub mod mint;
+pub mod mint_store;
 pub mod model;
 pub mod openapi;
 pub mod sqlite;
 pub mod store;
+pub mod sync;
+mod sync_sqlite;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -30,7 +34,9 @@ pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// The full service: routes plus request logging and the body limit.
 pub fn app(store: Arc<dyn Store>) -> axum::Router {
-    router(AppState { store })
+    let state = AppState { store };
+    router(state.clone())
+        .merge(sync::routes(state))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // One INFO line per request (method, path, status, latency); the defaults
         // log at DEBUG, which a box office operator would never see.

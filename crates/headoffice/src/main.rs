@@ -30,6 +30,8 @@ enum Cmd {
         db: PathBuf,
         #[arg(long, env = "WICKET_HO_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        #[command(flatten)]
+        mint: wicket_headoffice::mint::MintArgs,
     },
     /// Seed a demo project and print a write key.
     Demo {
@@ -77,14 +79,32 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().cmd {
-        Cmd::Serve { db, listen } => {
-            let store = open(&db)?;
+        Cmd::Serve { db, listen, mint } => {
+            let sqlite =
+                SqliteStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let store: Arc<dyn Store> = Arc::new(sqlite.clone());
+            let (stop_mint, stop_rx) = tokio::sync::watch::channel(false);
+            let worker = match mint.into_config()? {
+                Some(cfg) => Some(wicket_headoffice::mint::spawn(
+                    Arc::new(sqlite),
+                    cfg,
+                    stop_rx,
+                )?),
+                None => {
+                    tracing::info!("no --chain-url: NFT mint worker not started");
+                    None
+                }
+            };
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("binding {listen}"))?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, db = %db.display(), "wicket head office listening");
             wicket_headoffice::serve(listener, store, wicket_headoffice::shutdown_signal()).await?;
+            if let Some(w) = worker {
+                let _ = stop_mint.send(true);
+                let _ = w.await;
+            }
             tracing::info!("stopped");
         }
         Cmd::Demo { db, users } => {

@@ -372,6 +372,9 @@ pub struct ItemOut {
     pub product: ItemProduct,
     pub created_at: String,
     pub updated_at: String,
+    /// NFT state: none | pending | minted (with tx hash) | failed (with reason).
+    #[serde(default = "crate::mint_store::NftOut::none")]
+    pub nft: crate::mint_store::NftOut,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -64,7 +64,7 @@ impl SqliteStore {
         })
     }
 
-    fn run<T, F>(&self, f: F) -> StoreFuture<T>
+    pub(crate) fn run<T, F>(&self, f: F) -> StoreFuture<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
@@ -83,7 +83,7 @@ impl SqliteStore {
     }
 
     /// Run `f` in one IMMEDIATE transaction, committing only if it succeeds.
-    fn write<T, F>(&self, f: F) -> StoreFuture<T>
+    pub(crate) fn write<T, F>(&self, f: F) -> StoreFuture<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
@@ -99,7 +99,7 @@ impl SqliteStore {
 
 // ------------------------------------------------------------------ helpers
 
-fn now() -> (i64, String) {
+pub(crate) fn now() -> (i64, String) {
     let t = time::OffsetDateTime::now_utc();
     let iso = t
         .format(&time::format_description::well_known::Rfc3339)
@@ -111,32 +111,35 @@ fn conv_err(idx: usize, e: impl std::error::Error + Send + Sync + 'static) -> ru
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e))
 }
 
-fn uuid_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Uuid> {
+pub(crate) fn uuid_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Uuid> {
     let s: String = row.get(idx)?;
     Uuid::parse_str(&s).map_err(|e| conv_err(idx, e))
 }
 
-fn opt_uuid_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Uuid>> {
+pub(crate) fn opt_uuid_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Uuid>> {
     let s: Option<String> = row.get(idx)?;
     s.map(|s| Uuid::parse_str(&s).map_err(|e| conv_err(idx, e)))
         .transpose()
 }
 
-fn json_at<T: serde::de::DeserializeOwned>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
+pub(crate) fn json_at<T: serde::de::DeserializeOwned>(
+    row: &Row<'_>,
+    idx: usize,
+) -> rusqlite::Result<T> {
     let s: String = row.get(idx)?;
     serde_json::from_str(&s).map_err(|e| conv_err(idx, e))
 }
 
-fn decimal_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Decimal> {
+pub(crate) fn decimal_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Decimal> {
     let s: String = row.get(idx)?;
     Decimal::from_str(&s).map_err(|e| conv_err(idx, e))
 }
 
-fn opt_u64(v: Option<i64>) -> Option<u64> {
+pub(crate) fn opt_u64(v: Option<i64>) -> Option<u64> {
     v.and_then(|n| u64::try_from(n).ok())
 }
 
-fn to_i64(v: u64) -> i64 {
+pub(crate) fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
@@ -154,9 +157,9 @@ fn count(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<u64> 
 
 // ------------------------------------------------------------------ events
 
-const EVENT_COLS: &str = "id, name, start_date, end_date, location, address, description, reference_id, created_at, updated_at";
+pub(crate) const EVENT_COLS: &str = "id, name, start_date, end_date, location, address, description, reference_id, created_at, updated_at";
 
-fn event_from_row(r: &Row<'_>) -> rusqlite::Result<EventOut> {
+pub(crate) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<EventOut> {
     Ok(EventOut {
         id: uuid_at(r, 0)?,
         name: r.get(1)?,
@@ -237,10 +240,10 @@ fn insert_event(tx: &Connection, e: &Event, iso: &str) -> Result<()> {
 
 // ------------------------------------------------------------------ users
 
-const USER_COLS: &str = "id, email, first_name, last_name, reference_id, country, reputation, credits, status_balance, created_at, updated_at";
+pub(crate) const USER_COLS: &str = "id, email, first_name, last_name, reference_id, country, reputation, credits, status_balance, created_at, updated_at";
 
-struct UserRow {
-    c: Customer,
+pub(crate) struct UserRow {
+    pub(crate) c: Customer,
     reference_id: Option<String>,
     created_at: String,
     updated_at: String,
@@ -261,7 +264,7 @@ impl UserRow {
     }
 }
 
-fn user_from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
+pub(crate) fn user_from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
     Ok(UserRow {
         c: Customer {
             id: uuid_at(r, 0)?,
@@ -279,7 +282,7 @@ fn user_from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
     })
 }
 
-fn find_user(conn: &Connection, key: &UserKey) -> Result<Option<UserRow>> {
+pub(crate) fn find_user(conn: &Connection, key: &UserKey) -> Result<Option<UserRow>> {
     let (col, val) = match key {
         UserKey::Id(id) => ("id", id.to_string()),
         UserKey::Email(e) => ("email", domain::normalize_email(e)?),
@@ -310,7 +313,12 @@ fn item_user(c: &Customer) -> ItemUser {
     }
 }
 
-fn insert_user(tx: &Connection, c: &Customer, reference_id: Option<&str>, iso: &str) -> Result<()> {
+pub(crate) fn insert_user(
+    tx: &Connection,
+    c: &Customer,
+    reference_id: Option<&str>,
+    iso: &str,
+) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO users (id, email, first_name, last_name, reference_id, country, reputation, credits, status_balance, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
@@ -332,7 +340,7 @@ fn insert_user(tx: &Connection, c: &Customer, reference_id: Option<&str>, iso: &
 
 /// Append a ledger entry and store the new balance in the user row, together.
 #[allow(clippy::too_many_arguments)]
-fn post_ledger(
+pub(crate) fn post_ledger(
     tx: &Connection,
     before: &Customer,
     after: &Customer,
@@ -375,7 +383,7 @@ fn post_ledger(
     Ok(())
 }
 
-fn load_tiers(conn: &Connection) -> Result<Vec<(StatusTier, String)>> {
+pub(crate) fn load_tiers(conn: &Connection) -> Result<Vec<(StatusTier, String)>> {
     let mut st = conn.prepare_cached(
         "SELECT id, name, min_token_balance, discount_percentage, created_at FROM status_tiers ORDER BY min_token_balance",
     )?;
@@ -423,16 +431,16 @@ fn balances_of(conn: &Connection, c: &Customer) -> Result<BalancesOut> {
 
 // ------------------------------------------------------------------ products
 
-const PRODUCT_COLS: &str = "id, event_id, name, description, type, prices, stock, max_per_account, redemption_quantity, is_transferable, is_claimable, min_rep_balance, max_items, active, mint_nft, metadata_uri, chain, status, slug, tags, start_sale_at, end_sale_at, issued, next_item_id, created_at, updated_at";
+pub(crate) const PRODUCT_COLS: &str = "id, event_id, name, description, type, prices, stock, max_per_account, redemption_quantity, is_transferable, is_claimable, min_rep_balance, max_items, active, mint_nft, metadata_uri, chain, status, slug, tags, start_sale_at, end_sale_at, issued, next_item_id, created_at, updated_at";
 
-struct ProductRow {
-    p: Product,
-    counters: ProductCounters,
+pub(crate) struct ProductRow {
+    pub(crate) p: Product,
+    pub(crate) counters: ProductCounters,
     created_at: String,
     updated_at: String,
 }
 
-fn product_from_row(r: &Row<'_>) -> rusqlite::Result<ProductRow> {
+pub(crate) fn product_from_row(r: &Row<'_>) -> rusqlite::Result<ProductRow> {
     let ty: String = r.get(4)?;
     let chain: Option<String> = r.get(16)?;
     let status: String = r.get(17)?;
@@ -475,7 +483,7 @@ fn product_from_row(r: &Row<'_>) -> rusqlite::Result<ProductRow> {
     })
 }
 
-fn load_rules(conn: &Connection, product: Uuid) -> Result<Vec<OrderRule>> {
+pub(crate) fn load_rules(conn: &Connection, product: Uuid) -> Result<Vec<OrderRule>> {
     let mut st = conn.prepare_cached(
         "SELECT id, start_at, end_at, purchase_limit FROM order_rules WHERE product_id = ?1 ORDER BY created_at, id",
     )?;
@@ -490,7 +498,11 @@ fn load_rules(conn: &Connection, product: Uuid) -> Result<Vec<OrderRule>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-fn find_product_where(conn: &Connection, col: &str, val: &str) -> Result<Option<ProductRow>> {
+pub(crate) fn find_product_where(
+    conn: &Connection,
+    col: &str,
+    val: &str,
+) -> Result<Option<ProductRow>> {
     let row = conn
         .prepare_cached(&format!(
             "SELECT {PRODUCT_COLS} FROM products WHERE {col} = ?1"
@@ -506,7 +518,7 @@ fn find_product_where(conn: &Connection, col: &str, val: &str) -> Result<Option<
     }
 }
 
-fn require_product(conn: &Connection, id: Uuid) -> Result<ProductRow> {
+pub(crate) fn require_product(conn: &Connection, id: Uuid) -> Result<ProductRow> {
     find_product_where(conn, "id", &id.to_string())?
         .ok_or_else(|| Error::not_found(format!("product {id}")))
 }
@@ -683,7 +695,12 @@ fn insert_rule(tx: &Connection, product: Uuid, r: &OrderRule, iso: &str) -> Resu
     Ok(())
 }
 
-fn save_counters(tx: &Connection, product: Uuid, c: &ProductCounters, iso: &str) -> Result<()> {
+pub(crate) fn save_counters(
+    tx: &Connection,
+    product: Uuid,
+    c: &ProductCounters,
+    iso: &str,
+) -> Result<()> {
     tx.prepare_cached(
         "UPDATE products SET issued = ?2, next_item_id = ?3, updated_at = ?4 WHERE id = ?1",
     )?
@@ -698,21 +715,25 @@ fn save_counters(tx: &Connection, product: Uuid, c: &ProductCounters, iso: &str)
 
 // ------------------------------------------------------------------ items
 
-const ITEM_SELECT: &str =
+pub(crate) const ITEM_SELECT: &str =
     "SELECT i.id, i.product_id, i.item_id, i.owner_id, i.redemption_count, i.redemption_quantity,
        i.redeemed_at, i.origin, i.revoked, i.issued_at, i.created_at, i.updated_at,
-       u.email, u.first_name, u.last_name, p.name, p.type, p.redemption_quantity
-  FROM items i JOIN users u ON u.id = i.owner_id JOIN products p ON p.id = i.product_id";
+       u.email, u.first_name, u.last_name, p.name, p.type, p.redemption_quantity,
+       n.state, n.chain, n.collection_id, n.owner_address, n.extrinsic_hash, n.block_hash,
+       n.metadata_extrinsic_hash, n.attempts, n.last_error_code, n.last_error
+  FROM items i JOIN users u ON u.id = i.owner_id JOIN products p ON p.id = i.product_id
+  LEFT JOIN nft_mints n ON n.item_uuid = i.id";
 
-struct ItemRow {
-    item: Item,
+pub(crate) struct ItemRow {
+    pub(crate) item: Item,
     created_at: String,
     updated_at: String,
     user: ItemUser,
     product: ItemProduct,
+    nft: crate::mint_store::NftOut,
 }
 
-fn item_from_row(r: &Row<'_>) -> rusqlite::Result<ItemRow> {
+pub(crate) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<ItemRow> {
     let origin: String = r.get(7)?;
     let item = Item {
         id: uuid_at(r, 0)?,
@@ -742,6 +763,7 @@ fn item_from_row(r: &Row<'_>) -> rusqlite::Result<ItemRow> {
         item,
         created_at: r.get(10)?,
         updated_at: r.get(11)?,
+        nft: crate::mint_store::nft_from_row(r, 18)?,
     })
 }
 
@@ -761,10 +783,11 @@ fn item_out(row: &ItemRow) -> ItemOut {
         product: row.product.clone(),
         created_at: row.created_at.clone(),
         updated_at: row.updated_at.clone(),
+        nft: row.nft.clone(),
     }
 }
 
-fn find_item(conn: &Connection, id: Uuid) -> Result<Option<ItemRow>> {
+pub(crate) fn find_item(conn: &Connection, id: Uuid) -> Result<Option<ItemRow>> {
     Ok(conn
         .prepare_cached(&format!("{ITEM_SELECT} WHERE i.id = ?1"))?
         .query_row([id.to_string()], item_from_row)
@@ -776,7 +799,7 @@ fn require_item(conn: &Connection, id: Uuid) -> Result<ItemRow> {
 }
 
 /// How many live items of `product` `owner` holds now.
-fn holding(conn: &Connection, product: Uuid, owner: Uuid) -> Result<u64> {
+pub(crate) fn holding(conn: &Connection, product: Uuid, owner: Uuid) -> Result<u64> {
     let n: i64 = conn
         .prepare_cached(
             "SELECT COUNT(*) FROM items WHERE product_id = ?1 AND owner_id = ?2 AND revoked = 0",
@@ -840,8 +863,10 @@ fn store_items(
             product: product.clone(),
             created_at: iso.to_string(),
             updated_at: iso.to_string(),
+            nft: crate::mint_store::initial_nft(&row.p),
         });
     }
+    crate::mint_store::enqueue(tx, &row.p, &items, at, iso)?;
     save_counters(tx, row.p.id, &domain::advance(&row.counters, plan), iso)?;
     Ok(out)
 }
@@ -899,15 +924,15 @@ fn sale_from_row(r: &Row<'_>) -> rusqlite::Result<SaleOut> {
 
 // ------------------------------------------------------------------ rewards
 
-const REWARD_COLS: &str = "id, name, description, credit_cost, grant_product_id, grant_quantity, supply_total, redeemed_count, max_per_user, min_tier_id, country_restrictions, tags, ord, active, created_at, updated_at";
+pub(crate) const REWARD_COLS: &str = "id, name, description, credit_cost, grant_product_id, grant_quantity, supply_total, redeemed_count, max_per_user, min_tier_id, country_restrictions, tags, ord, active, created_at, updated_at";
 
-struct RewardRow {
-    o: RewardOffer,
+pub(crate) struct RewardRow {
+    pub(crate) o: RewardOffer,
     created_at: String,
     updated_at: String,
 }
 
-fn reward_from_row(r: &Row<'_>) -> rusqlite::Result<RewardRow> {
+pub(crate) fn reward_from_row(r: &Row<'_>) -> rusqlite::Result<RewardRow> {
     Ok(RewardRow {
         o: RewardOffer {
             id: uuid_at(r, 0)?,
@@ -959,7 +984,7 @@ fn reward_out(row: &RewardRow) -> RewardOut {
     }
 }
 
-fn require_reward(conn: &Connection, id: Uuid) -> Result<RewardRow> {
+pub(crate) fn require_reward(conn: &Connection, id: Uuid) -> Result<RewardRow> {
     conn.prepare_cached(&format!("SELECT {REWARD_COLS} FROM rewards WHERE id = ?1"))?
         .query_row([id.to_string()], reward_from_row)
         .optional()?
@@ -2211,5 +2236,75 @@ impl Store for SqliteStore {
 
     fn seed_demo(&self, users: u32) -> StoreFuture<DemoSummary> {
         self.write(move |tx| op_demo(tx, users))
+    }
+
+    fn create_enrollment_code(&self, code_hash: String, expires_at: i64) -> StoreFuture<()> {
+        self.write(move |tx| crate::sync_sqlite::create_enrollment_code(tx, &code_hash, expires_at))
+    }
+
+    fn enroll_device(
+        &self,
+        code_hash: String,
+        device_id: Uuid,
+        name: String,
+        public_key: String,
+        credential_hash: String,
+    ) -> StoreFuture<String> {
+        self.write(move |tx| {
+            crate::sync_sqlite::enroll_device(
+                tx,
+                &code_hash,
+                device_id,
+                &name,
+                &public_key,
+                &credential_hash,
+            )
+        })
+    }
+
+    fn device_by_credential(&self, credential_hash: String) -> StoreFuture<Option<Uuid>> {
+        self.run(move |c| crate::sync_sqlite::device_by_credential(c, &credential_hash))
+    }
+
+    fn create_staff(
+        &self,
+        name: String,
+        role: String,
+        pin_hash: String,
+    ) -> StoreFuture<crate::sync::StaffOut> {
+        self.write(move |tx| crate::sync_sqlite::create_staff(tx, &name, &role, &pin_hash))
+    }
+
+    fn push_ops(
+        &self,
+        device: Uuid,
+        ops: Vec<crate::sync::PushOp>,
+    ) -> StoreFuture<Vec<crate::sync::OpResult>> {
+        self.run(move |c| crate::sync_sqlite::push_ops(c, device, ops))
+    }
+
+    fn pull_changes(
+        &self,
+        since: i64,
+        limit: u32,
+        count: bool,
+    ) -> StoreFuture<crate::sync::PullOut> {
+        self.run(move |c| crate::sync_sqlite::pull_changes(c, since, limit, count))
+    }
+
+    fn create_allotment(
+        &self,
+        device: Uuid,
+        product: Uuid,
+        units: u64,
+        ttl_secs: i64,
+    ) -> StoreFuture<wicket_domain::Allotment> {
+        self.write(move |tx| {
+            crate::sync_sqlite::create_allotment(tx, device, product, units, ttl_secs)
+        })
+    }
+
+    fn release_allotment(&self, device: Uuid, id: Uuid) -> StoreFuture<u64> {
+        self.write(move |tx| crate::sync_sqlite::release_allotment(tx, device, id))
     }
 }

@@ -123,6 +123,46 @@ pub trait Store: Send + Sync + 'static {
         page: PageReq,
     ) -> StoreFuture<Page<RedeemOut>>;
 
+    // --- device sync (see `crate::sync`)
+    fn create_enrollment_code(&self, code_hash: String, expires_at: i64) -> StoreFuture<()>;
+    /// Use a code once and enroll the device; returns head office's public key (hex).
+    fn enroll_device(
+        &self,
+        code_hash: String,
+        device_id: Uuid,
+        name: String,
+        public_key: String,
+        credential_hash: String,
+    ) -> StoreFuture<String>;
+    fn device_by_credential(&self, credential_hash: String) -> StoreFuture<Option<Uuid>>;
+    fn create_staff(
+        &self,
+        name: String,
+        role: String,
+        pin_hash: String,
+    ) -> StoreFuture<crate::sync::StaffOut>;
+    /// Apply a batch of a device's operations exactly once, in order.
+    fn push_ops(
+        &self,
+        device: Uuid,
+        ops: Vec<crate::sync::PushOp>,
+    ) -> StoreFuture<Vec<crate::sync::OpResult>>;
+    fn pull_changes(
+        &self,
+        since: i64,
+        limit: u32,
+        count: bool,
+    ) -> StoreFuture<crate::sync::PullOut>;
+    fn create_allotment(
+        &self,
+        device: Uuid,
+        product: Uuid,
+        units: u64,
+        ttl_secs: i64,
+    ) -> StoreFuture<wicket_domain::Allotment>;
+    /// Release an allotment; returns the units that went back to stock.
+    fn release_allotment(&self, device: Uuid, id: Uuid) -> StoreFuture<u64>;
+
     // --- demo
     /// Seed a demo project in one transaction; returns counts for the log.
     fn seed_demo(&self, users: u32) -> StoreFuture<DemoSummary>;

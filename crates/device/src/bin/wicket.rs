@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 use clap::{Parser, Subcommand};
 use uuid::Uuid;
-use wicket_device::{DeviceError, Replica, SellRequest, demo};
+use wicket_device::{DeviceError, Replica, SellRequest, demo, sync};
 use wicket_domain::{Product, RecipientRef, normalize_email};
 
 #[derive(Parser)]
@@ -130,6 +131,34 @@ enum Cmd {
     },
     /// Show how many operations wait for upload.
     Outbox,
+    /// Enroll this device with head office using a one-time enrollment code.
+    Enroll {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        code: String,
+        /// A name for this device (default: "wicket-<id tail>").
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// One sync round with head office: push the outbox, then pull changes.
+    Sync {
+        /// Send and accept uncompressed bodies.
+        #[arg(long)]
+        no_gzip: bool,
+    },
+    /// Sync state: pending operations, last sync, pull cursor, conflicts, allotments.
+    Status,
+    /// Reserve stock for offline sales (an allotment), or release one.
+    Allot {
+        #[arg(long)]
+        product: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        units: u64,
+        /// Release this allotment instead.
+        #[arg(long)]
+        release: Option<Uuid>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -154,7 +183,10 @@ fn main() -> ExitCode {
             let code = match (e.downcast_ref::<DeviceError>(), e.downcast_ref::<Refused>()) {
                 (Some(d), _) => d.code().to_string(),
                 (None, Some(r)) => r.code.clone(),
-                _ => "error".to_string(),
+                _ => e
+                    .downcast_ref::<sync::SyncError>()
+                    .map_or("error", |s| s.code())
+                    .to_string(),
             };
             if cli.json {
                 println!(
@@ -217,6 +249,13 @@ fn print<T: serde::Serialize>(json: bool, v: &T, human: impl FnOnce()) -> anyhow
         human();
     }
     Ok(())
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
 }
 
 fn run(cli: &Cli) -> anyhow::Result<()> {
@@ -568,6 +607,128 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                 &serde_json::json!({"item": item, "token": token}),
                 || println!("{token}"),
             )?;
+        }
+        Cmd::Enroll { url, code, name } => {
+            let name = name
+                .clone()
+                .unwrap_or_else(|| format!("wicket-{}", &r.device_id().simple().to_string()[24..]));
+            let shared = Arc::new(Mutex::new(r));
+            let id = runtime()?.block_on(sync::enroll(&shared, url, code, &name))?;
+            print(
+                cli.json,
+                &serde_json::json!({"device_id": id, "url": url}),
+                || println!("enrolled as {name} ({id}) with {url}"),
+            )?;
+        }
+        Cmd::Sync { no_gzip } => {
+            let shared = Arc::new(Mutex::new(r));
+            let rt = runtime()?;
+            let started = std::time::Instant::now();
+            let json = cli.json;
+            let (pushed, pulled, sent, received) = rt.block_on(async {
+                let mut engine = sync::SyncEngine::new(shared).await?;
+                engine.set_gzip(!*no_gzip);
+                let (pushed, pulled) = engine
+                    .sync_once(|done, total| {
+                        if !json {
+                            eprint!("\rpull {done}/{total} changes");
+                        }
+                    })
+                    .await?;
+                let b = &engine.client().bytes;
+                anyhow::Ok((
+                    pushed,
+                    pulled,
+                    b.sent.load(std::sync::atomic::Ordering::Relaxed),
+                    b.received.load(std::sync::atomic::Ordering::Relaxed),
+                ))
+            })?;
+            print(
+                cli.json,
+                &serde_json::json!({"push": pushed, "pull": pulled, "bytes_sent": sent, "bytes_received": received}),
+                || {
+                    eprintln!();
+                    println!(
+                        "pushed {} op(s): {} applied, {} duplicate, {} conflict, {} rejected; \
+                         pulled {} change(s) in {} page(s), cursor {}; {sent} B up, {received} B down in {:.2?}",
+                        pushed.sent,
+                        pushed.applied,
+                        pushed.duplicate,
+                        pushed.conflict,
+                        pushed.rejected,
+                        pulled.changes,
+                        pulled.pages,
+                        pulled.cursor,
+                        started.elapsed()
+                    )
+                },
+            )?;
+        }
+        Cmd::Status => {
+            let st = r.sync_status()?;
+            let conflicts = r.sync_conflicts()?;
+            let allots = r.allotments()?;
+            let url = r.sync_config()?.map(|c| c.0);
+            print(
+                cli.json,
+                &serde_json::json!({"status": st, "headoffice": url, "conflicts": conflicts, "allotments": allots}),
+                || {
+                    println!("device {}", r.device_id());
+                    println!("head office: {}", url.as_deref().unwrap_or("not enrolled"));
+                    println!("pending operations: {}", st.pending_ops);
+                    println!(
+                        "last sync: {}",
+                        st.last_sync
+                            .map_or("never".to_string(), |t| format!("{t} (unix)"))
+                    );
+                    println!("pull cursor: {}", st.cursor);
+                    println!("conflicts: {}", st.conflicts);
+                    for c in &conflicts {
+                        println!(
+                            "  [{}] {} {} item {}: {}",
+                            c.source,
+                            c.code,
+                            c.kind,
+                            c.item.map_or("-".to_string(), |i| i.to_string()),
+                            c.detail
+                        );
+                    }
+                    for a in &allots {
+                        println!(
+                            "allotment {} product {}: {}/{} left, item ids {}..{}, expires {}",
+                            a.id,
+                            a.product_id,
+                            a.units_left(),
+                            a.units,
+                            a.first_item_id,
+                            a.end_item_id(),
+                            a.expires_at
+                        );
+                    }
+                },
+            )?;
+        }
+        Cmd::Allot {
+            product: p,
+            units,
+            release,
+        } => {
+            let pid = match (release, p) {
+                (Some(_), _) => None,
+                (None, Some(p)) => Some(product(&r, p)?.id),
+                (None, None) => anyhow::bail!("give --product or --release"),
+            };
+            let shared = Arc::new(Mutex::new(r));
+            let rt = runtime()?;
+            let out = rt.block_on(async {
+                let engine = sync::SyncEngine::new(shared).await?;
+                anyhow::Ok(match (release, pid) {
+                    (Some(id), _) => serde_json::json!({"released": id, "returned_units": engine.release(*id).await?}),
+                    (None, Some(pid)) => serde_json::to_value(engine.reserve(pid, *units, None).await?)?,
+                    (None, None) => serde_json::Value::Null,
+                })
+            })?;
+            print(cli.json, &out, || println!("{out}"))?;
         }
         Cmd::Outbox => {
             let n = r.outbox_len()?;
