@@ -1,0 +1,592 @@
+//! Tauri commands: thin wrappers that check the signed-in role, call the replica,
+//! and shape the answer for the screens. Business rules stay in the device and
+//! domain crates.
+
+use serde::{Deserialize, Serialize};
+use tauri::State;
+use uuid::Uuid;
+use wicket_device::{
+    ItemView, RedemptionRecord, SaleReceipt, SalesTotal, SellRequest, Staff, Verdict,
+};
+use wicket_domain::{
+    Customer, Event, Item, RecipientRef, RewardOffer, Role, StatusTier, normalize_email, tier_for,
+};
+
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, Session};
+
+/// Longest text accepted from the scan field (a token is ~200 characters).
+const MAX_SCAN_TEXT: usize = 4_096;
+/// Largest image accepted for a drop-to-scan, before base64.
+const MAX_IMAGE_BYTES: usize = 20 * 1024 * 1024;
+/// Search results shown at once.
+const SEARCH_LIMIT: usize = 50;
+
+// ------------------------------------------------------------------ views
+
+/// A product as the box office grid shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProductView {
+    pub id: Uuid,
+    pub name: String,
+    pub product_type: String,
+    pub event_id: Option<Uuid>,
+    /// Primary price as a decimal string ("49.00"); `None` when unpriced.
+    pub price: Option<String>,
+    pub currency: Option<String>,
+    /// Units that can still be issued; `None` = unlimited.
+    pub stock_left: Option<u64>,
+    pub issued: u64,
+    pub max_per_account: Option<u64>,
+    pub on_sale: bool,
+    pub is_transferable: bool,
+}
+
+/// One ticket of a sale: its token and the QR that carries it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TicketView {
+    pub item: Uuid,
+    pub item_id: u64,
+    pub token: String,
+    /// SVG document of the QR code.
+    pub svg: String,
+}
+
+/// A completed sale.
+#[derive(Debug, Clone, Serialize)]
+pub struct SaleResult {
+    pub receipt: SaleReceipt,
+    pub product_name: String,
+    pub buyer_email: String,
+    pub tickets: Vec<TicketView>,
+}
+
+/// One line of an issue request and what happened to it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct IssueRow {
+    pub input: String,
+    /// `issued`, `invalid`, `unknown` (no such customer) or `not_issued`.
+    pub status: String,
+    pub item_id: Option<u64>,
+    pub message: String,
+}
+
+/// The answer to an issue request: all lines issued, or none and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssueResult {
+    pub issued: usize,
+    pub error: Option<AppError>,
+    pub rows: Vec<IssueRow>,
+}
+
+/// An item with its history and its QR for reprinting.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemDetail {
+    pub view: ItemView,
+    pub is_transferable: bool,
+    pub redemptions: Vec<RedemptionRecord>,
+    pub ticket: Option<TicketView>,
+}
+
+/// A customer, their tier, the reward offers and their items.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerView {
+    pub customer: Customer,
+    pub display_name: String,
+    pub tier: Option<StatusTier>,
+    pub offers: Vec<OfferView>,
+    pub items: Vec<ItemView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OfferView {
+    pub offer: RewardOffer,
+    pub available: Option<u64>,
+    pub affordable: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RewardResult {
+    pub customer: Customer,
+    pub items: Vec<Item>,
+}
+
+/// One sale row for the sales list.
+#[derive(Debug, Clone, Serialize)]
+pub struct SaleRow {
+    pub order_number: String,
+    pub product_name: String,
+    pub quantity: u32,
+    pub currency: String,
+    pub total: String,
+    pub payment_method: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SalesView {
+    pub totals: Vec<SalesTotal>,
+    pub recent: Vec<SaleRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncStatus {
+    pub device_id: Uuid,
+    pub pending: u64,
+    /// Unix seconds of the last successful sync; `None` until a sync engine exists.
+    pub last_sync: Option<i64>,
+}
+
+// ------------------------------------------------------------------ helpers
+
+/// A recipient typed by a person: a user id (uuid) or an email.
+pub fn parse_recipient(text: &str) -> AppResult<RecipientRef> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(AppError::invalid("enter an email or a user id"));
+    }
+    if let Ok(id) = Uuid::parse_str(t) {
+        return Ok(RecipientRef::User(id));
+    }
+    Ok(RecipientRef::Email(normalize_email(t)?))
+}
+
+fn ticket_for(s: &Session, item: &Item) -> AppResult<TicketView> {
+    let token = s.replica.ticket_token(item.id)?;
+    let svg = wicket_ticket::render_svg(&token)?;
+    Ok(TicketView {
+        item: item.id,
+        item_id: item.item_id,
+        token,
+        svg,
+    })
+}
+
+fn item_view(s: &Session, id: Uuid) -> AppResult<ItemView> {
+    s.replica
+        .find_items(&id.to_string(), 1)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::new("unknown_item", format!("item {id} not found")))
+}
+
+// ------------------------------------------------------------------ session
+
+/// Who is signed in, if anyone.
+#[tauri::command]
+pub fn session(state: State<'_, AppState>) -> Option<Staff> {
+    state.lock().staff.clone()
+}
+
+#[tauri::command]
+pub fn sign_in(state: State<'_, AppState>, pin: String) -> AppResult<Staff> {
+    let mut s = state.lock();
+    let staff = s.replica.sign_in(pin.trim())?;
+    s.replica.set_staff(Some(staff.id));
+    s.staff = Some(staff.clone());
+    Ok(staff)
+}
+
+#[tauri::command]
+pub fn sign_out(state: State<'_, AppState>) {
+    let mut s = state.lock();
+    s.replica.set_staff(None);
+    s.staff = None;
+}
+
+#[tauri::command]
+pub fn events(state: State<'_, AppState>) -> AppResult<Vec<Event>> {
+    let s = state.lock();
+    s.require(Role::Door, "events")?;
+    Ok(s.replica.events()?)
+}
+
+// ------------------------------------------------------------------ door
+
+/// Judge scanned text (keyboard-wedge scanner or pasted token) and redeem it.
+#[tauri::command(rename_all = "snake_case")]
+pub fn scan(
+    state: State<'_, AppState>,
+    text: String,
+    gate: Option<String>,
+    event: Option<Uuid>,
+) -> AppResult<Verdict> {
+    let mut s = state.lock();
+    s.require(Role::Door, "the door")?;
+    if text.len() > MAX_SCAN_TEXT {
+        return Err(AppError::invalid("scanned text is too long"));
+    }
+    let gate = gate.as_deref().map(str::trim).filter(|g| !g.is_empty());
+    Ok(s.replica.scan(text.trim(), gate, event)?)
+}
+
+/// Decode a QR from an image file (base64 of its bytes) and judge it like a scan.
+#[tauri::command(rename_all = "snake_case")]
+pub fn scan_image(
+    state: State<'_, AppState>,
+    image_base64: String,
+    gate: Option<String>,
+    event: Option<Uuid>,
+) -> AppResult<Verdict> {
+    {
+        let s = state.lock();
+        s.require(Role::Door, "the door")?;
+    }
+    if image_base64.len() > MAX_IMAGE_BYTES / 3 * 4 + 4 {
+        return Err(AppError::new("image_too_large", "image file is too large"));
+    }
+    // Accept a data URL as the browser's FileReader produces it.
+    let b64 = image_base64
+        .split_once(";base64,")
+        .map_or(image_base64.as_str(), |(_, b)| b);
+    let bytes = data_encoding::BASE64
+        .decode(b64.trim().as_bytes())
+        .map_err(|e| AppError::invalid(format!("image is not valid base64: {e}")))?;
+    // Decoding can take a while on a big photo: do it without holding the lock.
+    let texts = wicket_ticket::decode_image_bytes(&bytes)?;
+    let text = texts
+        .iter()
+        .find(|t| wicket_ticket::parse(t).is_ok())
+        .or_else(|| texts.first())
+        .ok_or_else(|| AppError::new("no_qr", "no QR code found in the image"))?;
+    let mut s = state.lock();
+    s.require(Role::Door, "the door")?;
+    let gate = gate.as_deref().map(str::trim).filter(|g| !g.is_empty());
+    Ok(s.replica.scan(text.trim(), gate, event)?)
+}
+
+// ------------------------------------------------------------------ box office
+
+#[tauri::command]
+pub fn products(state: State<'_, AppState>) -> AppResult<Vec<ProductView>> {
+    let s = state.lock();
+    s.require(Role::BoxOffice, "products")?;
+    let now = s.replica.now();
+    let out = s
+        .replica
+        .products()?
+        .into_iter()
+        .map(|(p, c)| {
+            let price = p.primary_price();
+            let in_window =
+                p.start_sale_at.is_none_or(|t| now >= t) && p.end_sale_at.is_none_or(|t| now < t);
+            ProductView {
+                id: p.id,
+                name: p.name.clone(),
+                product_type: p.product_type.as_str().to_string(),
+                event_id: p.event_id,
+                price: price.map(|x| x.amount.to_string()),
+                currency: price.map(|x| x.currency.clone()),
+                stock_left: p.issue_cap().map(|cap| cap.saturating_sub(c.issued)),
+                issued: c.issued,
+                max_per_account: p.max_per_account,
+                on_sale: p.active
+                    && p.status == wicket_domain::ProductStatus::Published
+                    && in_window,
+                is_transferable: p.is_transferable,
+            }
+        })
+        .collect();
+    Ok(out)
+}
+
+/// Sell; answers the receipt and each ticket's token and QR.
+#[tauri::command]
+pub fn sell(state: State<'_, AppState>, req: SellRequest) -> AppResult<SaleResult> {
+    let mut s = state.lock();
+    s.require(Role::BoxOffice, "the box office")?;
+    let receipt = s.replica.sell(&req)?;
+    let (product, _) = s.replica.product(receipt.sale.product_id)?;
+    let tickets = receipt
+        .items
+        .iter()
+        .map(|i| ticket_for(&s, i))
+        .collect::<AppResult<Vec<_>>>()?;
+    let buyer_email = s
+        .replica
+        .customer(&RecipientRef::User(receipt.sale.buyer_id))
+        .map(|c| c.email)
+        .unwrap_or_default();
+    Ok(SaleResult {
+        receipt,
+        product_name: product.name,
+        buyer_email,
+        tickets,
+    })
+}
+
+/// Issue one item of a product to each listed recipient (emails or user ids, one
+/// per entry, at most 550). All or nothing: an invalid line stops the whole batch.
+#[tauri::command(rename_all = "snake_case")]
+pub fn issue(
+    state: State<'_, AppState>,
+    product_id: Uuid,
+    recipients: Vec<String>,
+) -> AppResult<IssueResult> {
+    let mut s = state.lock();
+    s.require(Role::BoxOffice, "issuing")?;
+    let lines: Vec<String> = recipients
+        .iter()
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+        .collect();
+    let parsed: Vec<(String, AppResult<RecipientRef>)> = lines
+        .into_iter()
+        .map(|l| {
+            let r = parse_recipient(&l);
+            (l, r)
+        })
+        .collect();
+    if parsed.iter().any(|(_, r)| r.is_err()) {
+        let rows = parsed
+            .into_iter()
+            .map(|(input, r)| match r {
+                Ok(_) => IssueRow {
+                    input,
+                    status: "not_issued".into(),
+                    item_id: None,
+                    message: "not issued: fix the invalid lines first".into(),
+                },
+                Err(e) => IssueRow {
+                    input,
+                    status: "invalid".into(),
+                    item_id: None,
+                    message: e.message,
+                },
+            })
+            .collect();
+        return Ok(IssueResult {
+            issued: 0,
+            error: Some(AppError::invalid("some lines are not emails or user ids")),
+            rows,
+        });
+    }
+    let refs: Vec<(String, RecipientRef)> = parsed
+        .into_iter()
+        .filter_map(|(l, r)| r.ok().map(|r| (l, r)))
+        .collect();
+    let users: Vec<Uuid> = refs
+        .iter()
+        .filter_map(|(_, r)| match r {
+            RecipientRef::User(u) => Some(*u),
+            RecipientRef::Email(_) => None,
+        })
+        .collect();
+    let emails: Vec<String> = refs
+        .iter()
+        .filter_map(|(_, r)| match r {
+            RecipientRef::Email(e) => Some(e.clone()),
+            RecipientRef::User(_) => None,
+        })
+        .collect();
+    match s.replica.issue(product_id, &users, &emails) {
+        Err(e) => {
+            let err = AppError::from(e);
+            let rows = refs
+                .into_iter()
+                .map(|(input, r)| {
+                    let known = s.replica.customer(&r).is_ok();
+                    IssueRow {
+                        input,
+                        status: if known { "not_issued" } else { "unknown" }.into(),
+                        item_id: None,
+                        message: if known {
+                            format!("not issued: {}", err.message)
+                        } else {
+                            "no customer with this email or id".into()
+                        },
+                    }
+                })
+                .collect();
+            Ok(IssueResult {
+                issued: 0,
+                error: Some(err),
+                rows,
+            })
+        }
+        Ok(items) => {
+            let mut left = items;
+            let issued = left.len();
+            let mut rows = Vec::with_capacity(refs.len());
+            for (input, r) in refs {
+                let owner = s.replica.customer(&r).ok().map(|c| c.id);
+                let pos = owner.and_then(|o| left.iter().position(|i| i.owner_id == o));
+                let item = pos.map(|p| left.remove(p));
+                rows.push(IssueRow {
+                    input,
+                    status: "issued".into(),
+                    item_id: item.as_ref().map(|i| i.item_id),
+                    message: match &item {
+                        Some(i) => format!("issued #{}", i.item_id),
+                        None => "issued".into(),
+                    },
+                });
+            }
+            Ok(IssueResult {
+                issued,
+                error: None,
+                rows,
+            })
+        }
+    }
+}
+
+// ------------------------------------------------------------------ items
+
+#[tauri::command]
+pub fn find_items(state: State<'_, AppState>, query: String) -> AppResult<Vec<ItemView>> {
+    let s = state.lock();
+    s.require(Role::BoxOffice, "item search")?;
+    Ok(s.replica.find_items(&query, SEARCH_LIMIT)?)
+}
+
+#[tauri::command]
+pub fn item_detail(state: State<'_, AppState>, item: Uuid) -> AppResult<ItemDetail> {
+    let s = state.lock();
+    s.require(Role::BoxOffice, "item details")?;
+    let view = item_view(&s, item)?;
+    let (product, _) = s.replica.product(view.item.product_id)?;
+    let redemptions = s.replica.redemptions_of(item)?;
+    // A reprint QR is a convenience; an item whose token cannot be made still shows.
+    let ticket = ticket_for(&s, &view.item).ok();
+    Ok(ItemDetail {
+        view,
+        is_transferable: product.is_transferable,
+        redemptions,
+        ticket,
+    })
+}
+
+#[tauri::command]
+pub fn transfer(
+    state: State<'_, AppState>,
+    item: Uuid,
+    from: String,
+    to: String,
+) -> AppResult<ItemView> {
+    let mut s = state.lock();
+    s.require(Role::BoxOffice, "transfers")?;
+    let from = parse_recipient(&from)?;
+    let to = parse_recipient(&to)?;
+    s.replica.transfer(item, &from, &to)?;
+    item_view(&s, item)
+}
+
+// ------------------------------------------------------------------ rewards
+
+#[tauri::command]
+pub fn customer(state: State<'_, AppState>, query: String) -> AppResult<CustomerView> {
+    let s = state.lock();
+    s.require(Role::Manager, "rewards")?;
+    let who = parse_recipient(&query)?;
+    let customer = s.replica.customer(&who)?;
+    let tiers = s.replica.tiers()?;
+    let tier = tier_for(customer.status_balance, &tiers).cloned();
+    let offers = s
+        .replica
+        .reward_offers()?
+        .into_iter()
+        .filter(|o| o.active)
+        .map(|o| OfferView {
+            available: o.available(),
+            affordable: customer.credits >= o.credit_cost,
+            offer: o,
+        })
+        .collect();
+    let items = s
+        .replica
+        .find_items(&customer.email, SEARCH_LIMIT)
+        .unwrap_or_default();
+    Ok(CustomerView {
+        display_name: customer.display_name(),
+        customer,
+        tier,
+        offers,
+        items,
+    })
+}
+
+#[tauri::command]
+pub fn redeem_reward(
+    state: State<'_, AppState>,
+    offer: Uuid,
+    who: String,
+) -> AppResult<RewardResult> {
+    let mut s = state.lock();
+    s.require(Role::Manager, "rewards")?;
+    let who = parse_recipient(&who)?;
+    let (customer, items) = s.replica.redeem_reward(offer, &who)?;
+    Ok(RewardResult { customer, items })
+}
+
+// ------------------------------------------------------------------ sales, sync
+
+#[tauri::command]
+pub fn sales(state: State<'_, AppState>) -> AppResult<SalesView> {
+    let s = state.lock();
+    s.require(Role::Manager, "sales")?;
+    let totals = s.replica.sales_totals()?;
+    let names: std::collections::HashMap<Uuid, String> = totals
+        .iter()
+        .map(|t| (t.product_id, t.product_name.clone()))
+        .collect();
+    let recent = s
+        .replica
+        .sales(None)?
+        .into_iter()
+        .take(200)
+        .map(|x| SaleRow {
+            order_number: x.order_number,
+            product_name: names.get(&x.product_id).cloned().unwrap_or_default(),
+            quantity: x.quantity,
+            currency: x.currency,
+            total: x.total.to_string(),
+            payment_method: x.payment_method.as_str().to_string(),
+            created_at: x.created_at,
+        })
+        .collect();
+    Ok(SalesView { totals, recent })
+}
+
+/// A safe export file name: letters, digits, `.`, `-`, `_`; ends in `.csv`.
+pub fn export_file_name(name: &str) -> AppResult<&str> {
+    let ok = (5..=100).contains(&name.len())
+        && name.ends_with(".csv")
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if ok {
+        Ok(name)
+    } else {
+        Err(AppError::invalid(format!("bad export file name {name:?}")))
+    }
+}
+
+/// Write an export (CSV made by the UI) into the export folder (Downloads, or
+/// the app-data folder when there is none); answers the full path.
+#[tauri::command(rename_all = "snake_case")]
+pub fn save_export(
+    state: State<'_, AppState>,
+    file_name: String,
+    contents: String,
+) -> AppResult<String> {
+    state.lock().require(Role::Manager, "exports")?;
+    let name = export_file_name(&file_name)?;
+    let dir = state.export_dir();
+    std::fs::create_dir_all(dir).map_err(|e| AppError::new("export_failed", e.to_string()))?;
+    let path = dir.join(name);
+    std::fs::write(&path, contents).map_err(|e| AppError::new("export_failed", e.to_string()))?;
+    Ok(path.display().to_string())
+}
+
+#[tauri::command]
+pub fn sync_status(state: State<'_, AppState>) -> AppResult<SyncStatus> {
+    let s = state.lock();
+    s.require(Role::Door, "sync status")?;
+    Ok(SyncStatus {
+        device_id: s.replica.device_id(),
+        pending: s.replica.outbox_len()?,
+        last_sync: None,
+    })
+}

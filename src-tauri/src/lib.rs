@@ -1,0 +1,92 @@
+//! Wicket's desktop shell: a Tauri 2 app whose commands are thin wrappers over the
+//! device replica (`wicket-device`). It opens the replica file, keeps it behind a
+//! mutex together with the signed-in staff member, and serves the door, box office,
+//! issue, items, rewards, sales and sync screens of the web UI in `ui/`. Every
+//! failure reaches the UI as `{code, message}` with the device's stable codes.
+#![forbid(unsafe_code)]
+
+pub mod commands;
+pub mod error;
+pub mod state;
+
+use std::path::PathBuf;
+
+use tauri::Manager;
+
+pub use error::{AppError, AppResult};
+pub use state::{AppState, open_replica};
+
+/// Environment variable naming the replica file (overrides the app-data dir).
+pub const ENV_DB: &str = "WICKET_DB";
+/// Environment variable that installs the demo into an empty replica when `1`.
+pub const ENV_DEMO: &str = "WICKET_DEMO";
+/// File name of the replica inside the app-data dir.
+pub const DB_FILE: &str = "wicket.db";
+
+/// Whether `WICKET_DEMO=1` is set.
+pub fn demo_requested() -> bool {
+    std::env::var(ENV_DEMO).is_ok_and(|v| v.trim() == "1")
+}
+
+/// The replica path from `WICKET_DB`, if set and not empty.
+pub fn db_from_env() -> Option<PathBuf> {
+    std::env::var_os(ENV_DB)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Register every command on a builder (shared by the app and the tests).
+pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        commands::session,
+        commands::sign_in,
+        commands::sign_out,
+        commands::events,
+        commands::scan,
+        commands::scan_image,
+        commands::products,
+        commands::sell,
+        commands::issue,
+        commands::find_items,
+        commands::item_detail,
+        commands::transfer,
+        commands::customer,
+        commands::redeem_reward,
+        commands::sales,
+        commands::save_export,
+        commands::sync_status,
+    ])
+}
+
+/// Start the app: open the replica in the app-data dir (or `WICKET_DB`), then run
+/// the window until it closes.
+pub fn run() -> Result<(), String> {
+    let builder = with_commands(tauri::Builder::default()).setup(|app| {
+        let data_dir = app.path().app_data_dir()?;
+        let path = match db_from_env() {
+            Some(p) => p,
+            None => {
+                std::fs::create_dir_all(&data_dir)?;
+                data_dir.join(DB_FILE)
+            }
+        };
+        let export_dir = app.path().download_dir().unwrap_or(data_dir);
+        let (replica, installed) = open_replica(&path, demo_requested())?;
+        if installed {
+            eprintln!("wicket-app: installed the demo into {}", path.display());
+        }
+        eprintln!(
+            "wicket-app: replica {} (device {})",
+            path.display(),
+            replica.device_id()
+        );
+        app.manage(AppState::new(replica, export_dir));
+        Ok(())
+    });
+    builder
+        .run(tauri::generate_context!())
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests;

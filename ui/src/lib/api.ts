@@ -1,0 +1,73 @@
+// Typed wrappers over the Tauri commands. Every failure is thrown as an ApiError
+// `{code, message}`, whatever shape it arrived in.
+import { invoke } from '@tauri-apps/api/core';
+import type {
+  CustomerView,
+  EventInfo,
+  IssueResult,
+  ItemDetail,
+  ItemView,
+  Product,
+  SaleResult,
+  SalesView,
+  Staff,
+  SyncStatus,
+  Verdict,
+} from './types';
+
+export interface ApiError {
+  code: string;
+  message: string;
+}
+
+export function toApiError(e: unknown): ApiError {
+  if (typeof e === 'object' && e !== null && 'code' in e && 'message' in e) {
+    const o = e as { code: unknown; message: unknown };
+    return { code: String(o.code), message: String(o.message) };
+  }
+  if (e instanceof Error) return { code: 'internal', message: e.message };
+  return { code: 'internal', message: String(e) };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+export interface SellInput {
+  product_id: string;
+  quantity: number;
+  buyer_email: string;
+  buyer_first_name: string | null;
+  buyer_last_name: string | null;
+  payment_method: 'cash' | 'card';
+}
+
+export const api = {
+  session: () => call<Staff | null>('session'),
+  signIn: (pin: string) => call<Staff>('sign_in', { pin }),
+  signOut: () => call<void>('sign_out'),
+  events: () => call<EventInfo[]>('events'),
+  scan: (text: string, gate: string | null, event: string | null) =>
+    call<Verdict>('scan', { text, gate, event }),
+  scanImage: (imageBase64: string, gate: string | null, event: string | null) =>
+    call<Verdict>('scan_image', { image_base64: imageBase64, gate, event }),
+  products: () => call<Product[]>('products'),
+  sell: (req: SellInput) => call<SaleResult>('sell', { req }),
+  issue: (productId: string, recipients: string[]) =>
+    call<IssueResult>('issue', { product_id: productId, recipients }),
+  findItems: (query: string) => call<ItemView[]>('find_items', { query }),
+  itemDetail: (item: string) => call<ItemDetail>('item_detail', { item }),
+  transfer: (item: string, from: string, to: string) =>
+    call<ItemView>('transfer', { item, from, to }),
+  customer: (query: string) => call<CustomerView>('customer', { query }),
+  redeemReward: (offer: string, who: string) =>
+    call<{ customer: unknown; items: unknown[] }>('redeem_reward', { offer, who }),
+  sales: () => call<SalesView>('sales'),
+  saveExport: (fileName: string, contents: string) =>
+    call<string>('save_export', { file_name: fileName, contents }),
+  syncStatus: () => call<SyncStatus>('sync_status'),
+};

@@ -1,0 +1,189 @@
+// Shapes of what the Tauri commands answer (see src-tauri/src/commands.rs).
+
+export type Role = 'door' | 'box_office' | 'manager' | 'admin';
+
+export interface Staff {
+  id: string;
+  name: string;
+  role: Role;
+}
+
+export interface Verdict {
+  code: string;
+  admitted: boolean;
+  message: string;
+  holder_name: string | null;
+  product_name: string | null;
+  item: string | null;
+  item_id: number | null;
+  redemption_count: number | null;
+  redemption_quantity: number | null;
+  first_redeemed_at: number | null;
+  first_gate: string | null;
+  first_device: string | null;
+  in_replica?: boolean;
+}
+
+export interface EventInfo {
+  id: string;
+  name: string;
+  start_date: number;
+  end_date: number;
+  location: string;
+}
+
+export interface Product {
+  id: string;
+  name: string;
+  product_type: string;
+  event_id: string | null;
+  price: string | null;
+  currency: string | null;
+  stock_left: number | null;
+  issued: number;
+  max_per_account: number | null;
+  on_sale: boolean;
+  is_transferable: boolean;
+}
+
+export interface SaleQuote {
+  currency: string;
+  unit_price: string;
+  quantity: number;
+  subtotal: string;
+  discount_percentage: string;
+  discount: string;
+  total: string;
+}
+
+export interface Sale {
+  id: string;
+  order_number: string;
+  product_id: string;
+  quantity: number;
+  currency: string;
+  unit_price: string;
+  discount: string;
+  total: string;
+  payment_method: string;
+  created_at: number;
+}
+
+export interface Ticket {
+  item: string;
+  item_id: number;
+  token: string;
+  svg: string;
+}
+
+export interface SaleResult {
+  receipt: { sale: Sale; quote: SaleQuote };
+  product_name: string;
+  buyer_email: string;
+  tickets: Ticket[];
+}
+
+export interface Item {
+  id: string;
+  product_id: string;
+  item_id: number;
+  owner_id: string;
+  redemption_count: number;
+  redemption_quantity: number;
+  redeemed_at: number | null;
+  origin: string;
+  revoked: boolean;
+  created_at: number;
+}
+
+export interface ItemView {
+  item: Item;
+  product_name: string;
+  owner_email: string;
+  owner_name: string;
+}
+
+export interface Redemption {
+  redeemed_at: number;
+  device_id: string;
+  gate: string | null;
+}
+
+export interface ItemDetail {
+  view: ItemView;
+  is_transferable: boolean;
+  redemptions: Redemption[];
+  ticket: Ticket | null;
+}
+
+export interface IssueRow {
+  input: string;
+  status: 'issued' | 'invalid' | 'unknown' | 'not_issued';
+  item_id: number | null;
+  message: string;
+}
+
+export interface IssueResult {
+  issued: number;
+  error: { code: string; message: string } | null;
+  rows: IssueRow[];
+}
+
+export interface Customer {
+  id: string;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  reputation: number;
+  credits: number;
+  status_balance: number;
+  country: string | null;
+}
+
+export interface RewardOffer {
+  id: string;
+  name: string;
+  description: string | null;
+  credit_cost: number;
+  max_per_user: number | null;
+  country_restrictions: string[];
+}
+
+export interface CustomerView {
+  customer: Customer;
+  display_name: string;
+  tier: { id: number; name: string; discount_percentage: string } | null;
+  offers: { offer: RewardOffer; available: number | null; affordable: boolean }[];
+  items: ItemView[];
+}
+
+export interface SalesTotal {
+  product_id: string;
+  product_name: string;
+  currency: string;
+  payment_method: string;
+  orders: number;
+  quantity: number;
+  total: string;
+}
+
+export interface SaleRow {
+  order_number: string;
+  product_name: string;
+  quantity: number;
+  currency: string;
+  total: string;
+  payment_method: string;
+  created_at: number;
+}
+
+export interface SalesView {
+  totals: SalesTotal[];
+  recent: SaleRow[];
+}
+
+export interface SyncStatus {
+  device_id: string;
+  pending: number;
+  last_sync: number | null;
+}
