@@ -9,7 +9,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-app}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 APP="$CARGO_TARGET_DIR/debug/wicket-app"
 SHOTS="$ROOT/docs/screenshots"
 WORK="$(mktemp -d /tmp/wicket-e2e.XXXXXX)"
