@@ -204,10 +204,7 @@ impl Replica {
                 .optional()?,
             None => None,
         };
-        let (valid_from, valid_until) = match event {
-            Some((s, e)) => ((s - 12 * 3600).min(it.created_at), e + 6 * 3600),
-            None => (it.created_at - 300, it.created_at + 365 * 86_400),
-        };
+        let (valid_from, valid_until) = wicket_domain::ticket_validity(event, it.created_at);
         let claims = TicketClaims {
             product_id: it.product_id,
             item_uuid: it.id,

@@ -233,6 +233,20 @@ pub fn redeem_in_product(product_id: Uuid, item: &Item, now: Timestamp) -> Resul
     redeem(item, now)
 }
 
+/// The window in which a ticket's token admits: from 12 hours before its event
+/// starts (or when the item was issued, if earlier) to 6 hours after the event ends;
+/// without an event, from 5 minutes before issue for a year. Head office and every
+/// device sign with this window, so a ticket reads the same wherever it was printed.
+pub fn ticket_validity(
+    event: Option<(Timestamp, Timestamp)>,
+    issued_at: Timestamp,
+) -> (Timestamp, Timestamp) {
+    match event {
+        Some((start, end)) => ((start - 12 * 3600).min(issued_at), end + 6 * 3600),
+        None => (issued_at - 300, issued_at + 365 * 86_400),
+    }
+}
+
 // ---------------------------------------------------------------- transfer
 
 /// Seed-000 transfer rules: transferable product, the sender owns the item, the

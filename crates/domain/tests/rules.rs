@@ -946,3 +946,21 @@ fn every_error_code_is_distinct_snake_case_and_in_api_form() {
     codes.dedup();
     assert_eq!(codes.len(), n, "codes must be distinct");
 }
+
+#[test]
+fn ticket_validity_covers_the_event_and_issue_time() {
+    let (start, end) = (1_000_000, 1_020_000);
+    let opening = start - 12 * 3600;
+    // Issued the day before: opens 12 h before the start, closes 6 h after the end.
+    assert_eq!(
+        ticket_validity(Some((start, end)), opening + 60),
+        (opening, end + 6 * 3600)
+    );
+    // Issued earlier than that: valid from the moment of issue.
+    assert_eq!(ticket_validity(Some((start, end)), 500_000).0, 500_000);
+    // No event: a year from issue, with 5 minutes of clock slack.
+    assert_eq!(
+        ticket_validity(None, 2_000_000),
+        (2_000_000 - 300, 2_000_000 + 365 * 86_400)
+    );
+}

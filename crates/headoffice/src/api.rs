@@ -141,6 +141,7 @@ fn v1_routes() -> Routes {
         post "/v1/products/{id}/transfer" => transfer_item,
         post "/v1/products/{id}/claim-codes" => create_claim_codes,
         post "/v1/claim" => claim,
+        get "/v1/products/{id}/items/{item_id}/ticket" => item_ticket,
         get "/v1/items/{id}" => get_item,
         post "/v1/sales" => create_sale,
         get "/v1/sales" => list_sales,
@@ -630,6 +631,22 @@ pub async fn product_items(
             .product_items(id, page_req(q.page, q.limit)?)
             .await?,
     ))
+}
+
+#[utoipa::path(get, path = "/v1/products/{id}/items/{item_id}/ticket", tag = "items",
+    params(("id" = Uuid, Path), ("item_id" = Uuid, Path, description = "The item's uuid")),
+    responses((status = 200, body = TicketOut), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+/// The item's ticket: a token signed by head office's key (which every enrolled
+/// device trusts), and its QR code as SVG.
+pub async fn item_ticket(
+    State(st): State<AppState>,
+    ApiPath((id, item_id)): ApiPath<(Uuid, Uuid)>,
+) -> Result<Json<TicketOut>> {
+    let token = st.store.item_ticket(id, item_id).await?;
+    let svg = wicket_ticket::render_svg(&token)
+        .map_err(|e| Error::Storage(format!("rendering the QR: {e}")))?;
+    Ok(Json(TicketOut { token, svg }))
 }
 
 #[utoipa::path(get, path = "/v1/items/{id}", tag = "items", params(("id" = Uuid, Path)),

@@ -1,5 +1,5 @@
-//! `wicket-headoffice`: run the head office API server, seed a demo project, or
-//! create API keys.
+//! `wicket-headoffice`: run the head office API server, seed a demo project, create
+//! API keys or device enrollment codes.
 #![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
@@ -39,6 +39,15 @@ enum Cmd {
         db: PathBuf,
         #[arg(long, default_value_t = 10_000)]
         users: u32,
+    },
+    /// Create a one-time device enrollment code and print it (the code is the last
+    /// word of the output).
+    EnrollmentCode {
+        #[arg(long, env = "WICKET_HO_DB")]
+        db: PathBuf,
+        /// Hours the code stays valid (1 minute to 7 days; default 1 hour).
+        #[arg(long, default_value_t = 1.0)]
+        ttl_hours: f64,
     },
     /// Manage API keys.
     Keys {
@@ -113,14 +122,33 @@ async fn main() -> anyhow::Result<()> {
             let s = store.seed_demo(users).await?;
             let key = keys::create_key(store.as_ref(), Scope::Write).await?;
             println!(
-                "seeded {} users, {} products, {} items, {} reward offers in {:.2?}",
+                "seeded {} users, {} products, {} items, {} reward offers, {} staff in {:.2?}",
                 s.users,
                 s.products,
                 s.items,
                 s.rewards,
+                s.staff,
                 started.elapsed()
             );
+            let pins: Vec<String> = wicket_headoffice::sync::DEMO_STAFF
+                .iter()
+                .map(|(_, role, pin)| format!("{} {pin}", role.as_str()))
+                .collect();
+            println!("demo staff PINs: {}", pins.join(", "));
             println!("write key: {key}");
+        }
+        Cmd::EnrollmentCode { db, ttl_hours } => {
+            if !ttl_hours.is_finite() || ttl_hours <= 0.0 {
+                anyhow::bail!("--ttl-hours must be a positive number");
+            }
+            let store = open(&db)?;
+            let out = wicket_headoffice::sync::new_enrollment_code(
+                store.as_ref(),
+                (ttl_hours * 3600.0).round() as i64,
+            )
+            .await?;
+            println!("expires at {} (unix)", out.expires_at);
+            println!("enrollment code: {}", out.code);
         }
         Cmd::Keys {
             cmd: KeysCmd::Create { db, scope },

@@ -382,6 +382,15 @@ pub struct ItemsOut {
     pub items: Vec<ItemOut>,
 }
 
+/// An item's signed ticket: what its QR carries, and the QR itself.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TicketOut {
+    /// `WK1...` token signed by head office (base32, ~218 characters).
+    pub token: String,
+    /// SVG document of the QR code.
+    pub svg: String,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueBody {

@@ -43,6 +43,7 @@ use crate::api;
         api::transfer_item,
         api::create_claim_codes,
         api::claim,
+        api::item_ticket,
         api::get_item,
         api::create_sale,
         api::list_sales,

@@ -1580,7 +1580,13 @@ fn op_demo(tx: &Transaction<'_>, n_users: u32) -> Result<DemoSummary> {
         let o = offer_from_body(tx, Uuid::new_v4(), b, 0, true)?;
         write_reward(tx, &o, &iso, true)?;
     }
+    // Staff reach devices through sync (the `staff` change feed), PINs hashed
+    // exactly as `POST /v1/staff` hashes them.
+    for (name, role, pin) in crate::sync::DEMO_STAFF {
+        crate::sync_sqlite::create_staff(tx, name, role.as_str(), &crate::sync::hash_pin(pin)?)?;
+    }
     Ok(DemoSummary {
+        staff: crate::sync::DEMO_STAFF.len() as u32,
         users: n_users,
         products: products.len() as u32,
         items: issued,
@@ -2232,6 +2238,11 @@ impl Store for SqliteStore {
                 redeem_from_row,
             )
         })
+    }
+
+    fn item_ticket(&self, product: Uuid, item: Uuid) -> StoreFuture<String> {
+        // A write: the first ticket may create head office's signing key.
+        self.write(move |tx| crate::sync_sqlite::item_ticket(tx, product, item))
     }
 
     fn seed_demo(&self, users: u32) -> StoreFuture<DemoSummary> {

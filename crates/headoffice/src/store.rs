@@ -98,6 +98,9 @@ pub trait Store: Send + Sync + 'static {
     /// Make `count` claim codes; returns the codes (URLs are the caller's job).
     fn create_claim_codes(&self, product: Uuid, count: u32) -> StoreFuture<Vec<Uuid>>;
     fn claim(&self, code: Uuid, user: UserKey) -> StoreFuture<ItemOut>;
+    /// The signed ticket token of `item` (one of `product`'s), signed with head
+    /// office's own key, which every enrolled device trusts.
+    fn item_ticket(&self, product: Uuid, item: Uuid) -> StoreFuture<String>;
 
     // --- sales
     fn create_sale(&self, req: SaleRequest) -> StoreFuture<SaleOut>;
@@ -171,6 +174,7 @@ pub trait Store: Send + Sync + 'static {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DemoSummary {
     pub users: u32,
+    pub staff: u32,
     pub products: u32,
     pub items: u32,
     pub rewards: u32,

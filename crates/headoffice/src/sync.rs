@@ -20,6 +20,7 @@ use crate::api::{ApiJson, ApiPath, ApiQuery, AppState};
 use crate::error::{Error, Result};
 use crate::keys::hash_key;
 use crate::model::Scope;
+use crate::store::Store;
 
 /// Largest push batch.
 pub const MAX_PUSH_OPS: usize = 5_000;
@@ -203,14 +204,8 @@ async fn create_enrollment_code(
     ApiJson(body): ApiJson<EnrollmentCodeReq>,
 ) -> Result<Json<EnrollmentCodeOut>> {
     require_write_key(&st, &headers).await?;
-    let ttl = body.ttl_secs.unwrap_or(3600).clamp(60, 7 * 86_400);
-    let code = random_token("en_");
-    let expires_at = unix_now() + ttl;
-    st.store
-        .create_enrollment_code(hash_key(&code), expires_at)
-        .await?;
-    tracing::info!(expires_at, "enrollment code created");
-    Ok(Json(EnrollmentCodeOut { code, expires_at }))
+    let out = new_enrollment_code(st.store.as_ref(), body.ttl_secs.unwrap_or(3600)).await?;
+    Ok(Json(out))
 }
 
 async fn enroll(
@@ -252,6 +247,46 @@ async fn enroll(
     }))
 }
 
+/// Staff that `wicket-headoffice demo` creates; devices receive them through sync.
+/// The same names and PINs as the device demo. Never use them for real.
+pub const DEMO_STAFF: &[(&str, Role, &str)] = &[
+    ("Dana Door", Role::Door, "1111"),
+    ("Bo Box-Office", Role::BoxOffice, "2222"),
+    ("Mina Manager", Role::Manager, "3333"),
+    ("Ari Admin", Role::Admin, "4444"),
+];
+
+/// Whether `pin` is a valid staff PIN: 4 to 12 digits.
+pub fn valid_pin(pin: &str) -> bool {
+    (4..=12).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Argon2id hash of a staff PIN in PHC form, as devices verify it at sign-in.
+/// CPU-heavy: async callers run it on the blocking pool.
+pub fn hash_pin(pin: &str) -> Result<String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let mut salt = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Storage(e.to_string()))?;
+    argon2::Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Storage(e.to_string()))
+}
+
+/// Make a one-time enrollment code valid for `ttl_secs` (clamped to 1 minute ..
+/// 7 days); only its hash is stored. Used by the HTTP route and the CLI.
+pub async fn new_enrollment_code(store: &dyn Store, ttl_secs: i64) -> Result<EnrollmentCodeOut> {
+    let ttl = ttl_secs.clamp(60, 7 * 86_400);
+    let code = random_token("en_");
+    let expires_at = unix_now() + ttl;
+    store
+        .create_enrollment_code(hash_key(&code), expires_at)
+        .await?;
+    tracing::info!(expires_at, "enrollment code created");
+    Ok(EnrollmentCodeOut { code, expires_at })
+}
+
 async fn create_staff(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -270,7 +305,7 @@ async fn create_staff(
         field: "role",
         reason: "door, box_office, manager or admin".into(),
     })?;
-    if !(4..=12).contains(&req.pin.len()) || !req.pin.bytes().all(|b| b.is_ascii_digit()) {
+    if !valid_pin(&req.pin) {
         return Err(DomainError::InvalidField {
             field: "pin",
             reason: "a PIN is 4 to 12 digits".into(),
@@ -278,18 +313,9 @@ async fn create_staff(
         .into());
     }
     let pin = req.pin.clone();
-    let hash = tokio::task::spawn_blocking(move || {
-        use argon2::password_hash::{PasswordHasher, SaltString};
-        let mut salt = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut salt);
-        let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Storage(e.to_string()))?;
-        argon2::Argon2::default()
-            .hash_password(pin.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| Error::Storage(e.to_string()))
-    })
-    .await
-    .map_err(|e| Error::Storage(e.to_string()))??;
+    let hash = tokio::task::spawn_blocking(move || hash_pin(&pin))
+        .await
+        .map_err(|e| Error::Storage(e.to_string()))??;
     let out = st
         .store
         .create_staff(name, role.as_str().to_string(), hash)

@@ -65,6 +65,51 @@ fn headoffice_key(tx: &Connection) -> Result<String> {
     Ok(public)
 }
 
+/// Head office's ticket-signing key, created on first use.
+fn headoffice_signing_key(tx: &Connection) -> Result<wicket_ticket::SigningKey> {
+    headoffice_key(tx)?;
+    let seed: String = tx.query_row(
+        "SELECT value FROM ho_meta WHERE key = 'signing_key'",
+        [],
+        |r| r.get(0),
+    )?;
+    let seed: [u8; 32] = hex::decode(seed.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| Error::Storage("stored signing key is not 32 hex bytes".into()))?;
+    Ok(wicket_ticket::SigningKey::from_bytes(&seed))
+}
+
+/// The token of one of `product`'s items, signed by head office with the same
+/// validity window a device would give it (`wicket_domain::ticket_validity`).
+pub(crate) fn item_ticket(tx: &Connection, product: Uuid, item: Uuid) -> Result<String> {
+    let row = find_item(tx, item)?
+        .filter(|r| r.item.product_id == product)
+        .ok_or_else(|| Error::not_found(format!("item {item} of product {product}")))?;
+    let p = require_product(tx, product)?;
+    let event = match p.p.event_id {
+        Some(e) => tx
+            .query_row(
+                "SELECT start_date, end_date FROM events WHERE id = ?1",
+                [e.to_string()],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .optional()?,
+        None => None,
+    };
+    let (valid_from, valid_until) = domain::ticket_validity(event, row.item.created_at);
+    let claims = wicket_ticket::TicketClaims {
+        product_id: product,
+        item_uuid: row.item.id,
+        item_id: row.item.item_id,
+        event_id: p.p.event_id,
+        valid_from,
+        valid_until,
+    };
+    let key = headoffice_signing_key(tx)?;
+    wicket_ticket::sign(&claims, &key).map_err(|e| Error::Storage(format!("signing: {e}")))
+}
+
 pub(crate) fn enroll_device(
     tx: &Connection,
     code_hash: &str,
