@@ -102,17 +102,27 @@ impl Minter {
             url: url.clone(),
             reason,
         };
+        // The legacy JSON-RPC methods (author_submitAndWatchExtrinsic...) on purpose:
+        // subxt's default backend picks the newer chainHead/transactionWatch methods
+        // when a node lists them, and chopsticks restarted on a saved block database
+        // lists methods it then refuses ("Method not found"). Every Asset Hub node
+        // still serves the legacy set.
         let connecting = async {
-            if url.starts_with("ws://") || url.starts_with("http://") {
-                OnlineClient::<PolkadotConfig>::from_insecure_url(&url).await
+            let rpc = if url.starts_with("ws://") || url.starts_with("http://") {
+                subxt::rpcs::RpcClient::from_insecure_url(&url).await
             } else {
-                OnlineClient::<PolkadotConfig>::from_url(&url).await
+                subxt::rpcs::RpcClient::from_url(&url).await
             }
+            .map_err(|e| e.to_string())?;
+            let backend = subxt::backend::LegacyBackend::<PolkadotConfig>::builder().build(rpc);
+            OnlineClient::<PolkadotConfig>::from_backend(std::sync::Arc::new(backend))
+                .await
+                .map_err(|e| e.to_string())
         };
         let api = tokio::time::timeout(config.timeout, connecting)
             .await
             .map_err(|_| unreachable("timed out".into()))?
-            .map_err(|e| unreachable(e.to_string()))?;
+            .map_err(unreachable)?;
         let minter = Minter {
             api,
             signer,
@@ -238,8 +248,14 @@ impl Minter {
         self.timed("submitting a transaction", async {
             let at = self.api.at_current_block().await.map_err(error::rpc)?;
             let mut txs = at.transactions();
+            // Immortal: a mortal transaction names a recent block, and a node restarted
+            // on saved state (chopsticks) can refuse that as a bad proof. The nonce
+            // still prevents replay, and `mint` reads `Nfts.Item` before minting.
+            let params = subxt::config::PolkadotExtrinsicParamsBuilder::<PolkadotConfig>::new()
+                .immortal()
+                .build();
             let progress = txs
-                .sign_and_submit_then_watch_default(&payload, &self.signer)
+                .sign_and_submit_then_watch(&payload, &self.signer, params)
                 .await
                 .map_err(|e| classify_submit(call, e.into()))?;
             let in_block = progress
