@@ -248,14 +248,8 @@ impl Minter {
         self.timed("submitting a transaction", async {
             let at = self.api.at_current_block().await.map_err(error::rpc)?;
             let mut txs = at.transactions();
-            // Immortal: a mortal transaction names a recent block, and a node restarted
-            // on saved state (chopsticks) can refuse that as a bad proof. The nonce
-            // still prevents replay, and `mint` reads `Nfts.Item` before minting.
-            let params = subxt::config::PolkadotExtrinsicParamsBuilder::<PolkadotConfig>::new()
-                .immortal()
-                .build();
             let progress = txs
-                .sign_and_submit_then_watch(&payload, &self.signer, params)
+                .sign_and_submit_then_watch_default(&payload, &self.signer)
                 .await
                 .map_err(|e| classify_submit(call, e.into()))?;
             let in_block = progress
