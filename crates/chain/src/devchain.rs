@@ -21,8 +21,7 @@ fn in_ci() -> bool {
 
 /// Whether chopsticks can be started. When it is not installed: under CI it is
 /// installed now (minutes) and a failed install panics; otherwise this prints why
-/// and returns `false` so the
-/// caller can skip.
+/// and returns `false` so the caller can skip.
 pub fn available(test: &str) -> bool {
     let bin = repo_root().join("node_modules/.bin/chopsticks");
     if bin.exists() {
