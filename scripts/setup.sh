@@ -16,7 +16,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 if [ -f ui/package.json ]; then
-  (cd ui && npm ci --no-audit --no-fund)
+  # `npm install` (it follows package-lock.json) rather than `npm ci`: npm 11 here
+  # leaves other platforms' optional packages out of the lock and `npm ci` then
+  # refuses the lock as out of sync.
+  (cd ui && npm install --no-audit --no-fund)
 fi
 if [ -d src-tauri ] && ! command -v tauri-driver >/dev/null 2>&1; then
   cargo install tauri-driver --locked
