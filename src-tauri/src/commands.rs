@@ -129,14 +129,6 @@ pub struct SalesView {
     pub recent: Vec<SaleRow>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct SyncStatus {
-    pub device_id: Uuid,
-    pub pending: u64,
-    /// Unix seconds of the last successful sync; `None` until a sync engine exists.
-    pub last_sync: Option<i64>,
-}
-
 // ------------------------------------------------------------------ helpers
 
 /// A recipient typed by a person: a user id (uuid) or an email.
@@ -183,7 +175,7 @@ pub fn sign_in(state: State<'_, AppState>, pin: String) -> AppResult<Staff> {
     let mut s = state.lock();
     let staff = s.replica.sign_in(pin.trim())?;
     s.replica.set_staff(Some(staff.id));
-    s.staff = Some(staff.clone());
+    *s.staff = Some(staff.clone());
     Ok(staff)
 }
 
@@ -191,7 +183,7 @@ pub fn sign_in(state: State<'_, AppState>, pin: String) -> AppResult<Staff> {
 pub fn sign_out(state: State<'_, AppState>) {
     let mut s = state.lock();
     s.replica.set_staff(None);
-    s.staff = None;
+    *s.staff = None;
 }
 
 #[tauri::command]
@@ -519,7 +511,7 @@ pub fn redeem_reward(
     Ok(RewardResult { customer, items })
 }
 
-// ------------------------------------------------------------------ sales, sync
+// ------------------------------------------------------------------ sales
 
 #[tauri::command]
 pub fn sales(state: State<'_, AppState>) -> AppResult<SalesView> {
@@ -578,15 +570,4 @@ pub fn save_export(
     let path = dir.join(name);
     std::fs::write(&path, contents).map_err(|e| AppError::new("export_failed", e.to_string()))?;
     Ok(path.display().to_string())
-}
-
-#[tauri::command]
-pub fn sync_status(state: State<'_, AppState>) -> AppResult<SyncStatus> {
-    let s = state.lock();
-    s.require(Role::Door, "sync status")?;
-    Ok(SyncStatus {
-        device_id: s.replica.device_id(),
-        pending: s.replica.outbox_len()?,
-        last_sync: None,
-    })
 }

@@ -8,6 +8,7 @@
 pub mod commands;
 pub mod error;
 pub mod state;
+pub mod sync;
 
 use std::path::PathBuf;
 
@@ -54,13 +55,24 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::redeem_reward,
         commands::sales,
         commands::save_export,
-        commands::sync_status,
+        sync::app_info,
+        sync::enroll,
+        sync::sync_status,
+        sync::sync_now,
+        sync::sync_conflicts,
     ])
 }
 
-/// Start the app: open the replica in the app-data dir (or `WICKET_DB`), then run
-/// the window until it closes.
+/// Start the app: open the replica in the app-data dir (or `WICKET_DB`), start
+/// syncing when it is enrolled, then run the window until it closes.
 pub fn run() -> Result<(), String> {
+    // Logs go to stderr; `RUST_LOG` overrides the level.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
     let builder = with_commands(tauri::Builder::default()).setup(|app| {
         let data_dir = app.path().app_data_dir()?;
         let path = match db_from_env() {
@@ -71,21 +83,37 @@ pub fn run() -> Result<(), String> {
             }
         };
         let export_dir = app.path().download_dir().unwrap_or(data_dir);
-        let (replica, installed) = open_replica(&path, demo_requested())?;
+        let demo = demo_requested();
+        let (replica, installed) = open_replica(&path, demo)?;
         if installed {
-            eprintln!("wicket-app: installed the demo into {}", path.display());
+            tracing::info!(db = %path.display(), "installed the demo");
         }
-        eprintln!(
-            "wicket-app: replica {} (device {})",
-            path.display(),
-            replica.device_id()
+        let enrolled = replica.sync_config()?.is_some();
+        tracing::info!(db = %path.display(), device = %replica.device_id(), enrolled, "replica open");
+        app.manage(
+            AppState::new(replica, export_dir)
+                .with_demo(demo)
+                .with_preset(sync::preset_from_env()),
         );
-        app.manage(AppState::new(replica, export_dir));
+        if enrolled {
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) = sync::start_engine(&handle).await {
+                    tracing::error!(code = %e.code, error = %e.message, "sync engine did not start");
+                }
+            });
+        }
         Ok(())
     });
-    builder
-        .run(tauri::generate_context!())
-        .map_err(|e| e.to_string())
+    let app = builder
+        .build(tauri::generate_context!())
+        .map_err(|e| e.to_string())?;
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            handle.state::<AppState>().stop_sync();
+        }
+    });
+    Ok(())
 }
 
 #[cfg(test)]

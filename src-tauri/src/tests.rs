@@ -24,8 +24,21 @@ impl Harness {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut replica = Replica::open(dir.path().join("t.db")).expect("open replica");
         let ids = demo::install_with(&mut replica, 20).expect("demo");
+        let state = AppState::new(replica, dir.path().join("exports")).with_demo(true);
+        Self::over(dir, state, ids.admission)
+    }
+
+    /// An app on an empty replica, as a fresh install without `WICKET_DEMO` starts.
+    fn empty() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let replica = Replica::open(dir.path().join("t.db")).expect("open replica");
+        let state = AppState::new(replica, dir.path().join("exports"));
+        Self::over(dir, state, uuid::Uuid::nil())
+    }
+
+    fn over(dir: tempfile::TempDir, state: AppState, admission: uuid::Uuid) -> Self {
         let app = with_commands(mock_builder())
-            .manage(AppState::new(replica, dir.path().join("exports")))
+            .manage(state)
             .build(mock_context(noop_assets()))
             .expect("mock app");
         let window = WebviewWindowBuilder::new(&app, "main", Default::default())
@@ -35,7 +48,7 @@ impl Harness {
             _app: app,
             window,
             _dir: dir,
-            admission: ids.admission,
+            admission,
         }
     }
 
@@ -124,6 +137,10 @@ fn door_admits_once_then_reports_the_repeat_and_refuses_forgeries() {
 
     let status = h.call("sync_status", json!({})).expect("sync status");
     assert_eq!(status["pending"], 1, "one redemption waits for upload");
+    assert_eq!(status["enrolled"], false);
+    assert_eq!(status["running"], false);
+    let e = h.call("sync_now", json!({})).expect_err("no head office");
+    assert_eq!(e["code"], "not_enrolled");
 }
 
 #[test]
@@ -284,4 +301,241 @@ fn export_names_are_plain_csv_files() {
     assert!(export_file_name("../etc/passwd.csv").is_err());
     assert!(export_file_name("sales.exe").is_err());
     assert!(export_file_name(".csv").is_err());
+}
+
+// ------------------------------------------------------------------ head office
+
+/// A real head office on 127.0.0.1 with the demo seeded (staff included), served on
+/// Tauri's async runtime, which outlives each test's mock app.
+struct HeadOffice {
+    base: String,
+    store: std::sync::Arc<dyn wicket_headoffice::Store>,
+    db: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl HeadOffice {
+    fn start(users: u32) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("ho.db");
+        let store: std::sync::Arc<dyn wicket_headoffice::Store> = std::sync::Arc::new(
+            wicket_headoffice::SqliteStore::open(&db).expect("head office store"),
+        );
+        let s2 = std::sync::Arc::clone(&store);
+        let base = tauri::async_runtime::block_on(async move {
+            s2.seed_demo(users).await.expect("seed demo");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            tauri::async_runtime::spawn(async move {
+                let _ = wicket_headoffice::serve(listener, s2, std::future::pending()).await;
+            });
+            format!("http://{addr}")
+        });
+        HeadOffice {
+            base,
+            store,
+            db,
+            _dir: dir,
+        }
+    }
+
+    fn code(&self) -> String {
+        let store = std::sync::Arc::clone(&self.store);
+        tauri::async_runtime::block_on(async move {
+            wicket_headoffice::sync::new_enrollment_code(store.as_ref(), 3600)
+                .await
+                .expect("code")
+                .code
+        })
+    }
+
+    /// Head office's own signed ticket for its first admission item.
+    fn ticket(&self) -> String {
+        let c = rusqlite::Connection::open(&self.db).expect("open ho db");
+        let (product, item): (String, String) = c
+            .query_row(
+                "SELECT p.id, i.id FROM items i JOIN products p ON p.id = i.product_id \
+                 WHERE p.type = 'admission' ORDER BY i.item_id LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("an admission item");
+        let store = std::sync::Arc::clone(&self.store);
+        tauri::async_runtime::block_on(async move {
+            store
+                .item_ticket(
+                    uuid::Uuid::parse_str(&product).expect("uuid"),
+                    uuid::Uuid::parse_str(&item).expect("uuid"),
+                )
+                .await
+                .expect("ticket")
+        })
+    }
+
+    fn scalar(&self, sql: &str) -> i64 {
+        let c = rusqlite::Connection::open(&self.db).expect("open ho db");
+        c.query_row(sql, [], |r| r.get(0)).expect(sql)
+    }
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !f() {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn first_run_enrolls_pulls_staff_and_syncs_in_the_background() {
+    use tauri::Listener;
+    let ho = HeadOffice::start(12);
+    let h = Harness::empty();
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let seen = std::sync::Arc::clone(&events);
+    h.window.listen_any(crate::sync::SYNC_EVENT, move |e| {
+        if let Ok(v) = serde_json::from_str::<Value>(e.payload()) {
+            seen.lock().expect("events").push(v);
+        }
+    });
+
+    let info = h.call("app_info", json!({})).expect("app info");
+    assert_eq!(info["needs_enrollment"], true, "{info}");
+    assert_eq!(info["enrolled"], false);
+    let e = h
+        .call("sign_in", json!({"pin": "1111"}))
+        .expect_err("no staff yet");
+    assert_eq!(e["code"], "bad_pin");
+
+    let e = h
+        .call(
+            "enroll",
+            json!({"url": "not a url", "code": "x", "name": "Door 1"}),
+        )
+        .expect_err("bad url");
+    assert_eq!(e["code"], "invalid_input");
+    let e = h
+        .call(
+            "enroll",
+            json!({"url": ho.base, "code": "en_wrong", "name": "Door 1"}),
+        )
+        .expect_err("bad code");
+    assert_eq!(e["code"], "unauthorized", "{e}");
+
+    let view = h
+        .call(
+            "enroll",
+            json!({"url": ho.base, "code": ho.code(), "name": "Door 1"}),
+        )
+        .expect("enroll");
+    assert_eq!(view["enrolled"], true, "{view}");
+    assert_eq!(view["running"], true);
+    assert_eq!(view["online"], true);
+    assert!(view["last_sync"].is_i64(), "{view}");
+    assert_eq!(view["pending"], 0);
+    let info = h.call("app_info", json!({})).expect("app info");
+    assert_eq!(info["needs_enrollment"], false);
+    assert_eq!(info["first_sync_done"], true);
+    let again = h
+        .call(
+            "enroll",
+            json!({"url": ho.base, "code": ho.code(), "name": "Door 1"}),
+        )
+        .expect_err("second enrollment");
+    assert_eq!(again["code"], "already_enrolled");
+    {
+        let ev = events.lock().expect("events");
+        assert!(
+            ev.iter()
+                .any(|v| v["pull_total"].as_u64().is_some_and(|t| t > 0)),
+            "pull progress reached the UI: {} events",
+            ev.len()
+        );
+        assert!(ev.iter().all(|v| v["device_id"].is_string()));
+    }
+
+    // Staff came through sync; head office's ticket admits once.
+    h.call("sign_in", json!({"pin": "1111"}))
+        .expect("door PIN from head office");
+    let token = ho.ticket();
+    let v = h
+        .call("scan", json!({"text": token, "gate": "North"}))
+        .expect("scan");
+    assert_eq!(v["code"], "ok", "{v}");
+    let v = h.call("scan", json!({"text": token})).expect("scan");
+    assert_eq!(v["code"], "already_redeemed");
+    let st = h.call("sync_status", json!({})).expect("status");
+    assert_eq!(st["pending"], 1, "{st}");
+    let st = h.call("sync_now", json!({})).expect("sync now");
+    assert_eq!(st["pending"], 0, "{st}");
+    assert_eq!(
+        ho.scalar("SELECT COUNT(*) FROM items WHERE redemption_count = 1"),
+        1
+    );
+    let c = h.call("sync_conflicts", json!({})).expect("conflicts");
+    assert_eq!(c, json!([]));
+
+    // Box office sells from the stock reserved at enrollment; the background
+    // engine uploads the sale by itself.
+    h.call("sign_in", json!({"pin": "2222"}))
+        .expect("box office PIN");
+    let products = h.call("products", json!({})).expect("products");
+    let ga = products
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["name"] == "General Admission"))
+        .expect("GA pulled")
+        .clone();
+    let sale = h
+        .call(
+            "sell",
+            json!({"req": {"product_id": ga["id"], "quantity": 1, "buyer_email": "walkin@example.com"}}),
+        )
+        .expect("sell from the allotment");
+    assert!(
+        sale["tickets"][0]["svg"]
+            .as_str()
+            .is_some_and(|s| s.contains("<svg"))
+    );
+    wait_until("the engine uploads the sale", || {
+        ho.scalar("SELECT COUNT(*) FROM sales") == 1
+    });
+    wait_until("pending falls to 0", || {
+        h.call("sync_status", json!({})).expect("status")["pending"] == 0
+    });
+    h.window.state::<AppState>().stop_sync();
+}
+
+#[test]
+fn enrollment_refuses_a_replica_that_holds_the_demo() {
+    let ho = HeadOffice::start(3);
+    let h = Harness::new();
+    let info = h.call("app_info", json!({})).expect("app info");
+    assert_eq!(info["needs_enrollment"], false);
+    assert_eq!(info["demo"], true);
+    let e = h
+        .call(
+            "enroll",
+            json!({"url": ho.base, "code": ho.code(), "name": "Door"}),
+        )
+        .expect_err("demo replica");
+    assert_eq!(e["code"], "replica_not_empty");
+}
+
+#[test]
+fn enroll_input_is_checked_before_any_network() {
+    use crate::sync::check_enroll_input;
+    let ok = check_enroll_input(" http://10.0.0.5:8080/ ", " en_abc ", " Door 1 ").expect("ok");
+    assert_eq!(
+        ok,
+        (
+            "http://10.0.0.5:8080".into(),
+            "en_abc".into(),
+            "Door 1".into()
+        )
+    );
+    assert!(check_enroll_input("ftp://x.example", "c", "n").is_err());
+    assert!(check_enroll_input("http://x.example", "", "n").is_err());
+    assert!(check_enroll_input("http://x.example", "c", " ").is_err());
 }

@@ -1030,6 +1030,9 @@ pub struct SyncEngine {
     round: tokio::sync::Mutex<()>,
     pub push_batch: usize,
     pub pull_page: u32,
+    /// Units of each product on sale that [`SyncEngine::run`] keeps reserved for
+    /// offline sales after every good round (0: none, the default).
+    pub allot_units: u64,
 }
 
 impl SyncEngine {
@@ -1046,6 +1049,7 @@ impl SyncEngine {
             round: tokio::sync::Mutex::new(()),
             push_batch: PUSH_BATCH,
             pull_page: PULL_PAGE,
+            allot_units: 0,
         })
     }
 
@@ -1215,6 +1219,52 @@ impl SyncEngine {
         Ok(a)
     }
 
+    /// Keep stock to sell offline: for every product on sale whose live allotments
+    /// hold fewer than half of `units` unsold, reserve `units` more (no more than head
+    /// office has left, as far as this replica knows). A product head office refuses
+    /// is logged and tried again next time; the answer is the units granted.
+    pub async fn top_up_allotments(&self, units: u64) -> SResult<u64> {
+        if units == 0 {
+            return Ok(0);
+        }
+        let wanted = with_replica(&self.replica, move |r| {
+            let now = r.now();
+            let live = r.allotments()?;
+            let mut out = Vec::new();
+            for (p, c) in r.products()? {
+                if wicket_domain::check_available(&p, now).is_err() {
+                    continue;
+                }
+                let left: u64 = live
+                    .iter()
+                    .filter(|a| a.product_id == p.id && !a.is_expired(now))
+                    .map(|a| a.units_left())
+                    .sum();
+                if left >= units.div_ceil(2) {
+                    continue;
+                }
+                let ask = p
+                    .issue_cap()
+                    .map_or(units, |cap| units.min(cap.saturating_sub(c.issued)));
+                if ask > 0 {
+                    out.push((p.id, ask));
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+        let mut granted = 0;
+        for (product, n) in wanted {
+            match self.reserve(product, n, None).await {
+                Ok(a) => granted += a.units,
+                Err(e) => {
+                    tracing::warn!(%product, code = e.code(), error = %e, "could not reserve stock for offline sales");
+                }
+            }
+        }
+        Ok(granted)
+    }
+
     /// Give an allotment's unused units back: first push what was sold from it, then
     /// stop using it locally, then tell head office.
     pub async fn release(&self, id: Uuid) -> SResult<u64> {
@@ -1246,6 +1296,9 @@ impl SyncEngine {
             let wait = match self.sync_once(|_, _| {}).await {
                 Ok((pushed, pulled)) => {
                     tracing::debug!(?pushed, ?pulled, "sync round done");
+                    if let Err(e) = self.top_up_allotments(self.allot_units).await {
+                        tracing::warn!(code = e.code(), error = %e, "allotment top-up failed");
+                    }
                     backoff = new_backoff();
                     interval
                 }

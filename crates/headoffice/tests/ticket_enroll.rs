@@ -172,6 +172,37 @@ async fn demo_staff_cli_code_and_head_office_tickets_work_at_the_door() {
         assert_eq!(again.code, "already_redeemed");
     }
 
+    // An enrolled device sells only from stock head office reserved for it: none
+    // before the top-up, then from the allotment, and no second top-up while the
+    // reserve is more than half full.
+    let ga_uuid = Uuid::parse_str(&ga_id).expect("uuid");
+    let sell = |r: &mut Replica| {
+        r.sell(&wicket_device::SellRequest {
+            product_id: ga_uuid,
+            quantity: 1,
+            buyer_email: "walk-in@example.com".into(),
+            buyer_first_name: Some("Walk".into()),
+            buyer_last_name: None,
+            currency: None,
+            payment_method: Some("cash".into()),
+        })
+    };
+    {
+        let mut r = shared.lock().expect("lock");
+        let e = sell(&mut r).expect_err("no allotment yet");
+        assert_eq!(e.code(), "stock_exhausted", "{e}");
+    }
+    let granted = engine.top_up_allotments(10).await.expect("top up");
+    assert!(granted >= 10, "GA and the voucher get stock: {granted}");
+    {
+        let mut r = shared.lock().expect("lock");
+        let receipt = sell(&mut r).expect("sale from the allotment");
+        assert_eq!(receipt.items.len(), 1);
+    }
+    assert_eq!(engine.top_up_allotments(10).await.expect("top up"), 0);
+    let (pushed, _) = engine.sync_once(|_, _| {}).await.expect("push the sale");
+    assert!(pushed.applied >= 2, "the redemption and the sale: {pushed:?}");
+
     // Unknown item, or an item under the wrong product: 404.
     let nobody = Uuid::new_v4();
     let (s, v) = get(
