@@ -34,7 +34,8 @@ pub struct ProductView {
     /// Primary price as a decimal string ("49.00"); `None` when unpriced.
     pub price: Option<String>,
     pub currency: Option<String>,
-    /// Units that can still be issued; `None` = unlimited.
+    /// Units that can still be issued here (on an enrolled device: what is left of
+    /// its allotments); `None` = unlimited.
     pub stock_left: Option<u64>,
     pub issued: u64,
     pub max_per_account: Option<u64>,
@@ -254,11 +255,27 @@ pub fn products(state: State<'_, AppState>) -> AppResult<Vec<ProductView>> {
     let s = state.lock();
     s.require(Role::BoxOffice, "products")?;
     let now = s.replica.now();
+    // An enrolled device sells only from what head office reserved for it, so that
+    // (not head office's own count) is the stock it can show.
+    let reserved: Option<Vec<wicket_domain::Allotment>> = match s.replica.sync_config()? {
+        Some(_) => Some(s.replica.allotments()?),
+        None => None,
+    };
     let out = s
         .replica
         .products()?
         .into_iter()
         .map(|(p, c)| {
+            let stock_left = match &reserved {
+                Some(allots) => Some(
+                    allots
+                        .iter()
+                        .filter(|a| a.product_id == p.id && !a.is_expired(now))
+                        .map(|a| a.units_left())
+                        .sum(),
+                ),
+                None => p.issue_cap().map(|cap| cap.saturating_sub(c.issued)),
+            };
             let price = p.primary_price();
             let in_window =
                 p.start_sale_at.is_none_or(|t| now >= t) && p.end_sale_at.is_none_or(|t| now < t);
@@ -269,7 +286,7 @@ pub fn products(state: State<'_, AppState>) -> AppResult<Vec<ProductView>> {
                 event_id: p.event_id,
                 price: price.map(|x| x.amount.to_string()),
                 currency: price.map(|x| x.currency.clone()),
-                stock_left: p.issue_cap().map(|cap| cap.saturating_sub(c.issued)),
+                stock_left,
                 issued: c.issued,
                 max_per_account: p.max_per_account,
                 on_sale: p.active

@@ -487,6 +487,11 @@ fn first_run_enrolls_pulls_staff_and_syncs_in_the_background() {
         .and_then(|a| a.iter().find(|p| p["name"] == "General Admission"))
         .expect("GA pulled")
         .clone();
+    assert_eq!(
+        ga["stock_left"],
+        crate::sync::ALLOT_UNITS,
+        "an enrolled device shows what it may sell: its allotment"
+    );
     let sale = h
         .call(
             "sell",

@@ -1028,6 +1028,8 @@ pub struct SyncEngine {
     client: SyncClient,
     status: watch::Sender<SyncStatus>,
     round: tokio::sync::Mutex<()>,
+    /// One top-up at a time: a second one then sees the first's allotments.
+    topping_up: tokio::sync::Mutex<()>,
     pub push_batch: usize,
     pub pull_page: u32,
     /// Units of each product on sale that [`SyncEngine::run`] keeps reserved for
@@ -1047,6 +1049,7 @@ impl SyncEngine {
             client: SyncClient::new(&url, Some(cred))?,
             status,
             round: tokio::sync::Mutex::new(()),
+            topping_up: tokio::sync::Mutex::new(()),
             push_batch: PUSH_BATCH,
             pull_page: PULL_PAGE,
             allot_units: 0,
@@ -1227,6 +1230,7 @@ impl SyncEngine {
         if units == 0 {
             return Ok(0);
         }
+        let _one = self.topping_up.lock().await;
         let wanted = with_replica(&self.replica, move |r| {
             let now = r.now();
             let live = r.allotments()?;

@@ -1,7 +1,10 @@
 // Typed wrappers over the Tauri commands. Every failure is thrown as an ApiError
 // `{code, message}`, whatever shape it arrived in.
 import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
+  AppInfo,
+  ConflictRecord,
   CustomerView,
   EventInfo,
   IssueResult,
@@ -11,7 +14,7 @@ import type {
   SaleResult,
   SalesView,
   Staff,
-  SyncStatus,
+  SyncView,
   Verdict,
 } from './types';
 
@@ -69,5 +72,15 @@ export const api = {
   sales: () => call<SalesView>('sales'),
   saveExport: (fileName: string, contents: string) =>
     call<string>('save_export', { file_name: fileName, contents }),
-  syncStatus: () => call<SyncStatus>('sync_status'),
+  appInfo: () => call<AppInfo>('app_info'),
+  enroll: (url: string, code: string, name: string) =>
+    call<SyncView>('enroll', { url, code, name }),
+  syncStatus: () => call<SyncView>('sync_status'),
+  syncNow: () => call<SyncView>('sync_now'),
+  syncConflicts: () => call<ConflictRecord[]>('sync_conflicts'),
 };
+
+/** Every status change of the background sync engine. */
+export function onSyncStatus(cb: (v: SyncView) => void): Promise<UnlistenFn> {
+  return listen<SyncView>('sync-status', (e) => cb(e.payload));
+}

@@ -3,16 +3,23 @@ import { homeScreen, screenForKey, screensFor } from './roles';
 
 describe('roles', () => {
   it('shows each role its screens', () => {
-    expect(screensFor('door').map((s) => s.id)).toEqual(['door']);
-    expect(screensFor('box_office').map((s) => s.id)).toEqual(['door', 'box', 'issue', 'items']);
+    expect(screensFor('door').map((s) => s.id)).toEqual(['door', 'sync']);
+    expect(screensFor('box_office').map((s) => s.id)).toEqual([
+      'door',
+      'box',
+      'issue',
+      'items',
+      'sync',
+    ]);
     expect(screensFor('manager').map((s) => s.id)).toContain('sales');
-    expect(screensFor('manager').map((s) => s.id)).not.toContain('sync');
+    expect(screensFor('box_office').map((s) => s.id)).not.toContain('sales');
     expect(screensFor('admin')).toHaveLength(7);
   });
 
   it('maps F-keys to visible screens only', () => {
     expect(screenForKey('F1', 'door')).toBe('door');
-    expect(screenForKey('F2', 'door')).toBeNull();
+    expect(screenForKey('F2', 'door')).toBe('sync');
+    expect(screenForKey('F3', 'door')).toBeNull();
     expect(screenForKey('F2', 'box_office')).toBe('box');
     expect(screenForKey('F7', 'admin')).toBe('sync');
     expect(screenForKey('Enter', 'admin')).toBeNull();

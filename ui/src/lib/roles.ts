@@ -18,7 +18,8 @@ export const SCREENS: Screen[] = [
   { id: 'items', label: 'Items', min: 'box_office' },
   { id: 'rewards', label: 'Rewards', min: 'manager' },
   { id: 'sales', label: 'Sales', min: 'manager' },
-  { id: 'sync', label: 'Sync', min: 'admin' },
+  // Everyone sees whether the device is online and what waits to upload.
+  { id: 'sync', label: 'Sync', min: 'door' },
 ];
 
 export function roleAtLeast(role: Role, min: Role): boolean {

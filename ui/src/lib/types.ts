@@ -182,8 +182,47 @@ export interface SalesView {
   recent: SaleRow[];
 }
 
-export interface SyncStatus {
+/** The device's sync state, from `sync_status` and the `sync-status` event. */
+export interface SyncView {
   device_id: string;
+  headoffice: string | null;
+  enrolled: boolean;
+  running: boolean;
+  online: boolean;
+  syncing: boolean;
   pending: number;
   last_sync: number | null;
+  conflicts: number;
+  pull_done: number;
+  pull_total: number;
+  last_error: string | null;
+}
+
+export interface EnrollPreset {
+  url: string;
+  code: string;
+  name: string;
+}
+
+export interface AppInfo {
+  device_id: string;
+  enrolled: boolean;
+  demo: boolean;
+  has_data: boolean;
+  needs_enrollment: boolean;
+  first_sync_done: boolean;
+  preset: EnrollPreset | null;
+}
+
+export interface ConflictRecord {
+  id: string;
+  op_id: string | null;
+  device_id: string | null;
+  kind: string;
+  item: string | null;
+  code: string;
+  detail: string;
+  at: number;
+  /** `conflict` (head office flagged it) or `rejected` (it refused the operation). */
+  source: string;
 }
