@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Build and run Wicket locally: head office on its embedded SQLite with demo data,
-# a demo device replica, and the desktop app when it is built.
+# Build and run Wicket locally: head office on its embedded SQLite with demo data
+# (staff included), served on WICKET_LISTEN; then the desktop app as a device that
+# enrolls itself with head office on first start (a fresh one-time code is made
+# each run; an enrolled device ignores it), pulls everything, syncs in the
+# background and waits signed out on the PIN screen.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${WICKET_DATA:-$PWD/.wicket-demo}"
@@ -8,34 +11,46 @@ LISTEN="${WICKET_LISTEN:-127.0.0.1:8080}"
 mkdir -p "$DATA"
 
 pkgs=(-p wicket-headoffice -p wicket-device)
-if [ -d src-tauri ]; then
-  if [ -f ui/package.json ]; then (cd ui && npm run build); fi
-  pkgs+=(-p wicket-app --features tauri/custom-protocol)
-fi
 echo "run: building (first build takes several minutes on 2 cores)..."
 cargo build --release "${pkgs[@]}"
-BIN="$PWD/target/release"
-
-if [ ! -f "$DATA/headoffice.db" ]; then
-  "$BIN/wicket-headoffice" demo --db "$DATA/headoffice.db" | tee "$DATA/headoffice-demo.txt"
+if [ -d src-tauri ]; then
+  if [ -f ui/package.json ]; then (cd ui && npm run build); fi
+  cargo build --release -p wicket-app --features tauri/custom-protocol
 fi
-"$BIN/wicket-headoffice" serve --db "$DATA/headoffice.db" --listen "$LISTEN" &
+BIN="$PWD/target/release"
+HO_DB="$DATA/headoffice.db"
+# The device replica that head office feeds (an older stand-alone demo replica
+# in $DATA/device.db is left alone).
+DEVICE_DB="$DATA/device-ho.db"
+
+if [ ! -f "$HO_DB" ]; then
+  "$BIN/wicket-headoffice" demo --db "$HO_DB" | tee "$DATA/headoffice-demo.txt"
+fi
+CODE="$("$BIN/wicket-headoffice" enrollment-code --db "$HO_DB" | tail -n1 | awk '{print $NF}')"
+
+# One log line per request: to a file, so that the terminal stays readable.
+"$BIN/wicket-headoffice" serve --db "$HO_DB" --listen "$LISTEN" >>"$DATA/headoffice.log" 2>&1 &
 HO=$!
 trap 'kill $HO 2>/dev/null || true' EXIT
-echo "run: head office on http://$LISTEN (API key in $DATA/headoffice-demo.txt)"
-
-if [ ! -f "$DATA/device.db" ]; then
-  "$BIN/wicket" --db "$DATA/device.db" demo
-fi
+for _ in $(seq 100); do
+  curl -fs "http://$LISTEN/openapi.json" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -fs "http://$LISTEN/openapi.json" >/dev/null || { echo "run: head office did not start; see $DATA/headoffice.log" >&2; exit 1; }
+echo "run: head office on http://$LISTEN (write key in $DATA/headoffice-demo.txt, log in $DATA/headoffice.log)"
 
 echo
-echo "Demo staff PINs: door 1111, box office 2222, manager 3333, admin 4444"
+echo "Demo staff PINs (they reach the device through sync):"
+echo "  door 1111, box office 2222, manager 3333, admin 4444"
 if [ -x "$BIN/wicket-app" ] && [ -n "${DISPLAY:-}" ]; then
-  WICKET_DB="$DATA/device.db" WICKET_HEADOFFICE="http://$LISTEN" "$BIN/wicket-app"
+  echo "run: starting the app on $DEVICE_DB; on first start it enrolls with code ${CODE:0:10}…"
+  WICKET_DB="$DEVICE_DB" WICKET_HEADOFFICE="http://$LISTEN" WICKET_ENROLL_CODE="$CODE" \
+    WICKET_DEVICE_NAME="${WICKET_DEVICE_NAME:-Demo laptop}" "$BIN/wicket-app"
 else
-  echo "The device CLI works on the same replica, e.g.:"
-  echo "  $BIN/wicket --db $DATA/device.db products"
-  echo "  $BIN/wicket --db $DATA/device.db redeem --product general-admission --number 1 --gate north"
+  echo "No display (or no app build): enroll a device from the command line instead:"
+  echo "  $BIN/wicket --db $DEVICE_DB enroll --url http://$LISTEN --code $CODE --name cli"
+  echo "  $BIN/wicket --db $DEVICE_DB sync"
+  echo "  $BIN/wicket --db $DEVICE_DB products"
   echo "Press Ctrl-C to stop head office."
   wait $HO
 fi
