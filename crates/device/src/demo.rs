@@ -207,11 +207,17 @@ pub fn install(r: &mut Replica) -> crate::Result<DemoIds> {
 pub fn install_with(r: &mut Replica, customers: usize) -> crate::Result<DemoIds> {
     let (cat, ids) = catalog(customers, r.now())?;
     r.load_catalog(&cat)?;
+    add_demo_staff(r)?;
+    Ok(ids)
+}
+
+/// Add the demo staff ([`DEMO_STAFF`]) that are not there yet.
+pub fn add_demo_staff(r: &mut Replica) -> crate::Result<()> {
     let have: Vec<String> = r.staff()?.into_iter().map(|s| s.name).collect();
     for (name, role, pin) in DEMO_STAFF {
         if !have.iter().any(|h| h == name) {
             r.add_staff(name, *role, pin)?;
         }
     }
-    Ok(ids)
+    Ok(())
 }

@@ -276,13 +276,15 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let (cat, ids) = demo::catalog(*customers, r.now())?;
             r.load_catalog(&cat)?;
+            // The same staff as the app's demo, so its PINs work on this replica.
+            demo::add_demo_staff(&mut r)?;
             let first = &cat.customers.first();
             print(
                 cli.json,
                 &serde_json::json!({"customers": customers, "event": ids.event}),
                 || {
                     println!(
-                        "demo loaded in {:.1}s: 1 event, 3 products, {} customers with one ticket each",
+                        "demo loaded in {:.1}s: 1 event, 3 products, {} customers with one ticket each, staff PINs 1111-4444",
                         started.elapsed().as_secs_f64(),
                         customers
                     );
