@@ -201,7 +201,10 @@ async fn demo_staff_cli_code_and_head_office_tickets_work_at_the_door() {
     }
     assert_eq!(engine.top_up_allotments(10).await.expect("top up"), 0);
     let (pushed, _) = engine.sync_once(|_, _| {}).await.expect("push the sale");
-    assert!(pushed.applied >= 2, "the redemption and the sale: {pushed:?}");
+    assert!(
+        pushed.applied >= 2,
+        "the redemption and the sale: {pushed:?}"
+    );
 
     // Unknown item, or an item under the wrong product: 404.
     let nobody = Uuid::new_v4();
