@@ -87,6 +87,9 @@ pub struct ItemDetail {
     pub is_transferable: bool,
     pub redemptions: Vec<RedemptionRecord>,
     pub ticket: Option<TicketView>,
+    /// NFT state from head office's mint worker (`None`: the product does not mint,
+    /// or the state has not been pulled yet).
+    pub nft: Option<serde_json::Value>,
 }
 
 /// A customer, their tier, the reward offers and their items.
@@ -246,6 +249,48 @@ pub fn scan_image(
     s.require(Role::Door, "the door")?;
     let gate = gate.as_deref().map(str::trim).filter(|g| !g.is_empty());
     Ok(s.replica.scan(text.trim(), gate, event)?)
+}
+
+/// Largest camera frame side accepted by `decode_frame`.
+const MAX_FRAME_SIDE: u32 = 4096;
+
+/// Decode the QR in one camera frame (8-bit grayscale, row-major, base64) without
+/// judging it: the UI drops repeats of the code still in front of the camera and
+/// then calls `scan` with the text. `None` when no code is readable.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn decode_frame(
+    state: State<'_, AppState>,
+    width: u32,
+    height: u32,
+    gray_base64: String,
+) -> AppResult<Option<String>> {
+    state.lock().require(Role::Door, "the door")?;
+    if width == 0 || height == 0 || width > MAX_FRAME_SIDE || height > MAX_FRAME_SIDE {
+        return Err(AppError::invalid(format!(
+            "frame size {width}x{height} is outside 1..{MAX_FRAME_SIDE}"
+        )));
+    }
+    let pixels = data_encoding::BASE64
+        .decode(gray_base64.trim().as_bytes())
+        .map_err(|e| AppError::invalid(format!("frame is not valid base64: {e}")))?;
+    if pixels.len() != width as usize * height as usize {
+        return Err(AppError::invalid(format!(
+            "frame has {} bytes, {width}x{height} needs {}",
+            pixels.len(),
+            width as usize * height as usize
+        )));
+    }
+    // Decoding takes milliseconds to a few hundred: off the UI's thread and the lock.
+    let texts = tauri::async_runtime::spawn_blocking(move || {
+        wicket_ticket::decode_gray(width, height, &pixels)
+    })
+    .await
+    .map_err(|e| AppError::new("decode_failed", format!("decoder stopped: {e}")))??;
+    Ok(texts
+        .iter()
+        .find(|t| wicket_ticket::parse(t).is_ok())
+        .or_else(|| texts.first())
+        .map(|t| t.trim().to_string()))
 }
 
 // ------------------------------------------------------------------ box office
@@ -458,12 +503,24 @@ pub fn item_detail(state: State<'_, AppState>, item: Uuid) -> AppResult<ItemDeta
     let redemptions = s.replica.redemptions_of(item)?;
     // A reprint QR is a convenience; an item whose token cannot be made still shows.
     let ticket = ticket_for(&s, &view.item).ok();
+    let nft = s.replica.item_nft(item)?;
     Ok(ItemDetail {
         view,
         is_transferable: product.is_transferable,
         redemptions,
         ticket,
+        nft,
     })
+}
+
+/// Revoke an item (manager): its ticket is refused at this door now and at every
+/// door once the revocation has synced.
+#[tauri::command]
+pub fn revoke(state: State<'_, AppState>, item: Uuid, reason: String) -> AppResult<ItemView> {
+    let mut s = state.lock();
+    s.require(Role::Manager, "revoking items")?;
+    s.replica.revoke_item(item, &reason)?;
+    item_view(&s, item)
 }
 
 #[tauri::command]

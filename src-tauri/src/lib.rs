@@ -45,12 +45,14 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::events,
         commands::scan,
         commands::scan_image,
+        commands::decode_frame,
         commands::products,
         commands::sell,
         commands::issue,
         commands::find_items,
         commands::item_detail,
         commands::transfer,
+        commands::revoke,
         commands::customer,
         commands::redeem_reward,
         commands::sales,
@@ -61,6 +63,37 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         sync::sync_now,
         sync::sync_conflicts,
     ])
+}
+
+/// Let the door screen use a camera where one exists: WebKitGTK ships with media
+/// streams off and denies unanswered permission requests. Only this app's own UI is
+/// ever loaded, so its camera request is granted; every other request is left to
+/// the default.
+fn enable_camera<R: tauri::Runtime>(w: &tauri::WebviewWindow<R>) {
+    let r = w.with_webview(|wv| {
+        #[cfg(target_os = "linux")]
+        {
+            use webkit2gtk::glib::prelude::ObjectExt;
+            use webkit2gtk::{PermissionRequestExt, SettingsExt, WebViewExt};
+            let view = wv.inner();
+            if let Some(settings) = WebViewExt::settings(&view) {
+                settings.set_enable_media_stream(true);
+            }
+            view.connect_permission_request(|_, req| {
+                if req.is::<webkit2gtk::UserMediaPermissionRequest>() {
+                    req.allow();
+                    true
+                } else {
+                    false
+                }
+            });
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = wv;
+    });
+    if let Err(e) = r {
+        tracing::warn!(error = %e, "camera setup skipped");
+    }
 }
 
 /// Start the app: open the replica in the app-data dir (or `WICKET_DB`), start
@@ -95,6 +128,9 @@ pub fn run() -> Result<(), String> {
                 .with_demo(demo)
                 .with_preset(sync::preset_from_env()),
         );
+        if let Some(w) = app.get_webview_window("main") {
+            enable_camera(&w);
+        }
         if enrolled {
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

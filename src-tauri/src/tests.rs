@@ -163,6 +163,94 @@ fn scan_image_decodes_a_qr_file() {
 }
 
 #[test]
+fn camera_frames_decode_without_redeeming_and_bad_frames_are_refused() {
+    let h = Harness::new();
+    h.call("sign_in", json!({"pin": "1111"})).expect("door pin");
+    let token = h.token_of(6);
+    let img = wicket_ticket::render::render_gray(&token, 4).expect("gray");
+    let frame = json!({
+        "width": img.width(),
+        "height": img.height(),
+        "gray_base64": data_encoding::BASE64.encode(img.as_raw()),
+    });
+    let text = h.call("decode_frame", frame.clone()).expect("decode");
+    assert_eq!(text, json!(token));
+    // Decoding is not a redemption: the same frame decodes again, and the first
+    // scan of the text is admitted.
+    assert_eq!(h.call("decode_frame", frame).expect("again"), json!(token));
+    let v = h.call("scan", json!({"text": token})).expect("scan");
+    assert_eq!(v["code"], "ok", "{v}");
+
+    let blank = json!({"width": 64, "height": 48, "gray_base64": data_encoding::BASE64.encode(&[255u8; 64 * 48])});
+    assert_eq!(h.call("decode_frame", blank).expect("blank"), Value::Null);
+    let e = h
+        .call("decode_frame", json!({"width": 64, "height": 48, "gray_base64": data_encoding::BASE64.encode(&[0u8; 10])}))
+        .expect_err("short frame");
+    assert_eq!(e["code"], "invalid_input");
+    let e = h
+        .call(
+            "decode_frame",
+            json!({"width": 0, "height": 48, "gray_base64": ""}),
+        )
+        .expect_err("empty frame");
+    assert_eq!(e["code"], "invalid_input");
+    h.call("sign_out", json!({})).expect("sign out");
+    let e = h
+        .call(
+            "decode_frame",
+            json!({"width": 1, "height": 1, "gray_base64": "AA=="}),
+        )
+        .expect_err("signed out");
+    assert_eq!(e["code"], "not_signed_in");
+}
+
+#[test]
+fn a_manager_revokes_an_item_and_the_door_refuses_it() {
+    let h = Harness::new();
+    let token = h.token_of(7);
+    let item = {
+        let state = h.window.state::<AppState>();
+        let s = state.lock();
+        s.replica.item_by_number(h.admission, 7).expect("item").id
+    };
+    h.call("sign_in", json!({"pin": "2222"}))
+        .expect("box office pin");
+    let e = h
+        .call("revoke", json!({"item": item, "reason": "refunded"}))
+        .expect_err("box office cannot revoke");
+    assert_eq!(e["code"], "forbidden");
+    h.call("sign_in", json!({"pin": "3333"}))
+        .expect("manager pin");
+    let e = h
+        .call("revoke", json!({"item": item, "reason": "  "}))
+        .expect_err("no reason");
+    assert_eq!(e["code"], "invalid_input");
+    let e = h
+        .call(
+            "revoke",
+            json!({"item": uuid::Uuid::now_v7(), "reason": "refunded"}),
+        )
+        .expect_err("unknown item");
+    assert_eq!(e["code"], "unknown_item");
+    let pending = h.call("sync_status", json!({})).expect("status")["pending"].clone();
+    assert_eq!(pending, 0, "refused revocations queue nothing");
+    let v = h
+        .call("revoke", json!({"item": item, "reason": "refunded"}))
+        .expect("revoke");
+    assert_eq!(v["item"]["revoked"], true);
+    let d = h
+        .call("item_detail", json!({"item": item}))
+        .expect("detail");
+    assert_eq!(d["nft"], Value::Null, "the demo product does not mint");
+    let v = h.call("scan", json!({"text": token})).expect("scan");
+    assert_eq!(v["code"], "revoked", "{v}");
+    assert_eq!(
+        h.call("sync_status", json!({})).expect("status")["pending"],
+        1
+    );
+}
+
+#[test]
 fn box_office_sells_with_qr_tickets_the_door_accepts() {
     let h = Harness::new();
     h.call("sign_in", json!({"pin": "2222"}))

@@ -153,14 +153,23 @@ impl Replica {
     /// Revoke an item (manager): its ticket is refused at every door that has
     /// synced the revocation. Recorded in the outbox.
     pub fn revoke_item(&mut self, item: Uuid, reason: &str) -> Result<()> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(DeviceError::Invalid(
+                "a revocation needs a reason (1 to 500 characters)".into(),
+            ));
+        }
         let now = self.now();
         let (device_id, staff_id) = (self.device_id, self.staff_id);
         let tx = self.conn.transaction()?;
+        // An unknown item is refused before anything is written (no orphan outbox op).
+        if tx.execute("UPDATE items SET revoked = 1 WHERE id = ?1", [item])? == 0 {
+            return Err(DeviceError::not_found("item", item));
+        }
         tx.execute(
             "INSERT OR REPLACE INTO revocations (item, revoked_at, reason) VALUES (?1, ?2, ?3)",
             params![item, now, reason],
         )?;
-        tx.execute("UPDATE items SET revoked = 1 WHERE id = ?1", [item])?;
         append_op(
             &tx,
             device_id,

@@ -21,6 +21,10 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../../migrations/device/0001_init.sql")),
         M::up(include_str!("../../../migrations/device/0002_door.sql")),
         M::up(include_str!("../../../migrations/device/0003_sync.sql")),
+        M::up(include_str!("../../../migrations/device/0004_item_nft.sql")),
+        M::up(include_str!(
+            "../../../migrations/device/0005_items_holding.sql"
+        )),
     ])
 }
 
@@ -405,6 +409,22 @@ impl Replica {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The item's NFT state as head office last reported it (`state`, `chain`,
+    /// `tx_hash`, `block_hash`, `error`, ...); `None` when its product does not mint
+    /// or nothing has been pulled about it yet.
+    pub fn item_nft(&self, item: Uuid) -> Result<Option<serde_json::Value>> {
+        let text: Option<Option<String>> = self
+            .conn
+            .prepare_cached("SELECT nft FROM items WHERE id = ?1")?
+            .query_row([item], |r| r.get(0))
+            .optional()?;
+        let Some(text) = text else {
+            return Err(DeviceError::not_found("item", item));
+        };
+        // Head office wrote it; a damaged value is shown as absent rather than failing the screen.
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
     }
 
     /// Search items by item number (`#42` or `42`), item uuid, email (contains `@`),

@@ -702,7 +702,8 @@ fn apply_change(tx: &Transaction<'_>, ch: &Change, protected: &HashSet<Uuid>) ->
                     let i: Item = from(d)?;
                     tx.prepare_cached(
                         "INSERT OR REPLACE INTO items (id, product_id, item_id, owner_id, redemption_count, \
-                         redemption_quantity, redeemed_at, origin, revoked, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+                         redemption_quantity, redeemed_at, origin, revoked, created_at, nft) \
+                         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
                     )?
                     .execute(params![
                         i.id,
@@ -714,7 +715,8 @@ fn apply_change(tx: &Transaction<'_>, ch: &Change, protected: &HashSet<Uuid>) ->
                         i.redeemed_at,
                         i.origin.as_str(),
                         i.revoked,
-                        i.created_at
+                        i.created_at,
+                        d.get("nft").filter(|v| !v.is_null()).map(|v| v.to_string())
                     ])?;
                 }
             }
@@ -1144,22 +1146,31 @@ impl SyncEngine {
             cursor,
             ..PullSummary::default()
         };
-        let mut total = 0u64;
-        let mut first = true;
+        let mut page = self.note(self.client.pull(cursor, self.pull_page, true).await)?;
+        let total = page.remaining.unwrap_or(0);
         loop {
-            let page = self.note(self.client.pull(cursor, self.pull_page, first).await)?;
-            if first {
-                total = page.remaining.unwrap_or(0);
-                first = false;
-            }
             let n = page.changes.len() as u64;
-            let more = page.more;
+            let more = page.more && n > 0;
             let next = page.next;
-            if n > 0 {
+            let apply = async {
+                if n == 0 {
+                    return Ok(());
+                }
                 let page = Arc::new(page);
-                let p = Arc::clone(&page);
-                with_replica(&self.replica, move |r| r.apply_pull_page(&p)).await?;
-            }
+                with_replica(&self.replica, move |r| r.apply_pull_page(&page)).await
+            };
+            // Fetch the next page while this one is written: head office and the
+            // device's SQLite then work at the same time. The cursor only moves once
+            // a page is committed, so a failure on either side loses nothing.
+            let fetched = if more {
+                let (applied, fetched) =
+                    tokio::join!(apply, self.client.pull(next, self.pull_page, false));
+                applied?;
+                Some(fetched)
+            } else {
+                apply.await?;
+                None
+            };
             cursor = next;
             sum.pages += 1;
             sum.changes += n;
@@ -1171,8 +1182,9 @@ impl SyncEngine {
                 s.cursor = cursor;
             });
             progress(done, total.max(done));
-            if !more || n == 0 {
-                break;
+            match fetched {
+                Some(f) => page = self.note(f)?,
+                None => break,
             }
         }
         Ok(sum)

@@ -15,6 +15,7 @@ use wicket_domain::{
 };
 
 use crate::error::{Error, Result};
+use crate::mint_store::nft_from_row;
 use crate::model::UserKey;
 use crate::sqlite::{
     EVENT_COLS, REWARD_COLS, event_from_row, find_item, find_product_where, find_user, holding,
@@ -924,8 +925,11 @@ pub(crate) fn pull_changes(
     {
         let mut st = tx.prepare_cached(
             "SELECT c.seq, c.entity, c.key, i.product_id, i.item_id, i.owner_id, i.redemption_count, \
-             i.redemption_quantity, i.redeemed_at, i.origin, i.revoked, i.issued_at, i.id IS NOT NULL \
+             i.redemption_quantity, i.redeemed_at, i.origin, i.revoked, i.issued_at, i.id IS NOT NULL, \
+             n.state, n.chain, n.collection_id, n.owner_address, n.extrinsic_hash, n.block_hash, \
+             n.metadata_extrinsic_hash, n.attempts, n.last_error_code, n.last_error \
              FROM changes c LEFT JOIN items i ON c.entity = 'item' AND i.id = c.key \
+             LEFT JOIN nft_mints n ON c.entity = 'item' AND n.item_uuid = c.key \
              WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2",
         )?;
         let mut rows = st.query(params![since, limit])?;
@@ -935,7 +939,8 @@ pub(crate) fn pull_changes(
             let key: String = r.get(2)?;
             let data = if entity == "item" {
                 if r.get::<_, bool>(12)? {
-                    Some(json!({
+                    let nft = nft_from_row(r, 13)?;
+                    let mut v = json!({
                         "id": key,
                         "product_id": r.get::<_, String>(3)?,
                         "item_id": r.get::<_, i64>(4)?,
@@ -946,7 +951,12 @@ pub(crate) fn pull_changes(
                         "origin": r.get::<_, String>(9)?,
                         "revoked": r.get::<_, bool>(10)?,
                         "created_at": r.get::<_, i64>(11)?,
-                    }))
+                    });
+                    // Most items never mint: leave `nft` out rather than send "none" a million times.
+                    if nft.state != "none" {
+                        v["nft"] = serde_json::to_value(nft)?;
+                    }
+                    Some(v)
                 } else {
                     None
                 }

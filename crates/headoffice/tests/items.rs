@@ -389,3 +389,78 @@ async fn claim_codes_once_each() {
         .await;
     assert_eq!(codes(&v), ["invalid_claim_code"]);
 }
+
+/// Eight clients issue and sell against a stock of 1,000 until refused; each steps
+/// down to one unit when a larger request is refused, so stock runs out exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eight_clients_issue_and_sell_exactly_the_stock() {
+    let s = std::sync::Arc::new(start().await);
+    let users = s.users("rush8", 8).await;
+    let p = s
+        .product(
+            json!({"type": "admission", "name": "Stock 1000", "price": "12.50", "stock": 1000}),
+        )
+        .await;
+    let pid = id(&p);
+    let mut tasks = Vec::new();
+    for (c, u) in users.iter().enumerate() {
+        let s = std::sync::Arc::clone(&s);
+        let uid = u["id"].clone();
+        let pid = pid.clone();
+        tasks.push(tokio::spawn(async move {
+            let (mut got, mut n, mut round) = (0u64, 1 + c as u64 % 4, 0u64);
+            loop {
+                round += 1;
+                let (st, v) = if (c as u64 + round).is_multiple_of(2) {
+                    s.post(
+                        &format!("/v1/products/{pid}/items"),
+                        json!({"users": vec![uid.clone(); n as usize]}),
+                    )
+                    .await
+                } else {
+                    s.post(
+                        "/v1/sales",
+                        json!({"product_id": pid, "quantity": n, "buyer_user_id": uid, "payment_method": "card"}),
+                    )
+                    .await
+                };
+                match st {
+                    201 => got += item_ids(&v).len() as u64,
+                    400 if codes(&v) == ["stock_exhausted"] => {
+                        if n == 1 {
+                            return got;
+                        }
+                        n = 1;
+                    }
+                    other => panic!("client {c}: unexpected {other}: {v}"),
+                }
+            }
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.expect("join");
+    }
+    assert_eq!(total, 1000, "the clients got exactly the stock");
+    let mut all = Vec::new();
+    for page in 1..=11 {
+        let (st, v) = s
+            .get(&format!("/v1/products/{pid}/items?page={page}&limit=100"))
+            .await;
+        assert_eq!(st, 200);
+        all.extend(item_ids(&v));
+    }
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (1..=1000).collect::<Vec<u64>>(),
+        "no gap, no duplicate"
+    );
+    let (_, one_more) = s
+        .post(
+            "/v1/sales",
+            json!({"product_id": pid, "quantity": 1, "buyer_user_id": users[0]["id"], "payment_method": "cash"}),
+        )
+        .await;
+    assert_eq!(codes(&one_more), ["stock_exhausted"]);
+}

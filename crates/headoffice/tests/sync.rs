@@ -276,3 +276,60 @@ fn ho_totals(ho: &sync_support::Ho) -> BTreeMap<String, Decimal> {
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nft_state_reaches_devices_through_the_pull() {
+    use wicket_headoffice::mint_store::{MintDone, MintQueue};
+
+    let ho = start_ho().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let users = ho.users("nft", 2).await;
+    let minting = ho
+        .product(
+            json!({"type": "admission", "name": "Collectible", "price": "10.00",
+            "mint_nft": true, "chain": "WestendAssetHub",
+            "metadata_uri": "https://tickets.example.com/nft/c.json"}),
+        )
+        .await;
+    let plain = ho
+        .product(json!({"type": "admission", "name": "Plain", "price": "1.00"}))
+        .await;
+    let nft_items = ho.issue(minting, &users).await;
+    let plain_items = ho.issue(plain, &users[..1]).await;
+
+    let (r, e) = ho.device(dir.path(), "door").await;
+    e.sync_once(|_, _| {}).await.expect("first sync");
+    {
+        let r = lock(&r);
+        let n = r.item_nft(nft_items[0]).expect("item").expect("nft state");
+        assert_eq!(n["state"], "pending", "{n}");
+        assert_eq!(n["chain"], "WestendAssetHub");
+        assert_eq!(r.item_nft(plain_items[0]).expect("item"), None);
+    }
+
+    // The mint worker records a mint (here through its store, as after a chain
+    // round trip): the item changes for devices and the next pull brings the hashes.
+    let store = wicket_headoffice::SqliteStore::open(&ho.db).expect("store");
+    store
+        .mint_done(
+            nft_items[0],
+            MintDone {
+                collection_id: 7,
+                owner: "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY".into(),
+                tx_hash: Some("0xabc123".into()),
+                block_hash: Some("0xdef456".into()),
+                metadata_tx_hash: Some("0x789".into()),
+                metadata_block_hash: Some("0x012".into()),
+            },
+        )
+        .await
+        .expect("mint done");
+    e.sync_once(|_, _| {}).await.expect("second sync");
+    let r = lock(&r);
+    let n = r.item_nft(nft_items[0]).expect("item").expect("nft state");
+    assert_eq!(n["state"], "minted", "{n}");
+    assert_eq!(n["tx_hash"], "0xabc123");
+    assert_eq!(n["collection_id"], 7);
+    let other = r.item_nft(nft_items[1]).expect("item").expect("nft state");
+    assert_eq!(other["state"], "pending", "only the minted item changed");
+}

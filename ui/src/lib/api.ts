@@ -58,6 +58,8 @@ export const api = {
     call<Verdict>('scan', { text, gate, event }),
   scanImage: (imageBase64: string, gate: string | null, event: string | null) =>
     call<Verdict>('scan_image', { image_base64: imageBase64, gate, event }),
+  decodeFrame: (width: number, height: number, grayBase64: string) =>
+    call<string | null>('decode_frame', { width, height, gray_base64: grayBase64 }),
   products: () => call<Product[]>('products'),
   sell: (req: SellInput) => call<SaleResult>('sell', { req }),
   issue: (productId: string, recipients: string[]) =>
@@ -66,6 +68,7 @@ export const api = {
   itemDetail: (item: string) => call<ItemDetail>('item_detail', { item }),
   transfer: (item: string, from: string, to: string) =>
     call<ItemView>('transfer', { item, from, to }),
+  revoke: (item: string, reason: string) => call<ItemView>('revoke', { item, reason }),
   customer: (query: string) => call<CustomerView>('customer', { query }),
   redeemReward: (offer: string, who: string) =>
     call<{ customer: unknown; items: unknown[] }>('redeem_reward', { offer, who }),

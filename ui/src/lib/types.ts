@@ -114,6 +114,20 @@ export interface ItemDetail {
   is_transferable: boolean;
   redemptions: Redemption[];
   ticket: Ticket | null;
+  nft: Nft | null;
+}
+
+/** NFT state of an item, as head office's mint worker reports it. */
+export interface Nft {
+  state: 'none' | 'pending' | 'minted' | 'failed';
+  chain?: string;
+  collection_id?: number;
+  owner?: string;
+  tx_hash?: string;
+  block_hash?: string;
+  attempts?: number;
+  error_code?: string;
+  error?: string;
 }
 
 export interface IssueRow {

@@ -1,0 +1,53 @@
+// Camera scanning at the door: grab frames from a <video>, turn them into 8-bit
+// grayscale for the Rust decoder, and drop repeats of the code that is still in
+// front of the lens (a repeat would otherwise read as "already redeemed").
+
+/** Whether this webview can open a camera at all. */
+export function cameraSupported(nav: Navigator = navigator): boolean {
+  return typeof nav.mediaDevices?.getUserMedia === 'function';
+}
+
+/** Luma (ITU-R BT.601, integer weights) of RGBA pixels, one byte per pixel. */
+export function rgbaToGray(rgba: Uint8ClampedArray | Uint8Array): Uint8Array {
+  const n = Math.floor(rgba.length / 4);
+  const out = new Uint8Array(n);
+  for (let i = 0, j = 0; i < n; i++, j += 4) {
+    out[i] = (77 * rgba[j]! + 150 * rgba[j + 1]! + 29 * rgba[j + 2]!) >> 8;
+  }
+  return out;
+}
+
+/** Standard base64 of bytes, in chunks so big frames do not overflow the call stack. */
+export function bytesToBase64(bytes: Uint8Array): string {
+  let bin = '';
+  const CHUNK = 0x8000;
+  for (let i = 0; i < bytes.length; i += CHUNK) {
+    bin += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  }
+  return btoa(bin);
+}
+
+/** Frame size to decode: the camera's own, scaled down to at most `maxWidth` wide. */
+export function frameSize(w: number, h: number, maxWidth = 1280): { width: number; height: number } {
+  if (w <= 0 || h <= 0) return { width: 0, height: 0 };
+  const k = Math.min(1, maxWidth / w);
+  return { width: Math.round(w * k), height: Math.round(h * k) };
+}
+
+/**
+ * Remembers the last code read by the camera; `fresh` says whether a decoded text
+ * should be scanned: a new code always, the same one only after `quietMs` without
+ * seeing it (the guest took the phone away and came back).
+ */
+export class RepeatFilter {
+  private last: string | null = null;
+  private seenAt = 0;
+  constructor(private readonly quietMs = 4000) {}
+
+  fresh(text: string, now: number): boolean {
+    const repeat = text === this.last && now - this.seenAt < this.quietMs;
+    this.last = text;
+    this.seenAt = now;
+    return !repeat;
+  }
+}
