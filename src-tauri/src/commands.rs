@@ -60,6 +60,10 @@ pub struct SaleResult {
     pub product_name: String,
     pub buyer_email: String,
     pub tickets: Vec<TicketView>,
+    /// Where the PDF with the receipt and the tickets was saved.
+    pub pdf: Option<String>,
+    /// Why no PDF was saved (the sale itself stands).
+    pub pdf_error: Option<String>,
 }
 
 /// One line of an issue request and what happened to it.
@@ -361,12 +365,82 @@ pub fn sell(state: State<'_, AppState>, req: SellRequest) -> AppResult<SaleResul
         .customer(&RecipientRef::User(receipt.sale.buyer_id))
         .map(|c| c.email)
         .unwrap_or_default();
+    let (pdf, pdf_error) = match save_sale_pdf(
+        state.export_dir(),
+        &receipt,
+        &product.name,
+        &buyer_email,
+        &tickets,
+    ) {
+        Ok(p) => (Some(p), None),
+        Err(e) => {
+            // The sale is committed: a full disk must not make it look failed.
+            tracing::warn!(code = %e.code, error = %e.message, "sale PDF not saved");
+            (None, Some(e.message))
+        }
+    };
     Ok(SaleResult {
         receipt,
         product_name: product.name,
         buyer_email,
         tickets,
+        pdf,
+        pdf_error,
     })
+}
+
+/// Save the receipt and tickets of a sale as `wicket-order-<number>.pdf` in the
+/// export folder (Downloads), for printing or mailing to the buyer.
+fn save_sale_pdf(
+    dir: &std::path::Path,
+    receipt: &SaleReceipt,
+    product_name: &str,
+    buyer_email: &str,
+    tickets: &[TicketView],
+) -> AppResult<String> {
+    let q = &receipt.quote;
+    let money = |d: rust_decimal::Decimal| format!("{} {:.2}", q.currency, d);
+    let safe: String = receipt
+        .sale
+        .order_number
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    std::fs::create_dir_all(dir).map_err(|e| AppError::new("pdf_failed", e.to_string()))?;
+    let path = dir.join(format!("wicket-order-{safe}.pdf"));
+    let sale = crate::pdf::PdfSale {
+        order_number: &receipt.sale.order_number,
+        product_name,
+        buyer_email,
+        quantity: q.quantity,
+        unit_price: money(q.unit_price),
+        subtotal: money(q.subtotal),
+        discount: (!q.discount.is_zero()).then(|| {
+            format!(
+                "{} ({}%)",
+                money(q.discount),
+                q.discount_percentage.normalize()
+            )
+        }),
+        total: money(q.total),
+        payment_method: receipt.sale.payment_method.as_str(),
+        sold_at: receipt.sale.created_at,
+        tickets: tickets
+            .iter()
+            .map(|t| crate::pdf::PdfTicket {
+                item_id: t.item_id,
+                token: &t.token,
+            })
+            .collect(),
+    };
+    crate::pdf::write_sale_pdf(&path, &sale)?;
+    Ok(path.display().to_string())
 }
 
 /// Issue one item of a product to each listed recipient (emails or user ids, one

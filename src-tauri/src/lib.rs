@@ -7,6 +7,7 @@
 
 pub mod commands;
 pub mod error;
+pub mod pdf;
 pub mod state;
 pub mod sync;
 

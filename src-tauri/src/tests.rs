@@ -276,6 +276,22 @@ fn box_office_sells_with_qr_tickets_the_door_accepts() {
             .as_str()
             .is_some_and(|s| s.contains("<svg"))
     );
+    // The receipt and both tickets were saved as one PDF in the export folder.
+    let pdf_path = sale["pdf"].as_str().expect("pdf saved");
+    let pdf = std::fs::read(pdf_path).expect("pdf file");
+    assert!(pdf.starts_with(b"%PDF-"));
+    let text = String::from_utf8_lossy(&pdf);
+    let order = sale["receipt"]["sale"]["order_number"]
+        .as_str()
+        .expect("order");
+    assert!(text.contains(order), "order number printed");
+    assert!(text.contains("EUR 98.00"), "total printed");
+    assert!(text.contains("/Count 3"), "receipt + 2 ticket pages");
+    assert_eq!(sale["pdf_error"], Value::Null);
+    // For looking at it: WICKET_KEEP_PDF=/tmp/sale.pdf cargo test -p wicket-app box_office
+    if let Some(keep) = std::env::var_os("WICKET_KEEP_PDF") {
+        std::fs::copy(pdf_path, keep).expect("keep pdf");
+    }
 
     let bad = h
         .call(

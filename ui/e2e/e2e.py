@@ -269,6 +269,10 @@ def main():
         )
         check(loaded, "ticket QR image rendered")
         check("49.99" in s.text(s.wait('[data-testid="receipt-total"]')), "receipt total €49.99")
+        pdf = s.text(s.wait('[data-testid="pdf-path"]')).split("saved: ", 1)[-1].strip()
+        with open(pdf, "rb") as f:
+            head = f.read(5)
+        check(pdf.endswith(".pdf") and head == b"%PDF-", f"sale PDF saved ({pdf})")
         s.shot(f"{shots}/08-box-office-receipt.png")
         sign_out(s)
 

@@ -9,5 +9,5 @@ pub mod token;
 
 pub use decode::{DecodeError, decode_gray, decode_image_bytes};
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
-pub use render::{RenderError, render_png, render_svg};
+pub use render::{RenderError, qr_modules, render_png, render_svg};
 pub use token::{KeyId, SignedTicket, TicketClaims, TicketError, key_id, parse, sign};

@@ -45,6 +45,20 @@ pub fn qr_code(token: &str) -> Result<QrCode, RenderError> {
         .map_err(|e| RenderError::TooLong(e.to_string()))
 }
 
+/// The QR modules for `token`, row by row (`true` = dark), and the side in modules
+/// (without quiet zone): for drawing the code as vector squares, e.g. in a PDF.
+pub fn qr_modules(token: &str) -> Result<(usize, Vec<bool>), RenderError> {
+    let code = qr_code(token)?;
+    let side = code.width();
+    Ok((
+        side,
+        code.to_colors()
+            .into_iter()
+            .map(|c| c == Color::Dark)
+            .collect(),
+    ))
+}
+
 /// SVG document of the QR code for `token` (black on white, with quiet zone).
 pub fn render_svg(token: &str) -> Result<String, RenderError> {
     let code = qr_code(token)?;

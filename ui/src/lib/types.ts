@@ -81,6 +81,9 @@ export interface SaleResult {
   product_name: string;
   buyer_email: string;
   tickets: Ticket[];
+  /** Where the receipt + tickets PDF was saved; null with `pdf_error` when it was not. */
+  pdf: string | null;
+  pdf_error: string | null;
 }
 
 export interface Item {
