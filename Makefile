@@ -1,6 +1,6 @@
 # Wicket: `make run` sets up and runs the app; `make test` runs every check and test.
 SHELL := /bin/bash
-.PHONY: run test setup lint rust-test ui-test e2e bench
+.PHONY: run test setup lint rust-test ui-test e2e bench deb
 
 setup:
 	scripts/setup.sh
@@ -33,3 +33,7 @@ bench:
 	cargo bench -p wicket-device --bench sync
 	cargo run --release -p wicket-ticket --bin qrscan -- --corpus ../shared/qr/zxing-cpp-samples
 	cargo run --release -p wicket-ticket --bin framebench
+
+# The desktop app as a Debian package: target/release/bundle/deb/Wicket_0.1.0_amd64.deb
+deb: setup
+	ui/node_modules/.bin/tauri build --bundles deb
