@@ -244,10 +244,7 @@ pub fn scan_image(
         .map_err(|e| AppError::invalid(format!("image is not valid base64: {e}")))?;
     // Decoding can take a while on a big photo: do it without holding the lock.
     let texts = wicket_ticket::decode_image_bytes(&bytes)?;
-    let text = texts
-        .iter()
-        .find(|t| wicket_ticket::parse(t).is_ok())
-        .or_else(|| texts.first())
+    let text = ticket_text(&texts)
         .ok_or_else(|| AppError::new("no_qr", "no QR code found in the image"))?;
     let mut s = state.lock();
     s.require(Role::Door, "the door")?;
@@ -290,11 +287,17 @@ pub async fn decode_frame(
     })
     .await
     .map_err(|e| AppError::new("decode_failed", format!("decoder stopped: {e}")))??;
-    Ok(texts
+    Ok(ticket_text(&texts).map(|t| t.trim().to_string()))
+}
+
+/// Of the codes decoded in one picture, the one to judge: a Wicket ticket if there
+/// is one (a poster QR may share the frame), else the first, so the door can say
+/// what is wrong with it.
+fn ticket_text(texts: &[String]) -> Option<&String> {
+    texts
         .iter()
         .find(|t| wicket_ticket::parse(t).is_ok())
         .or_else(|| texts.first())
-        .map(|t| t.trim().to_string()))
 }
 
 // ------------------------------------------------------------------ box office

@@ -33,31 +33,22 @@ struct Api {
 }
 
 impl Api {
-    async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .json(body)
-            .send()
-            .await?;
+    /// One request with the write key; a non-2xx answer is an error naming it.
+    async fn send(&self, path: &str, body: Option<&Value>) -> anyhow::Result<Value> {
+        let url = format!("{}{path}", self.base);
+        let rb = match body {
+            Some(b) => self.http.post(url).json(b),
+            None => self.http.get(url),
+        };
+        let r = rb.bearer_auth(&self.key).send().await?;
         let status = r.status();
         let v: Value = r.json().await?;
-        ensure!(status.is_success(), "POST {path}: {status} {v}");
+        ensure!(status.is_success(), "{path}: {status} {v}");
         Ok(v)
     }
 
-    async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .send()
-            .await?;
-        let status = r.status();
-        let v: Value = r.json().await?;
-        ensure!(status.is_success(), "GET {path}: {status} {v}");
-        Ok(v)
+    async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        self.send(path, Some(body)).await
     }
 
     async fn users(&self, prefix: &str, n: usize) -> anyhow::Result<Vec<String>> {
@@ -134,10 +125,7 @@ async fn concurrent(
             let mut lat = Vec::new();
             for (path, body) in work.iter().skip(c).step_by(CLIENTS) {
                 let t = Instant::now();
-                match body {
-                    Some(b) => api.post(path, b).await?,
-                    None => api.get(path).await?,
-                };
+                api.send(path, body.as_ref()).await?;
                 lat.push(t.elapsed());
             }
             anyhow::Ok(lat)
