@@ -7,15 +7,14 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use uuid::Uuid;
-use wicket_domain::{Item, Role, Timestamp};
+use wicket_domain::{Action, Item, Role, Timestamp};
+use wicket_protocol::{Op, RedeemOp, RevokeOp};
 use wicket_ticket::{KeyId, SigningKey, TicketClaims, VerifyingKey, key_id};
 
 use crate::error::{DeviceError, Result};
-use crate::replica::{
-    Replica, append_op, load_item, load_product, record_redemption, redeem_in_tx,
-};
+use crate::outbox;
+use crate::replica::{Replica, load_item, load_product, record_redemption, redeem_in_tx};
 
 /// The door's answer to one scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,7 +105,7 @@ pub(crate) fn load_or_create_key(conn: &Connection, device_id: Uuid) -> Result<S
 }
 
 fn hash_pin(pin: &str) -> Result<String> {
-    validate_pin(pin)?;
+    wicket_domain::validate_pin(pin)?;
     let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
         .map_err(|e| DeviceError::Invalid(format!("salt: {e}")))?;
     Argon2::default()
@@ -115,12 +114,14 @@ fn hash_pin(pin: &str) -> Result<String> {
         .map_err(|e| DeviceError::Invalid(format!("pin hash: {e}")))
 }
 
-fn validate_pin(pin: &str) -> Result<()> {
-    if (4..=12).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(DeviceError::Invalid("a PIN is 4 to 12 digits".into()))
-    }
+/// The role of an active staff member, if there is one with this id.
+pub(crate) fn staff_role(conn: &Connection, id: Uuid) -> Result<Option<Role>> {
+    let role: Option<String> = conn
+        .prepare_cached("SELECT role FROM staff WHERE id = ?1 AND active = 1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    role.map(|r| Role::parse(&r).ok_or_else(|| DeviceError::Corrupt(format!("role {r:?}"))))
+        .transpose()
 }
 
 impl Replica {
@@ -161,6 +162,7 @@ impl Replica {
         }
         let now = self.now();
         let (device_id, staff_id) = (self.device_id, self.staff_id);
+        self.authorize(Action::Revoke)?;
         let tx = self.conn.transaction()?;
         // An unknown item is refused before anything is written (no orphan outbox op).
         if tx.execute("UPDATE items SET revoked = 1 WHERE id = ?1", [item])? == 0 {
@@ -170,14 +172,11 @@ impl Replica {
             "INSERT OR REPLACE INTO revocations (item, revoked_at, reason) VALUES (?1, ?2, ?3)",
             params![item, now, reason],
         )?;
-        append_op(
-            &tx,
-            device_id,
-            staff_id,
-            "revoke",
-            json!({"item": item, "reason": reason}),
-            now,
-        )?;
+        let op = Op::Revoke(RevokeOp {
+            item,
+            reason: Some(reason.to_string()),
+        });
+        outbox::append(&tx, device_id, staff_id, &op, now)?;
         tx.commit()?;
         Ok(())
     }
@@ -231,6 +230,7 @@ impl Replica {
     /// `Ok(Verdict)`; `Err` is only a storage failure.
     pub fn scan(&mut self, text: &str, gate: Option<&str>, event: Option<Uuid>) -> Result<Verdict> {
         let now = self.now();
+        self.authorize(Action::Redeem)?;
         // 1. parse
         let ticket = match wicket_ticket::parse(text) {
             Ok(t) => t,
@@ -369,15 +369,16 @@ impl Replica {
                 } else {
                     let rid =
                         record_redemption(&tx, claims.item_uuid, gate, now, device_id, staff_id)?;
-                    append_op(
-                        &tx,
-                        device_id,
-                        staff_id,
-                        "redeem",
-                        json!({"item": claims.item_uuid, "product_id": claims.product_id, "item_id": claims.item_id,
-                               "redeemed_at": now, "gate": gate, "redemption_id": rid, "not_in_replica": true}),
-                        now,
-                    )?;
+                    let op = Op::Redeem(RedeemOp {
+                        item: claims.item_uuid,
+                        product_id: Some(claims.product_id),
+                        item_id: Some(claims.item_id),
+                        redeemed_at: Some(now),
+                        gate: gate.map(str::to_string),
+                        redemption_id: Some(rid),
+                        not_in_replica: true,
+                    });
+                    outbox::append(&tx, device_id, staff_id, &op, now)?;
                     v.admitted = true;
                     v.message = "admitted on signature (not yet in replica)".into();
                     v.redemption_count = Some(used as u32 + 1);
@@ -393,12 +394,8 @@ impl Replica {
 
     /// Add a staff member with a PIN (4–12 digits, stored as an Argon2 hash).
     pub fn add_staff(&mut self, name: &str, role: Role, pin: &str) -> Result<Staff> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(DeviceError::Invalid(
-                "staff name must be 1-100 characters".into(),
-            ));
-        }
+        let name = wicket_domain::validate_name("name", name)?;
+        let name = name.as_str();
         // PINs must be unique: sign-in finds the person by PIN alone.
         if self.staff_by_pin(pin)?.is_some() {
             return Err(DeviceError::Invalid("that PIN is already in use".into()));
@@ -421,7 +418,7 @@ impl Replica {
     }
 
     fn staff_by_pin(&self, pin: &str) -> Result<Option<Staff>> {
-        if validate_pin(pin).is_err() {
+        if wicket_domain::validate_pin(pin).is_err() {
             return Ok(None);
         }
         let mut st = self

@@ -4,12 +4,18 @@
 //! domain rulebook and persist each result in one durable transaction.
 #![forbid(unsafe_code)]
 
+mod allotment;
+mod client;
 pub mod demo;
 pub mod door;
 pub mod error;
+mod meta;
+pub mod outbox;
+mod pull;
 pub mod replica;
 pub mod sync;
 
 pub use door::{Staff, Verdict};
 pub use error::{DeviceError, Result};
+pub use outbox::{OutboxOp, PushSummary};
 pub use replica::*;

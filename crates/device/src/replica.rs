@@ -9,11 +9,15 @@ use std::str::FromStr;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use rusqlite_migration::{M, Migrations};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use uuid::Uuid;
 use wicket_domain::{self as domain, *};
 
+use wicket_protocol::{
+    ClaimOp, CustomerOp, IssueOp, NewItem, Op, RedeemOp, RewardRedeemOp, SaleOp, TransferOp,
+};
+
 use crate::error::{DeviceError, Result};
+use crate::outbox::{self, OutboxOp};
 
 /// The replica's schema: numbered SQL files under `migrations/device/`, in order.
 fn migrations() -> Migrations<'static> {
@@ -24,6 +28,9 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../../migrations/device/0004_item_nft.sql")),
         M::up(include_str!(
             "../../../migrations/device/0005_items_holding.sql"
+        )),
+        M::up(include_str!(
+            "../../../migrations/device/0006_allotment_returns.sql"
         )),
     ])
 }
@@ -93,18 +100,6 @@ pub struct SalesTotal {
     pub quantity: u64,
     #[serde(with = "rust_decimal::serde::str")]
     pub total: Decimal,
-}
-
-/// One outbox operation, as it waits for upload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutboxOp {
-    pub seq: i64,
-    pub op_id: Uuid,
-    pub device_id: Uuid,
-    pub staff_id: Option<Uuid>,
-    pub device_time: Timestamp,
-    pub kind: String,
-    pub payload: serde_json::Value,
 }
 
 /// The device's local replica.
@@ -594,41 +589,26 @@ impl Replica {
 
     /// The outbox in upload order.
     pub fn outbox(&self) -> Result<Vec<OutboxOp>> {
-        let mut st = self.conn.prepare(
-            "SELECT seq, op_id, device_id, staff_id, device_time, kind, payload FROM outbox ORDER BY seq",
-        )?;
-        let rows = st.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, Uuid>(1)?,
-                r.get::<_, Uuid>(2)?,
-                r.get::<_, Option<Uuid>>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (seq, op_id, device_id, staff_id, device_time, kind, payload) = row?;
-            out.push(OutboxOp {
-                seq,
-                op_id,
-                device_id,
-                staff_id,
-                device_time,
-                kind,
-                payload: serde_json::from_str(&payload)?,
-            });
-        }
-        Ok(out)
+        outbox::list(&self.conn)
     }
 
     pub fn outbox_len(&self) -> Result<u64> {
-        Ok(self
-            .conn
-            .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get::<_, i64>(0))?
-            as u64)
+        outbox::len(&self.conn)
+    }
+
+    /// Refused unless the signed-in staff member's role may do `action` (no staff
+    /// member: the device's own act, e.g. a stand-alone script).
+    pub fn authorize(&self, action: Action) -> Result<()> {
+        let Some(id) = self.staff_id else {
+            return Ok(());
+        };
+        match crate::door::staff_role(&self.conn, id)? {
+            Some(role) => Ok(role.require(action)?),
+            None => Err(DeviceError::Rule(DomainError::Forbidden {
+                role: "unknown",
+                action: action.as_str(),
+            })),
+        }
     }
 
     // ------------------------------------------------------------ writes
@@ -643,9 +623,10 @@ impl Replica {
     ) -> Result<Vec<Item>> {
         let now = self.now();
         let (device_id, staff_id) = (self.device_id, self.staff_id);
+        self.authorize(Action::Issue)?;
         let refs = recipient_batch(users, emails)?;
         let tx = self.conn.transaction()?;
-        let (product, counters) = crate::sync::load_product_for_issue(&tx, product_id, now)?;
+        let (product, counters) = product_for_issue(&tx, product_id, now)?;
         let mut lookup_err = None;
         let recipients = resolve_recipients(&refs, |r| match find_customer(&tx, r) {
             Ok(c) => c,
@@ -664,14 +645,22 @@ impl Replica {
                 v.insert(holds(&tx, c.id, product_id)?);
             }
         }
-        let plan = plan_issue(&product, &counters, &recipients, &holdings, now)?;
+        let mut plan = plan_issue(&product, &counters, &recipients, &holdings, now)?;
+        let allotted = crate::allotment::take(&tx, product.id, &mut plan, now)?;
         let items = materialize(&product, &plan, ItemOrigin::Issue, now, Uuid::now_v7);
-        write_items(&tx, &product, &counters, &plan, &items)?;
-        let payload = json!({
-            "product_id": product_id,
-            "items": items.iter().map(|i| json!({"id": i.id, "item_id": i.item_id, "owner_id": i.owner_id})).collect::<Vec<_>>(),
+        write_items(&tx, &product, &counters, &plan, &items, allotted)?;
+        let op = Op::Issue(IssueOp {
+            product_id,
+            items: items
+                .iter()
+                .map(|i| NewItem {
+                    id: i.id,
+                    item_id: i.item_id,
+                    owner_id: Some(i.owner_id),
+                })
+                .collect(),
         });
-        append_op(&tx, device_id, staff_id, "issue", payload, now)?;
+        outbox::append(&tx, device_id, staff_id, &op, now)?;
         tx.commit()?;
         Ok(items)
     }
@@ -681,6 +670,7 @@ impl Replica {
     pub fn redeem(&mut self, item_id: Uuid, gate: Option<&str>) -> Result<Item> {
         let now = self.now();
         let (device_id, staff_id) = (self.device_id, self.staff_id);
+        self.authorize(Action::Redeem)?;
         let tx = self.conn.transaction()?;
         let item = load_item(&tx, item_id)?;
         let redeemed = redeem_in_tx(&tx, &item, gate, now, device_id, staff_id)?;
@@ -708,6 +698,7 @@ impl Replica {
     ) -> Result<Item> {
         let now = self.now();
         let (device_id, staff_id) = (self.device_id, self.staff_id);
+        self.authorize(Action::Transfer)?;
         let tx = self.conn.transaction()?;
         let item = load_item(&tx, item_id)?;
         let (product, _) = load_product(&tx, item.product_id)?;
@@ -724,21 +715,21 @@ impl Replica {
             "UPDATE items SET owner_id = ?2 WHERE id = ?1",
             params![item_id, to.id],
         )?;
-        append_op(
-            &tx,
-            device_id,
-            staff_id,
-            "transfer",
-            json!({"item": item_id, "from": sender_c.id, "to": to.id, "transferred_at": now}),
-            now,
-        )?;
+        let op = Op::Transfer(TransferOp {
+            item: item_id,
+            from: sender_c.id,
+            to: to.id,
+            transferred_at: Some(now),
+        });
+        outbox::append(&tx, device_id, staff_id, &op, now)?;
         tx.commit()?;
         Ok(moved)
     }
 
     /// Sell at the box office: price with the buyer's tier discount, check order
     /// rules and issue rules, record the sale and its items. A buyer email the
-    /// replica does not know becomes a new customer (UUIDv7) in the same transaction.
+    /// replica does not know becomes a new customer (UUIDv7) in the same transaction,
+    /// recorded as an op of her own before the sale's (a refused sale cannot lose her).
     pub fn sell(&mut self, req: &SellRequest) -> Result<SaleReceipt> {
         let now = self.now();
         let (device_id, staff_id) = (self.device_id, self.staff_id);
@@ -749,10 +740,10 @@ impl Replica {
                 DeviceError::Invalid(format!("payment method {p:?} is not cash or card"))
             })?,
         };
+        self.authorize(Action::Sell)?;
         let tx = self.conn.transaction()?;
-        let (product, counters) = crate::sync::load_product_for_issue(&tx, req.product_id, now)?;
+        let (product, counters) = product_for_issue(&tx, req.product_id, now)?;
         let tiers = load_tiers(&tx)?;
-        let mut new_customer = None;
         let buyer = match find_customer(&tx, &RecipientRef::Email(email.clone()))? {
             Some(c) => c,
             None => {
@@ -764,12 +755,15 @@ impl Replica {
                 }
                 .into_customer(Uuid::now_v7())?;
                 insert_customer(&tx, &c)?;
-                new_customer = Some(c.clone());
+                let op = Op::Customer(CustomerOp {
+                    customer: c.clone(),
+                });
+                outbox::append(&tx, device_id, staff_id, &op, now)?;
                 c
             }
         };
         let buyer_holds = holds(&tx, buyer.id, product.id)?;
-        let (quote, plan) = {
+        let (quote, mut plan) = {
             let mut st = tx.prepare_cached(
                 "SELECT COALESCE(SUM(quantity), 0) FROM sales WHERE buyer_id = ?1 AND product_id = ?2 \
                  AND created_at >= ?3 AND created_at < ?4",
@@ -803,8 +797,9 @@ impl Replica {
             }
             r?
         };
+        let allotted = crate::allotment::take(&tx, product.id, &mut plan, now)?;
         let items = materialize(&product, &plan, ItemOrigin::Sale, now, Uuid::now_v7);
-        write_items(&tx, &product, &counters, &plan, &items)?;
+        write_items(&tx, &product, &counters, &plan, &items, allotted)?;
         let seq: i64 = tx.query_row(
             "INSERT INTO meta (key, value) VALUES ('order_seq', '1') \
              ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING CAST(value AS INTEGER)",
@@ -850,18 +845,12 @@ impl Replica {
                 serde_json::to_string(&sale.item_ids)?
             ],
         )?;
-        append_op(
-            &tx,
-            device_id,
-            staff_id,
-            "sale",
-            json!({
-                "sale": sale,
-                "new_customer": new_customer,
-                "items": items.iter().map(|i| json!({"id": i.id, "item_id": i.item_id})).collect::<Vec<_>>(),
-            }),
-            now,
-        )?;
+        let op = Op::Sale(SaleOp {
+            sale: sale.clone(),
+            new_customer: None,
+            items: new_items(&items),
+        });
+        outbox::append(&tx, device_id, staff_id, &op, now)?;
         tx.commit()?;
         Ok(SaleReceipt { sale, quote, items })
     }
@@ -870,6 +859,7 @@ impl Replica {
     pub fn claim(&mut self, code_or_url: &str, claimant: &RecipientRef) -> Result<Item> {
         let now = self.now();
         let (device_id, staff_id) = (self.device_id, self.staff_id);
+        self.authorize(Action::Claim)?;
         let code = parse_claim_code(code_or_url)?;
         let tx = self.conn.transaction()?;
         let claim = tx
@@ -887,27 +877,30 @@ impl Replica {
             )
             .optional()?
             .ok_or_else(|| DeviceError::not_found("claim code", code))?;
-        let (product, counters) = crate::sync::load_product_for_issue(&tx, claim.product_id, now)?;
+        let (product, counters) = product_for_issue(&tx, claim.product_id, now)?;
         check_claim(&product, &claim)?;
         let who = resolve_recipients(std::slice::from_ref(claimant), |r| {
             find_customer(&tx, r).ok().flatten()
         })?;
         let holdings = HashMap::from([(who[0].id, holds(&tx, who[0].id, product.id)?)]);
-        let plan = plan_issue(&product, &counters, &who, &holdings, now)?;
+        let mut plan = plan_issue(&product, &counters, &who, &holdings, now)?;
+        let allotted = crate::allotment::take(&tx, product.id, &mut plan, now)?;
         let items = materialize(&product, &plan, ItemOrigin::Claim, now, Uuid::now_v7);
-        write_items(&tx, &product, &counters, &plan, &items)?;
+        write_items(&tx, &product, &counters, &plan, &items, allotted)?;
         tx.execute(
             "UPDATE claim_codes SET claimed_by = ?2, claimed_at = ?3 WHERE code = ?1",
             params![code, who[0].id, now],
         )?;
-        append_op(
-            &tx,
-            device_id,
-            staff_id,
-            "claim",
-            json!({"code": code, "customer": who[0].id, "item": items[0].id, "item_id": items[0].item_id}),
-            now,
-        )?;
+        let first = items
+            .first()
+            .ok_or_else(|| DeviceError::Corrupt("claim issued nothing".into()))?;
+        let op = Op::Claim(ClaimOp {
+            code,
+            customer: who[0].id,
+            item: first.id,
+            item_id: first.item_id,
+        });
+        outbox::append(&tx, device_id, staff_id, &op, now)?;
         tx.commit()?;
         items
             .into_iter()
@@ -924,6 +917,7 @@ impl Replica {
     ) -> Result<(Customer, Vec<Item>)> {
         let now = self.now();
         let (device_id, staff_id) = (self.device_id, self.staff_id);
+        self.authorize(Action::RewardRedeem)?;
         let tx = self.conn.transaction()?;
         let body: String = tx
             .query_row(
@@ -942,10 +936,9 @@ impl Replica {
             |r| r.get(0),
         )?;
         let tiers = load_tiers(&tx)?;
-        let (granted, counters) =
-            crate::sync::load_product_for_issue(&tx, offer.grants.product_id, now)?;
+        let (granted, counters) = product_for_issue(&tx, offer.grants.product_id, now)?;
         let holds_now = holds(&tx, customer.id, granted.id)?;
-        let plan = plan_reward(
+        let mut plan = plan_reward(
             &offer,
             &customer,
             already as u64,
@@ -955,8 +948,9 @@ impl Replica {
             holds_now,
             now,
         )?;
+        let allotted = crate::allotment::take(&tx, granted.id, &mut plan.items, now)?;
         let items = materialize(&granted, &plan.items, ItemOrigin::Reward, now, Uuid::now_v7);
-        write_items(&tx, &granted, &counters, &plan.items, &items)?;
+        write_items(&tx, &granted, &counters, &plan.items, &items, allotted)?;
         tx.execute(
             "UPDATE customers SET credits = ?2 WHERE id = ?1",
             params![customer.id, plan.customer.credits],
@@ -970,15 +964,13 @@ impl Replica {
             "INSERT INTO reward_redeems (id, offer_id, customer_id, created_at) VALUES (?1,?2,?3,?4)",
             params![rid, offer_id, customer.id, now],
         )?;
-        append_op(
-            &tx,
-            device_id,
-            staff_id,
-            "reward_redeem",
-            json!({"redeem_id": rid, "offer_id": offer_id, "customer": customer.id,
-                   "items": items.iter().map(|i| json!({"id": i.id, "item_id": i.item_id})).collect::<Vec<_>>()}),
-            now,
-        )?;
+        let op = Op::RewardRedeem(RewardRedeemOp {
+            redeem_id: rid,
+            offer_id,
+            customer: customer.id,
+            items: new_items(&items),
+        });
+        outbox::append(&tx, device_id, staff_id, &op, now)?;
         tx.commit()?;
         Ok((plan.customer, items))
     }
@@ -1000,14 +992,16 @@ pub(crate) fn redeem_in_tx(
     tx.prepare_cached("UPDATE items SET redemption_count = ?2, redeemed_at = ?3 WHERE id = ?1")?
         .execute(params![redeemed.id, redeemed.redemption_count, now])?;
     let rid = record_redemption(tx, item.id, gate, now, device_id, staff_id)?;
-    append_op(
-        tx,
-        device_id,
-        staff_id,
-        "redeem",
-        json!({"item": item.id, "product_id": item.product_id, "redeemed_at": now, "gate": gate, "redemption_id": rid}),
-        now,
-    )?;
+    let op = Op::Redeem(RedeemOp {
+        item: item.id,
+        product_id: Some(item.product_id),
+        item_id: None,
+        redeemed_at: Some(now),
+        gate: gate.map(str::to_string),
+        redemption_id: Some(rid),
+        not_in_replica: false,
+    });
+    outbox::append(tx, device_id, staff_id, &op, now)?;
     Ok(redeemed)
 }
 
@@ -1027,20 +1021,25 @@ pub(crate) fn record_redemption(
     Ok(rid)
 }
 
-pub(crate) fn append_op(
-    tx: &Transaction<'_>,
-    device_id: Uuid,
-    staff_id: Option<Uuid>,
-    kind: &str,
-    payload: serde_json::Value,
+fn new_items(items: &[Item]) -> Vec<NewItem> {
+    items
+        .iter()
+        .map(|i| NewItem {
+            id: i.id,
+            item_id: i.item_id,
+            owner_id: None,
+        })
+        .collect()
+}
+
+/// The product as an issue from this replica sees it (see `allotment`).
+fn product_for_issue(
+    conn: &Connection,
+    id: Uuid,
     now: Timestamp,
-) -> Result<Uuid> {
-    let op_id = Uuid::now_v7();
-    tx.prepare_cached(
-        "INSERT INTO outbox (op_id, device_id, staff_id, device_time, kind, payload) VALUES (?1,?2,?3,?4,?5,?6)",
-    )?
-    .execute(params![op_id, device_id, staff_id, now, kind, payload.to_string()])?;
-    Ok(op_id)
+) -> Result<(Product, ProductCounters)> {
+    let (p, c) = load_product(conn, id)?;
+    crate::allotment::product_for_issue(conn, p, c, now)
 }
 
 pub(crate) fn load_product(conn: &Connection, id: Uuid) -> Result<(Product, ProductCounters)> {
@@ -1145,6 +1144,7 @@ fn write_items(
     counters: &ProductCounters,
     plan: &[PlannedItem],
     items: &[Item],
+    allotted: bool,
 ) -> Result<()> {
     let mut st = tx.prepare_cached(&format!(
         "INSERT INTO items ({ITEM_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
@@ -1152,7 +1152,7 @@ fn write_items(
     for i in items {
         insert_item(&mut st, i)?;
     }
-    if crate::sync::take_from_allotment(tx, product.id, plan)? {
+    if allotted {
         return Ok(());
     }
     let next = advance(counters, plan);

@@ -456,7 +456,7 @@ fn staff_sign_in_by_pin() {
     );
     assert_eq!(
         code(r.add_staff("Letters", Role::Door, "abcd")),
-        "invalid_input"
+        "invalid_field"
     );
     let s = r.add_staff("New", Role::Manager, "5678").unwrap();
     assert_eq!(r.sign_in("5678").unwrap(), s);

@@ -137,3 +137,117 @@ pub fn release_allotment(counters: &ProductCounters, a: &Allotment) -> ProductCo
         next_item_id: counters.next_item_id,
     }
 }
+
+/// One unit drawn for an offline issue: the allotment it comes from and its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Draw {
+    pub allotment_id: Uuid,
+    pub item_id: u64,
+    /// A number given back earlier (its item was refused by head office), used again.
+    pub reused: bool,
+}
+
+/// Draw `n` units from a device's live allotments of one product: numbers given back
+/// first (`returned`: allotment id and item number), then each allotment's unused
+/// range, in the order given. A sale may span several allotments. Refused
+/// (`stock_exhausted`) when they hold fewer than `n` units together.
+pub fn draw_units(
+    allotments: &[Allotment],
+    returned: &[(Uuid, u64)],
+    n: u64,
+    now: Timestamp,
+) -> Result<Vec<Draw>> {
+    let live: Vec<&Allotment> = allotments.iter().filter(|a| !a.is_expired(now)).collect();
+    let mut out = Vec::new();
+    for (aid, item_id) in returned {
+        if out.len() as u64 == n {
+            break;
+        }
+        if live
+            .iter()
+            .any(|a| a.id == *aid && a.contains_item_id(*item_id))
+        {
+            out.push(Draw {
+                allotment_id: *aid,
+                item_id: *item_id,
+                reused: true,
+            });
+        }
+    }
+    for a in &live {
+        let mut next = a.first_item_id.saturating_add(a.used);
+        while (out.len() as u64) < n && next < a.end_item_id() {
+            out.push(Draw {
+                allotment_id: a.id,
+                item_id: next,
+                reused: false,
+            });
+            next += 1;
+        }
+    }
+    if (out.len() as u64) < n {
+        return Err(DomainError::StockExhausted {
+            available: out.len() as u64,
+            requested: n,
+        });
+    }
+    Ok(out)
+}
+
+/// Units a device can still sell from its live allotments (numbers given back
+/// included).
+pub fn units_available(allotments: &[Allotment], returned: &[(Uuid, u64)], now: Timestamp) -> u64 {
+    let live: Vec<&Allotment> = allotments.iter().filter(|a| !a.is_expired(now)).collect();
+    let back = returned
+        .iter()
+        .filter(|(aid, n)| live.iter().any(|a| a.id == *aid && a.contains_item_id(*n)))
+        .count() as u64;
+    live.iter().map(|a| a.units_left()).sum::<u64>() + back
+}
+
+#[cfg(test)]
+mod draw_tests {
+    use super::*;
+
+    fn allot(id: u128, first: u64, units: u64, used: u64) -> Allotment {
+        Allotment {
+            id: Uuid::from_u128(id),
+            product_id: Uuid::nil(),
+            device_id: Uuid::nil(),
+            units,
+            used,
+            first_item_id: first,
+            expires_at: 1_000,
+        }
+    }
+
+    #[test]
+    fn a_sale_spans_two_allotments() {
+        let a = [allot(1, 10, 5, 4), allot(2, 20, 4, 0)];
+        let d = draw_units(&a, &[], 2, 0).unwrap();
+        assert_eq!(
+            d.iter().map(|d| d.item_id).collect::<Vec<_>>(),
+            vec![14, 20]
+        );
+        assert_eq!(units_available(&a, &[], 0), 5);
+        let e = draw_units(&a, &[], 6, 0).unwrap_err();
+        assert_eq!(
+            e,
+            DomainError::StockExhausted {
+                available: 5,
+                requested: 6
+            }
+        );
+    }
+
+    #[test]
+    fn returned_numbers_come_first_and_expired_allotments_give_nothing() {
+        let a = [allot(1, 10, 5, 5), allot(2, 20, 4, 0)];
+        let back = [(Uuid::from_u128(1), 12)];
+        let d = draw_units(&a, &back, 2, 0).unwrap();
+        assert_eq!((d[0].item_id, d[0].reused), (12, true));
+        assert_eq!((d[1].item_id, d[1].reused), (20, false));
+        assert_eq!(units_available(&a, &back, 2_000), 0);
+        assert!(draw_units(&a, &back, 1, 2_000).is_err());
+    }
+}

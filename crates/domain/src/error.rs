@@ -89,6 +89,15 @@ pub enum DomainError {
     TierTooLow { required: String },
     #[error("offer is not available in country {0}")]
     CountryRestricted(String),
+
+    // --- policy
+    #[error("{role} staff may not {action}")]
+    Forbidden {
+        role: &'static str,
+        action: &'static str,
+    },
+    #[error("a push carries {0} operations; the limit is {max}", max = crate::policy::MAX_PUSH_OPS)]
+    PushTooLarge(usize),
 }
 
 impl DomainError {
@@ -127,6 +136,8 @@ impl DomainError {
             MaxPerUser { .. } => "max_per_user",
             TierTooLow { .. } => "tier_too_low",
             CountryRestricted(_) => "country_restricted",
+            Forbidden { .. } => "forbidden",
+            PushTooLarge(_) => "batch_too_large",
         }
     }
 

@@ -21,3 +21,6 @@ pub use admin::*;
 
 pub mod allotment;
 pub use allotment::*;
+
+pub mod policy;
+pub use policy::*;

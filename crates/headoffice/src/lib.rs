@@ -12,9 +12,12 @@ pub mod mint;
 pub mod mint_store;
 pub mod model;
 pub mod openapi;
+pub mod review;
 pub mod sqlite;
 pub mod store;
 pub mod sync;
+mod sync_apply;
+mod sync_pull;
 mod sync_sqlite;
 
 use std::future::Future;

@@ -56,6 +56,16 @@ use crate::api;
         api::reward_supply,
         api::toggle_reward,
         api::redeem_reward,
+        crate::review::item_redemptions,
+        crate::review::sync_conflicts,
+        crate::review::device_states,
+        crate::sync::create_enrollment_code,
+        crate::sync::enroll,
+        crate::sync::create_staff,
+        crate::sync::push,
+        crate::sync::pull,
+        crate::sync::allot,
+        crate::sync::release,
     ),
     modifiers(&BearerAuth)
 )]

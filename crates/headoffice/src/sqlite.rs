@@ -1583,7 +1583,7 @@ fn op_demo(tx: &Transaction<'_>, n_users: u32) -> Result<DemoSummary> {
     // Staff reach devices through sync (the `staff` change feed), PINs hashed
     // exactly as `POST /v1/staff` hashes them.
     for (name, role, pin) in crate::sync::DEMO_STAFF {
-        crate::sync_sqlite::create_staff(tx, name, role.as_str(), &crate::sync::hash_pin(pin)?)?;
+        crate::sync_sqlite::create_staff(tx, name, *role, &crate::sync::hash_pin(pin)?)?;
     }
     Ok(DemoSummary {
         staff: crate::sync::DEMO_STAFF.len() as u32,
@@ -2075,16 +2075,26 @@ impl Store for SqliteStore {
     fn redeem_item(&self, product: Uuid, item: Uuid) -> StoreFuture<ItemOut> {
         self.write(move |tx| {
             require_product(tx, product)?;
-            let mut row = require_item(tx, item)?;
-            let (at, iso) = now();
-            let done = domain::redeem_in_product(product, &row.item, at)?;
-            tx.execute(
-                "UPDATE items SET redemption_count = ?2, redeemed_at = ?3, updated_at = ?4 WHERE id = ?1",
-                params![done.id.to_string(), done.redemption_count, done.redeemed_at, iso],
+            require_item(tx, item)?;
+            let (at, _) = now();
+            let id = Uuid::now_v7();
+            // The same use case as a door's pushed scan, strict: a refusal is an
+            // error and writes nothing. Head office's own scans carry the nil device.
+            crate::sync_apply::record_scan(
+                tx,
+                &crate::sync_apply::Scan {
+                    id,
+                    op_id: id,
+                    item,
+                    product_id: Some(product),
+                    device: Uuid::nil(),
+                    staff_id: None,
+                    gate: Some("api".into()),
+                    at,
+                },
+                true,
             )?;
-            row.item = done;
-            row.updated_at = iso;
-            Ok(item_out(&row))
+            Ok(item_out(&require_item(tx, item)?))
         })
     }
 
@@ -2280,27 +2290,28 @@ impl Store for SqliteStore {
     fn create_staff(
         &self,
         name: String,
-        role: String,
+        role: domain::Role,
         pin_hash: String,
-    ) -> StoreFuture<crate::sync::StaffOut> {
-        self.write(move |tx| crate::sync_sqlite::create_staff(tx, &name, &role, &pin_hash))
+    ) -> StoreFuture<wicket_protocol::StaffResponse> {
+        self.write(move |tx| crate::sync_sqlite::create_staff(tx, &name, role, &pin_hash))
     }
 
     fn push_ops(
         &self,
         device: Uuid,
-        ops: Vec<crate::sync::PushOp>,
-    ) -> StoreFuture<Vec<crate::sync::OpResult>> {
+        ops: Vec<wicket_protocol::WireOp>,
+    ) -> StoreFuture<Vec<wicket_protocol::OpResult>> {
         self.run(move |c| crate::sync_sqlite::push_ops(c, device, ops))
     }
 
     fn pull_changes(
         &self,
+        device: Uuid,
         since: i64,
         limit: u32,
         count: bool,
-    ) -> StoreFuture<crate::sync::PullOut> {
-        self.run(move |c| crate::sync_sqlite::pull_changes(c, since, limit, count))
+    ) -> StoreFuture<wicket_protocol::PullResponse> {
+        self.run(move |c| crate::sync_pull::pull_changes(c, device, since, limit, count))
     }
 
     fn create_allotment(
@@ -2317,5 +2328,20 @@ impl Store for SqliteStore {
 
     fn release_allotment(&self, device: Uuid, id: Uuid) -> StoreFuture<u64> {
         self.write(move |tx| crate::sync_sqlite::release_allotment(tx, device, id))
+    }
+
+    fn item_redemptions(
+        &self,
+        item: Uuid,
+    ) -> StoreFuture<Vec<wicket_protocol::RedemptionHistoryEntry>> {
+        self.run(move |c| crate::sync_sqlite::item_redemptions(c, item))
+    }
+
+    fn sync_conflicts(&self, limit: u32) -> StoreFuture<Vec<crate::review::SyncIssue>> {
+        self.run(move |c| crate::sync_sqlite::sync_issues(c, limit))
+    }
+
+    fn device_states(&self) -> StoreFuture<Vec<wicket_protocol::DeviceSyncState>> {
+        self.run(|c| crate::sync_sqlite::device_states(c))
     }
 }

@@ -141,21 +141,23 @@ pub trait Store: Send + Sync + 'static {
     fn create_staff(
         &self,
         name: String,
-        role: String,
+        role: wicket_domain::Role,
         pin_hash: String,
-    ) -> StoreFuture<crate::sync::StaffOut>;
+    ) -> StoreFuture<wicket_protocol::StaffResponse>;
     /// Apply a batch of a device's operations exactly once, in order.
     fn push_ops(
         &self,
         device: Uuid,
-        ops: Vec<crate::sync::PushOp>,
-    ) -> StoreFuture<Vec<crate::sync::OpResult>>;
+        ops: Vec<wicket_protocol::WireOp>,
+    ) -> StoreFuture<Vec<wicket_protocol::OpResult>>;
+    /// A page of changes after `since`; notes the device's pull for support.
     fn pull_changes(
         &self,
+        device: Uuid,
         since: i64,
         limit: u32,
         count: bool,
-    ) -> StoreFuture<crate::sync::PullOut>;
+    ) -> StoreFuture<wicket_protocol::PullResponse>;
     fn create_allotment(
         &self,
         device: Uuid,
@@ -165,6 +167,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreFuture<wicket_domain::Allotment>;
     /// Release an allotment; returns the units that went back to stock.
     fn release_allotment(&self, device: Uuid, id: Uuid) -> StoreFuture<u64>;
+
+    // --- review (read key): what happened, for support and tests
+    /// Every scan of an item, oldest first (conflicts and pending ones included).
+    fn item_redemptions(
+        &self,
+        item: Uuid,
+    ) -> StoreFuture<Vec<wicket_protocol::RedemptionHistoryEntry>>;
+    /// Sync conflicts and rejected ops, newest first.
+    fn sync_conflicts(&self, limit: u32) -> StoreFuture<Vec<crate::review::SyncIssue>>;
+    /// Per-device sync state.
+    fn device_states(&self) -> StoreFuture<Vec<wicket_protocol::DeviceSyncState>>;
 
     // --- demo
     /// Seed a demo project in one transaction; returns counts for the log.

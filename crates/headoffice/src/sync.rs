@@ -10,7 +10,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::routing::{get, post};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
 use uuid::Uuid;
@@ -22,136 +21,15 @@ use crate::keys::hash_key;
 use crate::model::Scope;
 use crate::store::Store;
 
-/// Largest push batch.
-pub const MAX_PUSH_OPS: usize = 5_000;
-/// Largest pull page.
-pub const MAX_PULL_LIMIT: u32 = 20_000;
+pub use wicket_protocol::{
+    AllotRequest, Change, DEFAULT_ALLOTMENT_TTL, EnrollRequest, EnrollResponse, EnrollmentCode,
+    EnrollmentCodeRequest, MAX_PULL_LIMIT, MAX_PUSH_OPS, OpResult, OpStatus, PROTOCOL_VERSION,
+    PullQuery, PullResponse, PushRequest, PushResponse, ReleaseResponse, StaffRequest,
+    StaffResponse, WireOp,
+};
+
 /// Largest request body on sync routes (after decompression).
 pub const SYNC_BODY_LIMIT: usize = 32 * 1024 * 1024;
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct EnrollmentCodeReq {
-    /// Lifetime of the code; default one hour.
-    #[serde(default)]
-    pub ttl_secs: Option<i64>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EnrollmentCodeOut {
-    pub code: String,
-    pub expires_at: i64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EnrollReq {
-    pub code: String,
-    pub name: String,
-    /// Hex Ed25519 public key of the device's ticket-signing key.
-    pub public_key: String,
-    /// The device's own id (kept as its op device id); head office picks one if absent.
-    #[serde(default)]
-    pub device_id: Option<Uuid>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EnrollOut {
-    pub device_id: Uuid,
-    pub credential: String,
-    /// Hex Ed25519 public key head office signs tickets with.
-    pub headoffice_key: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StaffReq {
-    pub name: String,
-    pub role: String,
-    pub pin: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StaffOut {
-    pub id: Uuid,
-    pub name: String,
-    pub role: String,
-}
-
-/// One outbox operation as the device sends it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PushOp {
-    pub seq: i64,
-    pub op_id: Uuid,
-    pub device_id: Uuid,
-    #[serde(default)]
-    pub staff_id: Option<Uuid>,
-    pub device_time: i64,
-    pub kind: String,
-    pub payload: serde_json::Value,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PushReq {
-    pub ops: Vec<PushOp>,
-}
-
-/// `applied | duplicate | conflict | rejected`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct OpResult {
-    pub op_id: Uuid,
-    pub status: String,
-    #[serde(default)]
-    pub code: Option<String>,
-    #[serde(default)]
-    pub message: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PushOut {
-    pub results: Vec<OpResult>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct PullQuery {
-    pub since: Option<i64>,
-    pub limit: Option<u32>,
-    /// Also count every change after `since` (for progress on the first page).
-    pub count: Option<bool>,
-}
-
-/// One change: the current state of an entity, or `data: null` when it is gone.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Change {
-    pub seq: i64,
-    pub entity: String,
-    pub key: String,
-    pub data: Option<serde_json::Value>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PullOut {
-    pub changes: Vec<Change>,
-    /// The cursor to ask from next.
-    pub next: i64,
-    pub more: bool,
-    /// Changes after `since` when `count` was asked for.
-    pub remaining: Option<u64>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AllotReq {
-    pub product_id: Uuid,
-    pub units: u64,
-    #[serde(default)]
-    pub ttl_secs: Option<i64>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ReleaseOut {
-    pub allotment_id: Uuid,
-    pub returned_units: u64,
-}
-
-/// Default allotment lifetime: 12 hours.
-pub const DEFAULT_ALLOTMENT_TTL: i64 = 12 * 3600;
 
 fn random_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
@@ -198,28 +76,26 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-async fn create_enrollment_code(
+#[utoipa::path(post, path = "/v1/devices/enrollment-codes", tag = "sync",
+    responses((status = 200, description = "a one-time enrollment code (wicket_protocol::EnrollmentCode)"), (status = 403, description = "read-only key")),
+    security(("bearer" = [])))]
+pub async fn create_enrollment_code(
     State(st): State<AppState>,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<EnrollmentCodeReq>,
-) -> Result<Json<EnrollmentCodeOut>> {
+    ApiJson(body): ApiJson<EnrollmentCodeRequest>,
+) -> Result<Json<EnrollmentCode>> {
     require_write_key(&st, &headers).await?;
     let out = new_enrollment_code(st.store.as_ref(), body.ttl_secs.unwrap_or(3600)).await?;
     Ok(Json(out))
 }
 
-async fn enroll(
+#[utoipa::path(post, path = "/v1/devices/enroll", tag = "sync",
+    responses((status = 200, description = "device id, credential and head office key (wicket_protocol::EnrollResponse)"), (status = 401, description = "unknown, used or expired code")))]
+pub async fn enroll(
     State(st): State<AppState>,
-    ApiJson(req): ApiJson<EnrollReq>,
-) -> Result<Json<EnrollOut>> {
-    let name = req.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(DomainError::InvalidField {
-            field: "name",
-            reason: "must be 1-100 characters".into(),
-        }
-        .into());
-    }
+    ApiJson(req): ApiJson<EnrollRequest>,
+) -> Result<Json<EnrollResponse>> {
+    let name = wicket_domain::validate_name("name", &req.name)?;
     let pk = hex::decode(req.public_key.trim())
         .ok()
         .filter(|b| b.len() == 32)
@@ -240,10 +116,11 @@ async fn enroll(
         )
         .await?;
     tracing::info!(%device_id, "device enrolled");
-    Ok(Json(EnrollOut {
+    Ok(Json(EnrollResponse {
         device_id,
         credential,
         headoffice_key: ho_key,
+        protocol_version: PROTOCOL_VERSION,
     }))
 }
 
@@ -255,11 +132,6 @@ pub const DEMO_STAFF: &[(&str, Role, &str)] = &[
     ("Mina Manager", Role::Manager, "3333"),
     ("Ari Admin", Role::Admin, "4444"),
 ];
-
-/// Whether `pin` is a valid staff PIN: 4 to 12 digits.
-pub fn valid_pin(pin: &str) -> bool {
-    (4..=12).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit())
-}
 
 /// Argon2id hash of a staff PIN in PHC form, as devices verify it at sign-in.
 /// CPU-heavy: async callers run it on the blocking pool.
@@ -276,7 +148,7 @@ pub fn hash_pin(pin: &str) -> Result<String> {
 
 /// Make a one-time enrollment code valid for `ttl_secs` (clamped to 1 minute ..
 /// 7 days); only its hash is stored. Used by the HTTP route and the CLI.
-pub async fn new_enrollment_code(store: &dyn Store, ttl_secs: i64) -> Result<EnrollmentCodeOut> {
+pub async fn new_enrollment_code(store: &dyn Store, ttl_secs: i64) -> Result<EnrollmentCode> {
     let ttl = ttl_secs.clamp(60, 7 * 86_400);
     let code = random_token("en_");
     let expires_at = unix_now() + ttl;
@@ -284,79 +156,79 @@ pub async fn new_enrollment_code(store: &dyn Store, ttl_secs: i64) -> Result<Enr
         .create_enrollment_code(hash_key(&code), expires_at)
         .await?;
     tracing::info!(expires_at, "enrollment code created");
-    Ok(EnrollmentCodeOut { code, expires_at })
+    Ok(EnrollmentCode { code, expires_at })
 }
 
-async fn create_staff(
+#[utoipa::path(post, path = "/v1/staff", tag = "sync",
+    responses((status = 200, description = "the staff member (wicket_protocol::StaffResponse)"), (status = 400, description = "invalid name, role or PIN")),
+    security(("bearer" = [])))]
+pub async fn create_staff(
     State(st): State<AppState>,
     headers: HeaderMap,
-    ApiJson(req): ApiJson<StaffReq>,
-) -> Result<Json<StaffOut>> {
+    ApiJson(req): ApiJson<StaffRequest>,
+) -> Result<Json<StaffResponse>> {
     require_write_key(&st, &headers).await?;
-    let name = req.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(DomainError::InvalidField {
-            field: "name",
-            reason: "must be 1-100 characters".into(),
-        }
-        .into());
-    }
+    let name = wicket_domain::validate_name("name", &req.name)?;
     let role = Role::parse(&req.role).ok_or_else(|| DomainError::InvalidField {
         field: "role",
         reason: "door, box_office, manager or admin".into(),
     })?;
-    if !valid_pin(&req.pin) {
-        return Err(DomainError::InvalidField {
-            field: "pin",
-            reason: "a PIN is 4 to 12 digits".into(),
-        }
-        .into());
-    }
+    wicket_domain::validate_pin(&req.pin)?;
     let pin = req.pin.clone();
     let hash = tokio::task::spawn_blocking(move || hash_pin(&pin))
         .await
         .map_err(|e| Error::Storage(e.to_string()))??;
-    let out = st
-        .store
-        .create_staff(name, role.as_str().to_string(), hash)
-        .await?;
+    let out = st.store.create_staff(name, role, hash).await?;
     Ok(Json(out))
 }
 
-async fn push(
+#[utoipa::path(post, path = "/v1/sync/push", tag = "sync",
+    responses((status = 200, description = "one answer per op: applied, duplicate, conflict or rejected (wicket_protocol::PushResponse)"), (status = 400, description = "batch_too_large or unreadable body")),
+    security(("bearer" = [])))]
+pub async fn push(
     State(st): State<AppState>,
     headers: HeaderMap,
-    ApiJson(req): ApiJson<PushReq>,
-) -> Result<Json<PushOut>> {
+    ApiJson(req): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>> {
     let device = require_device(&st, &headers).await?;
     if req.ops.len() > MAX_PUSH_OPS {
-        return Err(DomainError::BatchTooLarge(req.ops.len()).into());
+        return Err(DomainError::PushTooLarge(req.ops.len()).into());
     }
     let n = req.ops.len();
     let results = st.store.push_ops(device, req.ops).await?;
     tracing::info!(%device, ops = n, "push applied");
-    Ok(Json(PushOut { results }))
+    Ok(Json(PushResponse {
+        protocol_version: PROTOCOL_VERSION,
+        results,
+    }))
 }
 
-async fn pull(
+#[utoipa::path(get, path = "/v1/sync/pull", tag = "sync",
+    params(("since" = Option<i64>, Query), ("limit" = Option<u32>, Query), ("count" = Option<bool>, Query)),
+    responses((status = 200, description = "a page of typed changes (wicket_protocol::PullResponse)")),
+    security(("bearer" = [])))]
+pub async fn pull(
     State(st): State<AppState>,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<PullQuery>,
-) -> Result<Json<PullOut>> {
-    require_device(&st, &headers).await?;
+) -> Result<Json<PullResponse>> {
+    let device = require_device(&st, &headers).await?;
     let since = q.since.unwrap_or(0).max(0);
     let limit = q.limit.unwrap_or(1000).clamp(1, MAX_PULL_LIMIT);
     let out = st
         .store
-        .pull_changes(since, limit, q.count.unwrap_or(false))
+        .pull_changes(device, since, limit, q.count.unwrap_or(false))
         .await?;
     Ok(Json(out))
 }
 
-async fn allot(
+#[utoipa::path(post, path = "/v1/sync/allotments", tag = "sync",
+    responses((status = 200, description = "the stock allotment granted to this device"), (status = 400, description = "stock_exhausted and other rule refusals")),
+    security(("bearer" = [])))]
+pub async fn allot(
     State(st): State<AppState>,
     headers: HeaderMap,
-    ApiJson(req): ApiJson<AllotReq>,
+    ApiJson(req): ApiJson<AllotRequest>,
 ) -> Result<Json<Allotment>> {
     let device = require_device(&st, &headers).await?;
     let ttl = req
@@ -371,14 +243,17 @@ async fn allot(
     Ok(Json(a))
 }
 
-async fn release(
+#[utoipa::path(post, path = "/v1/sync/allotments/{id}/release", tag = "sync", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "units returned to stock (wicket_protocol::ReleaseResponse)")),
+    security(("bearer" = [])))]
+pub async fn release(
     State(st): State<AppState>,
     headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<ReleaseOut>> {
+) -> Result<Json<ReleaseResponse>> {
     let device = require_device(&st, &headers).await?;
     let returned_units = st.store.release_allotment(device, id).await?;
-    Ok(Json(ReleaseOut {
+    Ok(Json(ReleaseResponse {
         allotment_id: id,
         returned_units,
     }))

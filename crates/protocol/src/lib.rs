@@ -1,0 +1,251 @@
+//! Wicket's sync wire format, shared by the device and head office: enrollment, push
+//! of typed operations with per-op answers, pull of typed entity changes, stock
+//! allotments and the error body. No I/O. Golden fixtures under `tests/` pin it.
+#![forbid(unsafe_code)]
+
+pub mod entity;
+pub mod op;
+
+pub use entity::*;
+pub use op::*;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use wicket_domain::Role;
+
+/// Version of this wire format. Both sides send it; a receiver accepts any version
+/// up to its own and answers with its own, so an older peer can tell it is behind.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Largest push batch (the same limit the domain enforces).
+pub const MAX_PUSH_OPS: usize = wicket_domain::MAX_PUSH_OPS;
+/// Largest pull page.
+pub const MAX_PULL_LIMIT: u32 = 20_000;
+/// Default allotment lifetime: 12 hours.
+pub const DEFAULT_ALLOTMENT_TTL: i64 = 12 * 3600;
+
+/// A wire-format failure: an op or a change this side cannot read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ProtocolError {
+    #[error("unknown operation kind {0:?}")]
+    UnknownOp(String),
+    #[error("{kind} payload: {reason}")]
+    BadPayload { kind: String, reason: String },
+    #[error("{entity} {key}: {reason}")]
+    BadEntity {
+        entity: String,
+        key: String,
+        reason: String,
+    },
+}
+
+impl ProtocolError {
+    /// Stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProtocolError::UnknownOp(_) => "unknown_op",
+            ProtocolError::BadPayload { .. } => "invalid_payload",
+            ProtocolError::BadEntity { .. } => "invalid_entity",
+        }
+    }
+}
+
+/// The error body of every head office route: `{"errors": ["<code>: <message>"]}`,
+/// as the MUFI Products API answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub errors: Vec<String>,
+}
+
+impl ErrorBody {
+    /// The code of the first error (the part before `:`), if any.
+    pub fn code(&self) -> Option<&str> {
+        self.errors
+            .first()
+            .map(|e| e.split(':').next().unwrap_or(e).trim())
+    }
+}
+
+// ---------------------------------------------------------------- enrollment
+
+/// `POST /v1/devices/enrollment-codes` (write key).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EnrollmentCodeRequest {
+    /// Lifetime of the code; default one hour.
+    #[serde(default)]
+    pub ttl_secs: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrollmentCode {
+    pub code: String,
+    pub expires_at: i64,
+}
+
+/// `POST /v1/devices/enroll`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    pub code: String,
+    pub name: String,
+    /// Hex Ed25519 public key of the device's ticket-signing key.
+    pub public_key: String,
+    /// The device's own id (kept as its op device id); head office picks one if absent.
+    #[serde(default)]
+    pub device_id: Option<Uuid>,
+    #[serde(default)]
+    pub protocol_version: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    pub device_id: Uuid,
+    pub credential: String,
+    /// Hex Ed25519 public key head office signs tickets with.
+    pub headoffice_key: String,
+    #[serde(default)]
+    pub protocol_version: u32,
+}
+
+/// `POST /v1/staff` (write key).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StaffRequest {
+    pub name: String,
+    pub role: String,
+    pub pin: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StaffResponse {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+}
+
+// ---------------------------------------------------------------- push
+
+/// `POST /v1/sync/push` (device credential).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushRequest {
+    #[serde(default)]
+    pub protocol_version: Option<u32>,
+    pub ops: Vec<WireOp>,
+}
+
+/// What head office did with one pushed op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpStatus {
+    /// Applied now.
+    Applied,
+    /// Received before (the op id is the idempotency key); nothing changed.
+    Duplicate,
+    /// A fact kept for review: it happened but broke a rule (e.g. a second scan).
+    Conflict,
+    /// Refused; nothing changed. `code` says why.
+    Rejected,
+    /// A status from a newer head office; the device keeps the op and retries.
+    #[serde(other)]
+    Unknown,
+}
+
+impl OpStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpStatus::Applied => "applied",
+            OpStatus::Duplicate => "duplicate",
+            OpStatus::Conflict => "conflict",
+            OpStatus::Rejected => "rejected",
+            OpStatus::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpResult {
+    pub op_id: Uuid,
+    pub status: OpStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushResponse {
+    #[serde(default)]
+    pub protocol_version: u32,
+    pub results: Vec<OpResult>,
+}
+
+// ---------------------------------------------------------------- pull
+
+/// `GET /v1/sync/pull?since=&limit=&count=` (device credential).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PullQuery {
+    pub since: Option<i64>,
+    pub limit: Option<u32>,
+    /// Also count every change after `since` (for progress on the first page).
+    pub count: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PullResponse {
+    #[serde(default)]
+    pub protocol_version: u32,
+    pub changes: Vec<Change>,
+    /// The cursor to ask from next.
+    pub next: i64,
+    pub more: bool,
+    /// Changes after `since` when `count` was asked for.
+    #[serde(default)]
+    pub remaining: Option<u64>,
+}
+
+// ---------------------------------------------------------------- allotments
+
+/// `POST /v1/sync/allotments` (device credential).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AllotRequest {
+    pub product_id: Uuid,
+    pub units: u64,
+    #[serde(default)]
+    pub ttl_secs: Option<i64>,
+}
+
+/// `POST /v1/sync/allotments/{id}/release`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReleaseResponse {
+    pub allotment_id: Uuid,
+    pub returned_units: u64,
+}
+
+// ---------------------------------------------------------------- review
+
+/// One scan of an item as head office recorded it (`GET /v1/items/{id}/redemptions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedemptionHistoryEntry {
+    pub id: Uuid,
+    pub op_id: Option<Uuid>,
+    pub device_id: Option<Uuid>,
+    pub staff_id: Option<Uuid>,
+    pub gate: Option<String>,
+    pub redeemed_at: i64,
+    /// Beyond what the rules allow (kept as a fact, flagged for review).
+    pub conflict: bool,
+    /// Heard of before the item reached head office; counted once it arrived.
+    pub pending: bool,
+}
+
+/// Per-device sync state (`GET /v1/sync/devices`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceSyncState {
+    pub device_id: Uuid,
+    pub name: String,
+    pub revoked: bool,
+    pub last_push_at: Option<i64>,
+    pub last_pull_at: Option<i64>,
+    pub last_pull_cursor: Option<i64>,
+    pub applied: u64,
+    pub duplicate: u64,
+    pub conflict: u64,
+    pub rejected: u64,
+}
