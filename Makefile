@@ -30,7 +30,7 @@ e2e:
 bench:
 	cargo bench -p wicket-device --bench redeem
 	cargo bench -p wicket-headoffice --bench api
-	cargo bench -p wicket-device --bench sync
+	cargo bench -p wicket-tests --bench sync
 	cargo run --release -p wicket-ticket --bin qrscan -- --corpus ../shared/qr/zxing-cpp-samples
 	cargo run --release -p wicket-ticket --bin framebench
 

@@ -3,7 +3,7 @@
 //! each with and without gzip, with bytes on the wire.
 //!
 //! `WICKET_BENCH_ITEMS` (default 1,000,000) and `WICKET_BENCH_OPS` (default 10,000)
-//! size it; run with `cargo bench -p wicket-device --bench sync`.
+//! size it; run with `cargo bench -p wicket-tests --bench sync`.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};

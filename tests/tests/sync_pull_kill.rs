@@ -97,7 +97,7 @@ async fn killed_mid_pull_resumes_from_cursor() {
     drop(shared);
 
     // `wicket sync` as a child process, killed once it has committed a page or two.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wicket"))
+    let mut child = std::process::Command::new(wicket_tests::bin("wicket"))
         .arg("--db")
         .arg(&rdb)
         .arg("sync")

@@ -14,8 +14,6 @@ use wicket_device::sync::{self, SyncEngine};
 use wicket_headoffice::model::Scope;
 use wicket_headoffice::{SqliteStore, Store, keys};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wicket-headoffice");
-
 fn last_word(out: &[u8]) -> String {
     String::from_utf8_lossy(out)
         .split_whitespace()
@@ -64,7 +62,7 @@ async fn demo_staff_cli_code_and_head_office_tickets_work_at_the_door() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("ho.db");
 
-    let demo = Command::new(BIN)
+    let demo = Command::new(wicket_tests::bin("wicket-headoffice"))
         .args(["demo", "--users", "5", "--db"])
         .arg(&db)
         .output()
@@ -78,7 +76,7 @@ async fn demo_staff_cli_code_and_head_office_tickets_work_at_the_door() {
     assert!(out.contains("4 staff"), "{out}");
     assert!(out.contains("door 1111"), "{out}");
 
-    let code_run = Command::new(BIN)
+    let code_run = Command::new(wicket_tests::bin("wicket-headoffice"))
         .args(["enrollment-code", "--ttl-hours", "2", "--db"])
         .arg(&db)
         .output()
@@ -90,7 +88,7 @@ async fn demo_staff_cli_code_and_head_office_tickets_work_at_the_door() {
     );
     let code = last_word(&code_run.stdout);
     assert!(code.starts_with("en_"), "{code}");
-    let bad_ttl = Command::new(BIN)
+    let bad_ttl = Command::new(wicket_tests::bin("wicket-headoffice"))
         .args(["enrollment-code", "--ttl-hours", "-1", "--db"])
         .arg(&db)
         .output()

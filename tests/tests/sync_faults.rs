@@ -3,8 +3,6 @@
 //! pushes. After recovery every op is applied exactly once, outboxes are empty and
 //! every replica's items equal head office's.
 
-mod sync_support;
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -12,12 +10,12 @@ use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use serde_json::json;
-use sync_support::{Ho, ho_items_checksum, lock, start_ho};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use uuid::Uuid;
 use wicket_device::SellRequest;
 use wicket_device::sync::{SharedReplica, SyncEngine};
+use wicket_tests::{Ho, ho_items_checksum, lock, start_ho};
 
 /// Counters of what the proxy did, so the test can show the faults happened.
 #[derive(Default)]
@@ -269,7 +267,7 @@ struct Child {
 
 impl Child {
     fn start(&mut self) {
-        let c = std::process::Command::new(env!("CARGO_BIN_EXE_wicket-headoffice"))
+        let c = std::process::Command::new(wicket_tests::bin("wicket-headoffice"))
             .args(["serve", "--db"])
             .arg(&self.db)
             .args(["--listen", &self.addr.to_string()])

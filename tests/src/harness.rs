@@ -1,6 +1,4 @@
-//! Harness for the sync tests: a real head office (in-process or as a child
-//! process) on 127.0.0.1 over a SQLite file, and real device replicas enrolled with it.
-#![allow(dead_code)]
+//! The head office and device fixtures the cross-part tests share.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -18,7 +16,8 @@ pub struct Ho {
     pub db: PathBuf,
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Dropping it stops the in-process server.
+    _stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// Head office in this process.
@@ -46,7 +45,7 @@ pub async fn start_ho() -> Ho {
         db,
         client: reqwest::Client::new(),
         dir,
-        stop: Some(tx),
+        _stop: Some(tx),
     }
 }
 

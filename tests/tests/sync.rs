@@ -2,15 +2,13 @@
 //! enrollment and key/staff distribution, exactly-once push, the two-door conflict,
 //! and offline sales from allotments racing online sales.
 
-mod sync_support;
-
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use serde_json::json;
-use sync_support::{lock, start_ho};
 use wicket_device::SellRequest;
+use wicket_tests::{lock, start_ho};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enrollment_is_single_use_and_brings_keys_and_staff() {
@@ -261,7 +259,7 @@ async fn offline_allotments_and_online_sales_never_oversell() {
     }
 }
 
-fn ho_totals(ho: &sync_support::Ho) -> BTreeMap<String, Decimal> {
+fn ho_totals(ho: &wicket_tests::Ho) -> BTreeMap<String, Decimal> {
     let c = ho.conn();
     let mut st = c
         .prepare("SELECT payment_method, total FROM sales")
