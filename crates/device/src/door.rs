@@ -10,11 +10,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use wicket_domain::{Action, Item, Role, Timestamp};
 use wicket_protocol::{Op, RedeemOp, RevokeOp};
-use wicket_ticket::{KeyId, SigningKey, TicketClaims, VerifyingKey, key_id};
+use wicket_ticket::{KeyId, TicketClaims, VerifyingKey, key_id};
 
 use crate::error::{DeviceError, Result};
 use crate::outbox;
-use crate::replica::{Replica, load_item, load_product, record_redemption, redeem_in_tx};
+use crate::replica::Replica;
+use crate::rows::{load_item, load_product, record_redemption, redeem_in_tx};
 
 /// The door's answer to one scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,44 +67,6 @@ pub struct Staff {
     pub role: Role,
 }
 
-/// Load the device's ticket-signing key, creating (and trusting) one on first open.
-pub(crate) fn load_or_create_key(conn: &Connection, device_id: Uuid) -> Result<SigningKey> {
-    let stored: Option<String> = conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'signing_key'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let key = match stored {
-        Some(h) => {
-            let bytes: [u8; 32] = hex::decode(&h)
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| DeviceError::Corrupt("signing_key is not 32 hex bytes".into()))?;
-            SigningKey::from_bytes(&bytes)
-        }
-        None => {
-            let key = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('signing_key', ?1)",
-                [hex::encode(key.to_bytes())],
-            )?;
-            key
-        }
-    };
-    let public = key.verifying_key();
-    conn.execute(
-        "INSERT OR IGNORE INTO trusted_keys (key_id, public_key, owner) VALUES (?1, ?2, ?3)",
-        params![
-            key_id(&public).0.to_vec(),
-            public.to_bytes().to_vec(),
-            format!("device:{device_id}")
-        ],
-    )?;
-    Ok(key)
-}
-
 fn hash_pin(pin: &str) -> Result<String> {
     wicket_domain::validate_pin(pin)?;
     let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
@@ -112,16 +75,6 @@ fn hash_pin(pin: &str) -> Result<String> {
         .hash_password(pin.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| DeviceError::Invalid(format!("pin hash: {e}")))
-}
-
-/// The role of an active staff member, if there is one with this id.
-pub(crate) fn staff_role(conn: &Connection, id: Uuid) -> Result<Option<Role>> {
-    let role: Option<String> = conn
-        .prepare_cached("SELECT role FROM staff WHERE id = ?1 AND active = 1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?;
-    role.map(|r| Role::parse(&r).ok_or_else(|| DeviceError::Corrupt(format!("role {r:?}"))))
-        .transpose()
 }
 
 impl Replica {
@@ -447,6 +400,16 @@ impl Replica {
             }
         }
         Ok(None)
+    }
+
+    /// An active staff member by id or by name (case-insensitive).
+    pub fn staff_named(&self, key: &str) -> Result<Staff> {
+        let key = key.trim();
+        let id = Uuid::parse_str(key).ok();
+        self.staff()?
+            .into_iter()
+            .find(|s| Some(s.id) == id || s.name.eq_ignore_ascii_case(key))
+            .ok_or_else(|| DeviceError::not_found("staff member", key))
     }
 
     pub fn staff(&self) -> Result<Vec<Staff>> {

@@ -32,6 +32,7 @@ impl DeviceError {
                 "customer" => "unknown_customer",
                 "claim code" => "unknown_claim_code",
                 "reward offer" => "unknown_reward",
+                "staff member" => "unknown_staff_member",
                 _ => "not_found",
             },
             DeviceError::BadPin => "bad_pin",

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod allotment;
+mod box_office;
 mod client;
 pub mod demo;
 pub mod door;
@@ -13,6 +14,8 @@ mod meta;
 pub mod outbox;
 mod pull;
 pub mod replica;
+mod rows;
+mod signing;
 pub mod sync;
 
 pub use door::{Staff, Verdict};

@@ -517,6 +517,9 @@ pub(crate) fn allot_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Allotmen
     })
 }
 
+/// An item a device created: its id, its number and its owner.
+type DeviceItem = (Uuid, u64, Uuid);
+
 /// Insert items a device created with its own ids and item numbers, under the same
 /// issue rules: each from the device's allotment that covers its number (a sale may
 /// draw on several), the rest against the product's remaining stock. Scans of these
@@ -560,7 +563,7 @@ fn apply_items(
         )?
         .collect::<rusqlite::Result<_>>()?;
     // Group the items by the allotment whose range holds their number.
-    let mut groups: Vec<(Option<Allotment>, Vec<&(Uuid, u64, Uuid)>)> = Vec::new();
+    let mut groups: Vec<(Option<Allotment>, Vec<&DeviceItem>)> = Vec::new();
     for it in &items {
         let a = allotments
             .iter()

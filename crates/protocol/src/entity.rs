@@ -201,6 +201,8 @@ pub struct Change {
 }
 
 /// What a change says, once decoded.
+// Decoded one at a time and consumed at once: boxing would only add allocations.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChangeBody {
     /// The entity's current state.

@@ -95,6 +95,8 @@ pub struct RewardRedeemOp {
 
 /// Every act a device records offline. Adding an act is adding a variant: the
 /// compiler then lists every place that must handle it.
+// Built and applied one at a time: boxing the sale would only add allocations.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
     Redeem(RedeemOp),

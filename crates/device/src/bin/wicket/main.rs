@@ -1,175 +1,16 @@
 //! `wicket`: the device replica from the command line, for scripting and support.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use uuid::Uuid;
 use wicket_device::{DeviceError, Replica, SellRequest, demo, sync};
 use wicket_domain::{Product, RecipientRef, normalize_email};
 
-#[derive(Parser)]
-#[command(
-    name = "wicket",
-    version,
-    about = "Wicket device replica: door, box office and support tools"
-)]
-struct Cli {
-    /// The replica file (created on first use).
-    #[arg(long, env = "WICKET_DB", default_value = "wicket.db", global = true)]
-    db: PathBuf,
-    /// Print results as JSON.
-    #[arg(long, global = true)]
-    json: bool,
-    #[command(subcommand)]
-    cmd: Cmd,
-}
+mod args;
 
-#[derive(Subcommand)]
-enum Cmd {
-    /// Create an empty replica and print its device id.
-    Init,
-    /// Fill the replica with a demo event, products of all three types, customers and tickets.
-    Demo {
-        #[arg(long, default_value_t = 10_000)]
-        customers: usize,
-    },
-    /// List products with their stock.
-    Products,
-    /// Items: search.
-    Items {
-        #[command(subcommand)]
-        cmd: ItemsCmd,
-    },
-    /// Redeem an item (a door scan without a QR): by uuid, or by product and number.
-    Redeem {
-        /// Item uuid.
-        item: Option<Uuid>,
-        #[arg(long)]
-        product: Option<String>,
-        #[arg(long)]
-        number: Option<u64>,
-        #[arg(long)]
-        gate: Option<String>,
-    },
-    /// Issue one item of a product to each listed user id / email (1–550, all or nothing).
-    Issue {
-        #[arg(long)]
-        product: String,
-        #[arg(long = "user")]
-        users: Vec<Uuid>,
-        #[arg(long = "email")]
-        emails: Vec<String>,
-    },
-    /// Sell at the box office.
-    Sell {
-        #[arg(long)]
-        product: String,
-        #[arg(long, default_value_t = 1)]
-        quantity: u32,
-        #[arg(long)]
-        email: String,
-        #[arg(long)]
-        first_name: Option<String>,
-        #[arg(long)]
-        last_name: Option<String>,
-        #[arg(long)]
-        currency: Option<String>,
-        /// cash or card.
-        #[arg(long, default_value = "cash")]
-        payment: String,
-    },
-    /// List sales (newest first), or totals per product and payment method.
-    Sales {
-        #[arg(long)]
-        product: Option<String>,
-        #[arg(long)]
-        totals: bool,
-    },
-    /// Transfer an item between customers (emails or user ids).
-    Transfer {
-        item: Uuid,
-        #[arg(long)]
-        from: String,
-        #[arg(long)]
-        to: String,
-    },
-    /// Claim an item with a claim code or URL.
-    Claim {
-        code: String,
-        #[arg(long)]
-        who: String,
-    },
-    /// Reward offers: list, or redeem one for a customer.
-    Rewards {
-        /// Redeem this offer id.
-        #[arg(long)]
-        redeem: Option<Uuid>,
-        #[arg(long)]
-        who: Option<String>,
-    },
-    /// Door scan: judge a ticket token (as a wedge scanner types it) or a QR image.
-    Scan {
-        /// The scanned text; omit with --image.
-        text: Option<String>,
-        /// A photo or screenshot of the ticket's QR (PNG, JPEG, WebP).
-        #[arg(long)]
-        image: Option<PathBuf>,
-        #[arg(long)]
-        gate: Option<String>,
-        /// Only admit tickets of this event.
-        #[arg(long)]
-        event: Option<Uuid>,
-    },
-    /// Print the signed ticket token of an item, and optionally save its QR as PNG/SVG.
-    Ticket {
-        item: Uuid,
-        /// Write the QR code here (.png or .svg).
-        #[arg(long)]
-        qr: Option<PathBuf>,
-    },
-    /// Show how many operations wait for upload.
-    Outbox,
-    /// Enroll this device with head office using a one-time enrollment code.
-    Enroll {
-        #[arg(long)]
-        url: String,
-        #[arg(long)]
-        code: String,
-        /// A name for this device (default: "wicket-<id tail>").
-        #[arg(long)]
-        name: Option<String>,
-    },
-    /// One sync round with head office: push the outbox, then pull changes.
-    Sync {
-        /// Send and accept uncompressed bodies.
-        #[arg(long)]
-        no_gzip: bool,
-    },
-    /// Sync state: pending operations, last sync, pull cursor, conflicts, allotments.
-    Status,
-    /// Reserve stock for offline sales (an allotment), or release one.
-    Allot {
-        #[arg(long)]
-        product: Option<String>,
-        #[arg(long, default_value_t = 50)]
-        units: u64,
-        /// Release this allotment instead.
-        #[arg(long)]
-        release: Option<Uuid>,
-    },
-}
-
-#[derive(Subcommand)]
-enum ItemsCmd {
-    /// Find items by item number, uuid, email or holder name.
-    Find {
-        query: String,
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
-    },
-}
+use args::{Cli, Cmd, ItemsCmd};
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -180,6 +21,10 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // A refused scan already printed its verdict as the JSON document.
+            if cli.json && e.downcast_ref::<Refused>().is_some_and(|r| r.printed) {
+                return ExitCode::from(2);
+            }
             let code = match (e.downcast_ref::<DeviceError>(), e.downcast_ref::<Refused>()) {
                 (Some(d), _) => d.code().to_string(),
                 (None, Some(r)) => r.code.clone(),
@@ -206,6 +51,8 @@ fn main() -> ExitCode {
 struct Refused {
     code: String,
     message: String,
+    /// The verdict was printed already (`--json`): print nothing more.
+    printed: bool,
 }
 
 impl std::fmt::Display for Refused {
@@ -258,8 +105,42 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
+/// Whether a command changes the replica (and so acts as a staff member).
+fn writes(cmd: &Cmd) -> bool {
+    match cmd {
+        Cmd::Redeem { .. }
+        | Cmd::Issue { .. }
+        | Cmd::Sell { .. }
+        | Cmd::Transfer { .. }
+        | Cmd::Claim { .. }
+        | Cmd::Scan { .. }
+        | Cmd::Revoke { .. } => true,
+        Cmd::Rewards { redeem, .. } => redeem.is_some(),
+        _ => false,
+    }
+}
+
 fn run(cli: &Cli) -> anyhow::Result<()> {
     let mut r = Replica::open(&cli.db)?;
+    match &cli.staff {
+        Some(key) => {
+            let s = r.staff_named(key)?;
+            r.set_staff(Some(s.id));
+        }
+        None if writes(&cli.cmd) && !r.staff()?.is_empty() => {
+            anyhow::bail!(DeviceError::Rule(
+                wicket_domain::DomainError::InvalidField {
+                    field: "staff",
+                    reason: "name the staff member acting with --staff NAME (or WICKET_STAFF)"
+                        .into(),
+                }
+            ));
+        }
+        None => {}
+    }
+    if matches!(cli.cmd, Cmd::Sales { .. }) {
+        r.authorize(wicket_domain::Action::ViewSales)?;
+    }
     match &cli.cmd {
         Cmd::Init => print(
             cli.json,
@@ -583,9 +464,16 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                 return Err(Refused {
                     code: v.code,
                     message: v.message,
+                    printed: cli.json,
                 }
                 .into());
             }
+        }
+        Cmd::Revoke { item, reason } => {
+            r.revoke_item(*item, reason)?;
+            print(cli.json, &serde_json::json!({"revoked": item}), || {
+                println!("revoked {item}")
+            })?;
         }
         Cmd::Ticket { item, qr } => {
             let token = r.ticket_token(*item)?;

@@ -1,0 +1,178 @@
+//! The command line of `wicket`: global flags and subcommands.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(
+    name = "wicket",
+    version,
+    about = "Wicket device replica: door, box office and support tools"
+)]
+pub struct Cli {
+    /// The replica file (created on first use).
+    #[arg(long, env = "WICKET_DB", default_value = "wicket.db", global = true)]
+    pub db: PathBuf,
+    /// Print results as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Act as this staff member (name or id): their role decides what is allowed.
+    /// Needed for every write once the replica has staff.
+    #[arg(long, env = "WICKET_STAFF", global = true)]
+    pub staff: Option<String>,
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+pub enum Cmd {
+    /// Create an empty replica and print its device id.
+    Init,
+    /// Fill the replica with a demo event, products of all three types, customers and tickets.
+    Demo {
+        #[arg(long, default_value_t = 10_000)]
+        customers: usize,
+    },
+    /// List products with their stock.
+    Products,
+    /// Items: search.
+    Items {
+        #[command(subcommand)]
+        cmd: ItemsCmd,
+    },
+    /// Redeem an item (a door scan without a QR): by uuid, or by product and number.
+    Redeem {
+        /// Item uuid.
+        item: Option<Uuid>,
+        #[arg(long)]
+        product: Option<String>,
+        #[arg(long)]
+        number: Option<u64>,
+        #[arg(long)]
+        gate: Option<String>,
+    },
+    /// Issue one item of a product to each listed user id / email (1–550, all or nothing).
+    Issue {
+        #[arg(long)]
+        product: String,
+        #[arg(long = "user")]
+        users: Vec<Uuid>,
+        #[arg(long = "email")]
+        emails: Vec<String>,
+    },
+    /// Sell at the box office.
+    Sell {
+        #[arg(long)]
+        product: String,
+        #[arg(long, default_value_t = 1)]
+        quantity: u32,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        first_name: Option<String>,
+        #[arg(long)]
+        last_name: Option<String>,
+        #[arg(long)]
+        currency: Option<String>,
+        /// cash or card.
+        #[arg(long, default_value = "cash")]
+        payment: String,
+    },
+    /// List sales (newest first), or totals per product and payment method.
+    Sales {
+        #[arg(long)]
+        product: Option<String>,
+        #[arg(long)]
+        totals: bool,
+    },
+    /// Transfer an item between customers (emails or user ids).
+    Transfer {
+        item: Uuid,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
+    /// Claim an item with a claim code or URL.
+    Claim {
+        code: String,
+        #[arg(long)]
+        who: String,
+    },
+    /// Reward offers: list, or redeem one for a customer.
+    Rewards {
+        /// Redeem this offer id.
+        #[arg(long)]
+        redeem: Option<Uuid>,
+        #[arg(long)]
+        who: Option<String>,
+    },
+    /// Door scan: judge a ticket token (as a wedge scanner types it) or a QR image.
+    Scan {
+        /// The scanned text; omit with --image.
+        text: Option<String>,
+        /// A photo or screenshot of the ticket's QR (PNG, JPEG, WebP).
+        #[arg(long)]
+        image: Option<PathBuf>,
+        #[arg(long)]
+        gate: Option<String>,
+        /// Only admit tickets of this event.
+        #[arg(long)]
+        event: Option<Uuid>,
+    },
+    /// Revoke an item (manager): every door that has synced refuses its ticket.
+    Revoke {
+        item: Uuid,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Print the signed ticket token of an item, and optionally save its QR as PNG/SVG.
+    Ticket {
+        item: Uuid,
+        /// Write the QR code here (.png or .svg).
+        #[arg(long)]
+        qr: Option<PathBuf>,
+    },
+    /// Show how many operations wait for upload.
+    Outbox,
+    /// Enroll this device with head office using a one-time enrollment code.
+    Enroll {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        code: String,
+        /// A name for this device (default: "wicket-<id tail>").
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// One sync round with head office: push the outbox, then pull changes.
+    Sync {
+        /// Send and accept uncompressed bodies.
+        #[arg(long)]
+        no_gzip: bool,
+    },
+    /// Sync state: pending operations, last sync, pull cursor, conflicts, allotments.
+    Status,
+    /// Reserve stock for offline sales (an allotment), or release one.
+    Allot {
+        #[arg(long)]
+        product: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        units: u64,
+        /// Release this allotment instead.
+        #[arg(long)]
+        release: Option<Uuid>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ItemsCmd {
+    /// Find items by item number, uuid, email or holder name.
+    Find {
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}

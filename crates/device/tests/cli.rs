@@ -1,0 +1,84 @@
+//! The `wicket` CLI acts as a named staff member, and their role decides: a door
+//! staff member's sale is refused and writes nothing. A refused `--json scan` prints
+//! exactly one JSON document.
+
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wicket");
+
+fn wicket(db: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("WICKET_STAFF")
+        .output()
+        .expect("run wicket")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("one JSON document expected ({e}): {text}"))
+}
+
+#[test]
+fn the_cli_acts_as_a_staff_member_in_their_role() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("r.db");
+    assert!(wicket(&db, &["demo", "--customers", "5"]).status.success());
+    let sell = [
+        "--json",
+        "sell",
+        "--product",
+        "general-admission",
+        "--email",
+        "walk@example.com",
+    ];
+
+    let out = wicket(&db, &sell);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json(&out)["code"], "invalid_field", "no staff named");
+
+    let mut as_door = vec!["--staff", "dana door"];
+    as_door.extend_from_slice(&sell);
+    let out = wicket(&db, &as_door);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json(&out)["code"], "forbidden");
+
+    let outbox = json(&wicket(&db, &["--json", "outbox"]));
+    assert_eq!(
+        outbox["pending"], 0,
+        "a refused sale writes nothing: {outbox}"
+    );
+
+    let mut as_box = vec!["--staff", "Bo Box-Office"];
+    as_box.extend_from_slice(&sell);
+    let out = wicket(&db, &as_box);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json(&out)["sale"]["quantity"], 1);
+
+    let out = wicket(&db, &["--staff", "nobody", "--json", "sales"]);
+    assert_eq!(json(&out)["code"], "unknown_staff_member");
+}
+
+#[test]
+fn a_refused_json_scan_prints_one_document() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("r.db");
+    assert!(wicket(&db, &["demo", "--customers", "5"]).status.success());
+    let out = wicket(
+        &db,
+        &["--staff", "Dana Door", "--json", "scan", "NOT-A-TICKET"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let v = json(&out);
+    assert_eq!(
+        (v["admitted"].as_bool(), v["code"].as_str()),
+        (Some(false), Some("malformed"))
+    );
+}
