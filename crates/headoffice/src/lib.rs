@@ -16,9 +16,6 @@ pub mod review;
 pub mod sqlite;
 pub mod store;
 pub mod sync;
-mod sync_apply;
-mod sync_pull;
-mod sync_sqlite;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -9,7 +9,8 @@ use uuid::Uuid;
 use wicket_domain::{Chain, Item, Product};
 
 use crate::error::{Error, Result};
-use crate::sqlite::{SqliteStore, now, to_i64};
+use crate::sqlite::SqliteStore;
+use crate::sqlite::rows::{now, to_i64};
 use crate::store::StoreFuture;
 
 /// NFT state of an item as shown in the item JSON (`nft`).

@@ -14,13 +14,13 @@ use wicket_protocol::{
     ClaimOp, CustomerOp, IssueOp, Op, RedeemOp, RevokeOp, RewardRedeemOp, SaleOp, TransferOp,
 };
 
+use super::items::{find_item, holding};
+use super::products::{require_product, save_counters};
+use super::rewards::require_reward;
+use super::rows::{now, opt_u64, opt_uuid_at, to_i64, touch, uuid_at};
+use super::users::{find_user, insert_user, load_tiers, post_ledger};
 use crate::error::{Error, Result};
 use crate::model::UserKey;
-use crate::sqlite::{
-    find_item, find_user, holding, insert_user, load_tiers, now, opt_u64, opt_uuid_at, post_ledger,
-    require_product, require_reward, save_counters, to_i64, uuid_at,
-};
-use crate::sync_sqlite::touch;
 
 /// What became of an op that head office could judge.
 pub(crate) enum Outcome {

@@ -10,13 +10,14 @@ use wicket_protocol::{
     PullResponse, RedemptionRecord, RevocationRecord, StaffRecord, TrustedKeyRecord,
 };
 
+use super::events::{EVENT_COLS, event_from_row};
+use super::products::find_product_where;
+use super::rewards::{REWARD_COLS, reward_from_row};
+use super::rows::{decimal_at, now, opt_u64, opt_uuid_at, uuid_at};
+use super::users::find_user;
 use crate::error::{Error, Result};
 use crate::mint_store::{NftOut, nft_from_row};
 use crate::model::UserKey;
-use crate::sqlite::{
-    EVENT_COLS, REWARD_COLS, decimal_at, event_from_row, find_product_where, find_user, opt_u64,
-    opt_uuid_at, reward_from_row, uuid_at,
-};
 
 fn nft_record(n: NftOut) -> NftRecord {
     NftRecord {
@@ -115,7 +116,7 @@ pub(crate) fn pull_changes(
     }
     let next = changes.last().map_or(since, |c| c.seq);
     let more = changes.len() as u64 == u64::from(limit);
-    let (at, _) = crate::sqlite::now();
+    let (at, _) = now();
     tx.prepare_cached(
         "INSERT INTO device_sync (device_id, last_pull_at, last_pull_cursor) VALUES (?1, ?2, ?3) \
          ON CONFLICT (device_id) DO UPDATE SET last_pull_at = excluded.last_pull_at, \

@@ -9,12 +9,12 @@ use wicket_protocol::{
     DeviceSyncState, Op, OpResult, OpStatus, RedemptionHistoryEntry, StaffResponse, WireOp,
 };
 
+use super::apply::{ALLOT_COLS, OpContext, Outcome, allot_from_row, apply_op, authorize};
+use super::items::find_item;
+use super::products::{require_product, save_counters};
+use super::rows::{now, opt_u64, opt_uuid_at, to_i64, touch, uuid_at};
 use crate::error::{Error, Result};
 use crate::review::SyncIssue;
-use crate::sqlite::{
-    find_item, now, opt_u64, opt_uuid_at, require_product, save_counters, to_i64, uuid_at,
-};
-use crate::sync_apply::{ALLOT_COLS, OpContext, Outcome, allot_from_row, apply_op, authorize};
 
 // ------------------------------------------------------------------ enrollment
 
@@ -158,15 +158,6 @@ pub(crate) fn create_staff(
 }
 
 // ------------------------------------------------------------------ changes
-
-/// Give an entity a fresh change seq so devices pull its current state again.
-pub(crate) fn touch(tx: &Connection, entity: &str, key: &str) -> Result<()> {
-    tx.prepare_cached("DELETE FROM changes WHERE entity = ?1 AND key = ?2")?
-        .execute(params![entity, key])?;
-    tx.prepare_cached("INSERT INTO changes (entity, key) VALUES (?1, ?2)")?
-        .execute(params![entity, key])?;
-    Ok(())
-}
 
 /// Make devices re-pull the truth about everything `op` names (undoing whatever
 /// the device did locally when head office refused or repeated it).

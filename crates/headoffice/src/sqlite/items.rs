@@ -1,0 +1,202 @@
+//! Items and sales: rows, API records, storing planned items, pages.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use uuid::Uuid;
+use wicket_domain::{self as domain, Customer, Item, ItemOrigin};
+
+use super::products::*;
+use super::rows::*;
+use super::users::*;
+use crate::error::{Error, Result};
+use crate::model::*;
+
+pub(crate) const ITEM_SELECT: &str =
+    "SELECT i.id, i.product_id, i.item_id, i.owner_id, i.redemption_count, i.redemption_quantity,
+       i.redeemed_at, i.origin, i.revoked, i.issued_at, i.created_at, i.updated_at,
+       u.email, u.first_name, u.last_name, p.name, p.type, p.redemption_quantity,
+       n.state, n.chain, n.collection_id, n.owner_address, n.extrinsic_hash, n.block_hash,
+       n.metadata_extrinsic_hash, n.attempts, n.last_error_code, n.last_error
+  FROM items i JOIN users u ON u.id = i.owner_id JOIN products p ON p.id = i.product_id
+  LEFT JOIN nft_mints n ON n.item_uuid = i.id";
+
+pub(crate) struct ItemRow {
+    pub(crate) item: Item,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+    pub(crate) user: ItemUser,
+    pub(crate) product: ItemProduct,
+    pub(crate) nft: crate::mint_store::NftOut,
+}
+
+pub(crate) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<ItemRow> {
+    let origin: String = r.get(7)?;
+    let item = Item {
+        id: uuid_at(r, 0)?,
+        product_id: uuid_at(r, 1)?,
+        item_id: opt_u64(r.get(2)?).unwrap_or(0),
+        owner_id: uuid_at(r, 3)?,
+        redemption_count: r.get(4)?,
+        redemption_quantity: r.get(5)?,
+        redeemed_at: r.get(6)?,
+        origin: ItemOrigin::parse(&origin).ok_or_else(|| bad_stored("item origin"))?,
+        revoked: r.get(8)?,
+        created_at: r.get(9)?,
+    };
+    Ok(ItemRow {
+        user: ItemUser {
+            id: item.owner_id,
+            email: r.get(12)?,
+            first_name: r.get(13)?,
+            last_name: r.get(14)?,
+        },
+        product: ItemProduct {
+            id: item.product_id,
+            name: r.get(15)?,
+            product_type: r.get(16)?,
+            redemption_quantity: r.get(17)?,
+        },
+        item,
+        created_at: r.get(10)?,
+        updated_at: r.get(11)?,
+        nft: crate::mint_store::nft_from_row(r, 18)?,
+    })
+}
+
+pub(crate) fn item_out(row: &ItemRow) -> ItemOut {
+    let i = &row.item;
+    ItemOut {
+        id: i.id,
+        product_id: i.product_id,
+        item_id: i.item_id,
+        redemption_count: i.redemption_count,
+        redemption_quantity: i.redemption_quantity,
+        is_fully_redeemed: i.is_fully_redeemed(),
+        redeemed_at: i.redeemed_at,
+        origin: i.origin.as_str().to_string(),
+        revoked: i.revoked,
+        user: row.user.clone(),
+        product: row.product.clone(),
+        created_at: row.created_at.clone(),
+        updated_at: row.updated_at.clone(),
+        nft: row.nft.clone(),
+    }
+}
+
+pub(crate) fn find_item(conn: &Connection, id: Uuid) -> Result<Option<ItemRow>> {
+    Ok(conn
+        .prepare_cached(&format!("{ITEM_SELECT} WHERE i.id = ?1"))?
+        .query_row([id.to_string()], item_from_row)
+        .optional()?)
+}
+
+pub(crate) fn require_item(conn: &Connection, id: Uuid) -> Result<ItemRow> {
+    find_item(conn, id)?.ok_or_else(|| Error::not_found(format!("item {id}")))
+}
+
+/// How many live items of `product` `owner` holds now.
+pub(crate) fn holding(conn: &Connection, product: Uuid, owner: Uuid) -> Result<u64> {
+    let n: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM items WHERE product_id = ?1 AND owner_id = ?2 AND revoked = 0",
+        )?
+        .query_row(params![product.to_string(), owner.to_string()], |r| {
+            r.get(0)
+        })?;
+    Ok(opt_u64(Some(n)).unwrap_or(0))
+}
+
+/// Insert planned items and advance the product's counters; returns them as JSON.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn store_items(
+    tx: &Connection,
+    row: &ProductRow,
+    plan: &[domain::PlannedItem],
+    owners: &HashMap<Uuid, Customer>,
+    origin: ItemOrigin,
+    origin_ref: Option<&str>,
+    at: i64,
+    iso: &str,
+) -> Result<Vec<ItemOut>> {
+    let items = domain::materialize(&row.p, plan, origin, at, Uuid::new_v4);
+    let mut st = tx.prepare_cached(
+        "INSERT INTO items (id, product_id, item_id, owner_id, redemption_count, redemption_quantity, redeemed_at, origin, origin_ref, revoked, issued_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 0, ?5, NULL, ?6, ?7, 0, ?8, ?9, ?9)",
+    )?;
+    let product = ItemProduct {
+        id: row.p.id,
+        name: row.p.name.clone(),
+        product_type: row.p.product_type.as_str().to_string(),
+        redemption_quantity: row.p.redemption_quantity,
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for i in &items {
+        st.execute(params![
+            i.id.to_string(),
+            i.product_id.to_string(),
+            to_i64(i.item_id),
+            i.owner_id.to_string(),
+            i.redemption_quantity,
+            i.origin.as_str(),
+            origin_ref,
+            at,
+            iso
+        ])?;
+        let owner = owners
+            .get(&i.owner_id)
+            .ok_or_else(|| Error::Storage("planned item for an unresolved owner".into()))?;
+        out.push(ItemOut {
+            id: i.id,
+            product_id: i.product_id,
+            item_id: i.item_id,
+            redemption_count: 0,
+            redemption_quantity: i.redemption_quantity,
+            is_fully_redeemed: i.is_fully_redeemed(),
+            redeemed_at: None,
+            origin: i.origin.as_str().to_string(),
+            revoked: false,
+            user: item_user(owner),
+            product: product.clone(),
+            created_at: iso.to_string(),
+            updated_at: iso.to_string(),
+            nft: crate::mint_store::initial_nft(&row.p),
+        });
+    }
+    crate::mint_store::enqueue(tx, &row.p, &items, at, iso)?;
+    save_counters(tx, row.p.id, &domain::advance(&row.counters, plan), iso)?;
+    Ok(out)
+}
+
+// ------------------------------------------------------------------ sales
+
+pub(crate) const SALE_SELECT: &str = "SELECT s.id, s.order_number, s.product_id, s.quantity, s.currency, s.unit_price, s.subtotal,
+       s.discount_percentage, s.discount, s.total, s.payment_method, s.buyer_id, u.email, u.first_name, u.last_name,
+       s.device_id, s.sold_at, s.created_at
+  FROM sales s JOIN users u ON u.id = s.buyer_id";
+
+pub(crate) fn sale_from_row(r: &Row<'_>) -> rusqlite::Result<SaleOut> {
+    Ok(SaleOut {
+        id: uuid_at(r, 0)?,
+        order_number: r.get(1)?,
+        product_id: uuid_at(r, 2)?,
+        quantity: r.get(3)?,
+        currency: r.get(4)?,
+        unit_price: r.get(5)?,
+        subtotal: r.get(6)?,
+        discount_percentage: r.get(7)?,
+        discount: r.get(8)?,
+        total: r.get(9)?,
+        payment_method: r.get(10)?,
+        buyer: ItemUser {
+            id: uuid_at(r, 11)?,
+            email: r.get(12)?,
+            first_name: r.get(13)?,
+            last_name: r.get(14)?,
+        },
+        device_id: opt_uuid_at(r, 15)?,
+        sold_at: r.get(16)?,
+        created_at: r.get(17)?,
+        items: None,
+    })
+}

@@ -1,0 +1,361 @@
+//! Products: rows, order rules, counters, the list query.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use uuid::Uuid;
+use wicket_domain::{
+    self as domain, DomainError, OrderRule, Product, ProductCounters, ProductStatus, ProductType,
+};
+
+use super::events::*;
+use super::rows::*;
+use crate::error::{Error, Result};
+use crate::model::*;
+use crate::store::EventKey;
+
+pub(crate) const PRODUCT_COLS: &str = "id, event_id, name, description, type, prices, stock, max_per_account, redemption_quantity, is_transferable, is_claimable, min_rep_balance, max_items, active, mint_nft, metadata_uri, chain, status, slug, tags, start_sale_at, end_sale_at, issued, next_item_id, created_at, updated_at";
+
+pub(crate) struct ProductRow {
+    pub(crate) p: Product,
+    pub(crate) counters: ProductCounters,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+}
+
+pub(crate) fn product_from_row(r: &Row<'_>) -> rusqlite::Result<ProductRow> {
+    let ty: String = r.get(4)?;
+    let chain: Option<String> = r.get(16)?;
+    let status: String = r.get(17)?;
+    let p = Product {
+        id: uuid_at(r, 0)?,
+        event_id: opt_uuid_at(r, 1)?,
+        name: r.get(2)?,
+        description: r.get(3)?,
+        product_type: ProductType::parse(&ty).ok_or_else(|| bad_stored("product type"))?,
+        prices: json_at(r, 5)?,
+        stock: opt_u64(r.get(6)?),
+        max_per_account: opt_u64(r.get(7)?),
+        redemption_quantity: r.get(8)?,
+        is_transferable: r.get(9)?,
+        is_claimable: r.get(10)?,
+        min_rep_balance: r.get(11)?,
+        max_items: opt_u64(r.get(12)?),
+        active: r.get(13)?,
+        mint_nft: r.get(14)?,
+        metadata_uri: r.get(15)?,
+        chain: match chain {
+            None => None,
+            Some(c) => Some(domain::Chain::parse(&c).ok_or_else(|| bad_stored("chain"))?),
+        },
+        status: ProductStatus::parse(&status).ok_or_else(|| bad_stored("product status"))?,
+        slug: r.get(18)?,
+        tags: json_at(r, 19)?,
+        start_sale_at: r.get(20)?,
+        end_sale_at: r.get(21)?,
+        order_rules: Vec::new(),
+    };
+    Ok(ProductRow {
+        p,
+        counters: ProductCounters {
+            issued: opt_u64(r.get(22)?).unwrap_or(0),
+            next_item_id: opt_u64(r.get(23)?).unwrap_or(1),
+        },
+        created_at: r.get(24)?,
+        updated_at: r.get(25)?,
+    })
+}
+
+pub(crate) fn load_rules(conn: &Connection, product: Uuid) -> Result<Vec<OrderRule>> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, start_at, end_at, purchase_limit FROM order_rules WHERE product_id = ?1 ORDER BY created_at, id",
+    )?;
+    let rows = st.query_map([product.to_string()], |r| {
+        Ok(OrderRule {
+            id: uuid_at(r, 0)?,
+            start_at: r.get(1)?,
+            end_at: r.get(2)?,
+            purchase_limit: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn find_product_where(
+    conn: &Connection,
+    col: &str,
+    val: &str,
+) -> Result<Option<ProductRow>> {
+    let row = conn
+        .prepare_cached(&format!(
+            "SELECT {PRODUCT_COLS} FROM products WHERE {col} = ?1"
+        ))?
+        .query_row([val], product_from_row)
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some(mut row) => {
+            row.p.order_rules = load_rules(conn, row.p.id)?;
+            Ok(Some(row))
+        }
+    }
+}
+
+pub(crate) fn require_product(conn: &Connection, id: Uuid) -> Result<ProductRow> {
+    find_product_where(conn, "id", &id.to_string())?
+        .ok_or_else(|| Error::not_found(format!("product {id}")))
+}
+
+pub(crate) fn rule_out(product: Uuid, r: &OrderRule) -> OrderRuleOut {
+    OrderRuleOut {
+        id: r.id,
+        product_id: product,
+        start_at: r.start_at,
+        end_at: r.end_at,
+        purchase_limit: r.purchase_limit,
+    }
+}
+
+pub(crate) fn product_out(row: &ProductRow) -> ProductOut {
+    let p = &row.p;
+    ProductOut {
+        id: p.id,
+        event_id: p.event_id,
+        name: p.name.clone(),
+        description: p.description.clone(),
+        product_type: p.product_type.as_str().to_string(),
+        price: p.primary_price().map(|x| x.amount.to_string()),
+        currency: p.primary_price().map(|x| x.currency.clone()),
+        prices: p
+            .prices
+            .iter()
+            .map(|x| PriceOut {
+                currency: x.currency.clone(),
+                amount: x.amount.to_string(),
+            })
+            .collect(),
+        stock: p.stock,
+        max_per_account: p.max_per_account,
+        redemption_quantity: p.redemption_quantity,
+        is_transferable: p.is_transferable,
+        is_claimable: p.is_claimable,
+        min_rep_balance: p.min_rep_balance,
+        max_items: p.max_items,
+        active: p.active,
+        mint_nft: p.mint_nft,
+        metadata_uri: p.metadata_uri.clone(),
+        chain: p.chain.map(|c| c.as_str().to_string()),
+        status: p.status.as_str().to_string(),
+        slug: p.slug.clone(),
+        tags: p.tags.clone(),
+        start_sale_at: p.start_sale_at,
+        end_sale_at: p.end_sale_at,
+        order_rules: p.order_rules.iter().map(|r| rule_out(p.id, r)).collect(),
+        issued: row.counters.issued,
+        created_at: row.created_at.clone(),
+        updated_at: row.updated_at.clone(),
+    }
+}
+
+/// A free slug from `base` (`base`, `base-2`, `base-3`, ...).
+pub(crate) fn unique_slug(conn: &Connection, base: &str) -> Result<String> {
+    let mut st = conn.prepare_cached("SELECT 1 FROM products WHERE slug = ?1")?;
+    for n in 1u32.. {
+        let cand = if n == 1 {
+            base.to_string()
+        } else {
+            let suffix = format!("-{n}");
+            let keep: String = base.chars().take(100 - suffix.len()).collect();
+            format!("{}{suffix}", keep.trim_end_matches('-'))
+        };
+        if !st.exists([&cand])? {
+            return Ok(cand);
+        }
+    }
+    Err(Error::Conflict("no free slug".into()))
+}
+
+pub(crate) fn check_event_exists(conn: &Connection, event: Option<Uuid>) -> Result<()> {
+    if let Some(e) = event
+        && find_event(conn, &EventKey::Id(e))?.is_none()
+    {
+        return Err(DomainError::InvalidField {
+            field: "event_id",
+            reason: format!("no event {e}"),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+pub(crate) fn insert_product(tx: &Connection, p: &Product, iso: &str) -> Result<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO products ({PRODUCT_COLS}) VALUES
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, 0, 1, ?23, ?23)"
+        ),
+        params![
+            p.id.to_string(),
+            p.event_id.map(|e| e.to_string()),
+            p.name,
+            p.description,
+            p.product_type.as_str(),
+            serde_json::to_string(&p.prices)?,
+            p.stock.map(to_i64),
+            p.max_per_account.map(to_i64),
+            p.redemption_quantity,
+            p.is_transferable,
+            p.is_claimable,
+            p.min_rep_balance,
+            p.max_items.map(to_i64),
+            p.active,
+            p.mint_nft,
+            p.metadata_uri,
+            p.chain.map(|c| c.as_str()),
+            p.status.as_str(),
+            p.slug,
+            serde_json::to_string(&p.tags)?,
+            p.start_sale_at,
+            p.end_sale_at,
+            iso
+        ],
+    )?;
+    for r in &p.order_rules {
+        insert_rule(tx, p.id, r, iso)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn update_product_row(tx: &Connection, p: &Product, iso: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE products SET event_id = ?2, name = ?3, description = ?4, type = ?5, prices = ?6, stock = ?7,
+           max_per_account = ?8, redemption_quantity = ?9, is_transferable = ?10, is_claimable = ?11,
+           min_rep_balance = ?12, max_items = ?13, active = ?14, mint_nft = ?15, metadata_uri = ?16,
+           chain = ?17, status = ?18, slug = ?19, tags = ?20, start_sale_at = ?21, end_sale_at = ?22,
+           updated_at = ?23
+         WHERE id = ?1",
+        params![
+            p.id.to_string(),
+            p.event_id.map(|e| e.to_string()),
+            p.name,
+            p.description,
+            p.product_type.as_str(),
+            serde_json::to_string(&p.prices)?,
+            p.stock.map(to_i64),
+            p.max_per_account.map(to_i64),
+            p.redemption_quantity,
+            p.is_transferable,
+            p.is_claimable,
+            p.min_rep_balance,
+            p.max_items.map(to_i64),
+            p.active,
+            p.mint_nft,
+            p.metadata_uri,
+            p.chain.map(|c| c.as_str()),
+            p.status.as_str(),
+            p.slug,
+            serde_json::to_string(&p.tags)?,
+            p.start_sale_at,
+            p.end_sale_at,
+            iso
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn insert_rule(tx: &Connection, product: Uuid, r: &OrderRule, iso: &str) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO order_rules (id, product_id, start_at, end_at, purchase_limit, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        r.id.to_string(),
+        product.to_string(),
+        r.start_at,
+        r.end_at,
+        r.purchase_limit,
+        iso
+    ])?;
+    Ok(())
+}
+
+pub(crate) fn save_counters(
+    tx: &Connection,
+    product: Uuid,
+    c: &ProductCounters,
+    iso: &str,
+) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE products SET issued = ?2, next_item_id = ?3, updated_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![
+        product.to_string(),
+        to_i64(c.issued),
+        to_i64(c.next_item_id),
+        iso
+    ])?;
+    Ok(())
+}
+
+pub(crate) fn list_products_sql(
+    conn: &Connection,
+    q: ProductQuery,
+    page: PageReq,
+) -> Result<Page<ProductOut>> {
+    let mut wh = vec!["1 = 1".to_string()];
+    let mut args: Vec<Value> = Vec::new();
+    if let Some(s) = q.search.filter(|s| !s.trim().is_empty()) {
+        args.push(Value::Text(s.trim().to_lowercase()));
+        wh.push(format!(
+            "(instr(lower(name), ?{n}) > 0 OR instr(lower(COALESCE(description, '')), ?{n}) > 0 OR instr(slug, ?{n}) > 0)",
+            n = args.len()
+        ));
+    }
+    if let Some(s) = q.status {
+        args.push(Value::Text(s));
+        wh.push(format!("status = ?{}", args.len()));
+    }
+    if !q.tags.is_empty() {
+        let mut marks = Vec::new();
+        for t in q.tags {
+            args.push(Value::Text(t));
+            marks.push(format!("?{}", args.len()));
+        }
+        wh.push(format!(
+            "EXISTS (SELECT 1 FROM json_each(products.tags) WHERE json_each.value IN ({}))",
+            marks.join(", ")
+        ));
+    }
+    let col = match q.sort {
+        ProductSort::CreatedAt => "created_at",
+        ProductSort::UpdatedAt => "updated_at",
+        ProductSort::Name => "lower(name)",
+        // Ordering only; amounts are never read back from this REAL.
+        ProductSort::Price => "CAST(json_extract(prices, '$[0].amount') AS REAL)",
+        ProductSort::StartSaleAt => "start_sale_at",
+        ProductSort::EndSaleAt => "end_sale_at",
+        ProductSort::Status => "status",
+    };
+    let dir = if q.descending { "DESC" } else { "ASC" };
+    let where_sql = wh.join(" AND ");
+    let n = args.len();
+    let mut out = page_of(
+        conn,
+        &format!("SELECT COUNT(*) FROM products WHERE {where_sql}"),
+        &format!(
+            "SELECT {PRODUCT_COLS} FROM products WHERE {where_sql} ORDER BY {col} {dir}, id LIMIT ?{} OFFSET ?{}",
+            n + 1,
+            n + 2
+        ),
+        args,
+        &page,
+        product_from_row,
+    )?;
+    let mut items = Vec::with_capacity(out.items.len());
+    for mut row in std::mem::take(&mut out.items) {
+        row.p.order_rules = load_rules(conn, row.p.id)?;
+        items.push(product_out(&row));
+    }
+    Ok(Page {
+        items,
+        meta: out.meta,
+    })
+}

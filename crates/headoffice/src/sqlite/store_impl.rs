@@ -1,0 +1,705 @@
+//! `Store` for `SqliteStore`: each call one read or one IMMEDIATE write transaction.
+
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, params};
+use uuid::Uuid;
+use wicket_domain::{
+    self as domain, BalanceKind, CustomerInput, DomainError, EventInput, OrderRule, ProductInput,
+    ProductStatus, StatusTier,
+};
+
+use super::SqliteStore;
+use super::acts::*;
+use super::demo::*;
+use super::events::*;
+use super::items::*;
+use super::products::*;
+use super::rewards::*;
+use super::rows::*;
+use super::users::*;
+use crate::error::Error;
+use crate::model::*;
+use crate::store::{DemoSummary, EventKey, RewardFilter, SaleRequest, Store, StoreFuture};
+
+impl Store for SqliteStore {
+    fn key_scope(&self, key_hash: String) -> StoreFuture<Option<Scope>> {
+        self.run(move |c| {
+            let s: Option<String> = c
+                .prepare_cached("SELECT scope FROM api_keys WHERE key_hash = ?1")?
+                .query_row([key_hash], |r| r.get(0))
+                .optional()?;
+            Ok(s.as_deref().and_then(Scope::parse))
+        })
+    }
+
+    fn insert_key(&self, key_hash: String, scope: Scope) -> StoreFuture<Uuid> {
+        self.write(move |tx| {
+            let id = Uuid::new_v4();
+            tx.execute(
+                "INSERT INTO api_keys (id, key_hash, scope, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![id.to_string(), key_hash, scope.as_str(), now().1],
+            )?;
+            Ok(id)
+        })
+    }
+
+    fn create_event(&self, input: EventInput) -> StoreFuture<EventOut> {
+        self.write(move |tx| {
+            let e = input.into_event(Uuid::new_v4())?;
+            let (_, iso) = now();
+            insert_event(tx, &e, &iso)?;
+            find_event(tx, &EventKey::Id(e.id))?
+                .ok_or_else(|| Error::Storage("event vanished".into()))
+        })
+    }
+
+    fn update_event(&self, key: EventKey, input: EventInput) -> StoreFuture<EventOut> {
+        self.write(move |tx| {
+            let old = find_event(tx, &key)?.ok_or_else(|| Error::not_found("event"))?;
+            let e = input.apply_to(&domain_event(&old))?;
+            let (_, iso) = now();
+            tx.execute(
+                "UPDATE events SET name = ?2, start_date = ?3, end_date = ?4, location = ?5, address = ?6,
+                   description = ?7, reference_id = ?8, updated_at = ?9 WHERE id = ?1",
+                params![
+                    e.id.to_string(),
+                    e.name,
+                    e.start_date,
+                    e.end_date,
+                    e.location,
+                    e.address,
+                    e.description,
+                    e.reference_id,
+                    iso
+                ],
+            )?;
+            find_event(tx, &EventKey::Id(e.id))?
+                .ok_or_else(|| Error::Storage("event vanished".into()))
+        })
+    }
+
+    fn get_event(&self, key: EventKey) -> StoreFuture<EventOut> {
+        self.run(move |c| find_event(c, &key)?.ok_or_else(|| Error::not_found("event")))
+    }
+
+    fn list_events(&self, page: PageReq) -> StoreFuture<Page<EventOut>> {
+        self.run(move |c| {
+            page_of(
+                c,
+                "SELECT COUNT(*) FROM events",
+                &format!(
+                    "SELECT {EVENT_COLS} FROM events ORDER BY start_date, id LIMIT ?1 OFFSET ?2"
+                ),
+                vec![],
+                &page,
+                event_from_row,
+            )
+        })
+    }
+
+    fn delete_event(&self, id: Uuid) -> StoreFuture<()> {
+        self.write(move |tx| {
+            find_event(tx, &EventKey::Id(id))?
+                .ok_or_else(|| Error::not_found(format!("event {id}")))?;
+            let n = count(
+                tx,
+                "SELECT COUNT(*) FROM products WHERE event_id = ?1",
+                [id.to_string()],
+            )?;
+            if n > 0 {
+                // Products carry issued tickets; never delete those implicitly.
+                return Err(Error::Conflict(format!(
+                    "event has {n} product(s); move or remove them first"
+                )));
+            }
+            tx.execute("DELETE FROM events WHERE id = ?1", [id.to_string()])?;
+            Ok(())
+        })
+    }
+
+    fn create_users(&self, users: Vec<NewUserBody>) -> StoreFuture<Vec<UserOut>> {
+        self.write(move |tx| {
+            domain::check_user_batch(users.len())?;
+            let mut errors = Vec::new();
+            let mut ok = Vec::with_capacity(users.len());
+            let mut seen = std::collections::HashSet::new();
+            for u in users {
+                let reference = match u.reference_id.as_deref().map(domain::validate_reference_id) {
+                    Some(Err(e)) => {
+                        errors.push(e);
+                        continue;
+                    }
+                    Some(Ok(r)) => Some(r),
+                    None => None,
+                };
+                match (CustomerInput {
+                    email: u.email,
+                    first_name: u.first_name,
+                    last_name: u.last_name,
+                    country: u.country,
+                })
+                .into_customer(Uuid::new_v4())
+                {
+                    Ok(c) => {
+                        if !seen.insert(c.email.clone()) {
+                            return Err(Error::Conflict(format!(
+                                "email {} appears twice in the request",
+                                c.email
+                            )));
+                        }
+                        ok.push((c, reference));
+                    }
+                    Err(e) => errors.push(e),
+                }
+            }
+            if !errors.is_empty() {
+                return Err(Error::DomainMany(errors));
+            }
+            let (_, iso) = now();
+            let mut out = Vec::with_capacity(ok.len());
+            for (c, r) in ok {
+                insert_user(tx, &c, r.as_deref(), &iso)?;
+                out.push(UserOut {
+                    id: c.id,
+                    email: c.email,
+                    first_name: c.first_name,
+                    last_name: c.last_name,
+                    reference_id: r,
+                    country: c.country,
+                    created_at: iso.clone(),
+                    updated_at: iso.clone(),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn fetch_users(&self, limit: u32, offset: u64) -> StoreFuture<UsersPage> {
+        self.run(move |c| {
+            let total = count(c, "SELECT COUNT(*) FROM users", [])?;
+            let mut st = c.prepare(&format!(
+                "SELECT {USER_COLS} FROM users ORDER BY rowid LIMIT ?1 OFFSET ?2"
+            ))?;
+            let users = st
+                .query_map(params![limit, to_i64(offset)], |r| {
+                    user_from_row(r).map(|u| u.out())
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(UsersPage { users, total })
+        })
+    }
+
+    fn get_user(&self, key: UserKey) -> StoreFuture<UserOut> {
+        self.run(move |c| {
+            find_user(c, &key)?
+                .map(|u| u.out())
+                .ok_or_else(|| Error::not_found(format!("user {key}")))
+        })
+    }
+
+    fn balances(&self, user: Uuid) -> StoreFuture<BalancesOut> {
+        self.run(move |c| balances_of(c, &require_user(c, user)?.c))
+    }
+
+    fn adjust_balance(&self, user: Uuid, body: AdjustBody) -> StoreFuture<BalancesOut> {
+        self.write(move |tx| {
+            let kind = BalanceKind::parse(&body.kind).ok_or_else(|| DomainError::InvalidField {
+                field: "kind",
+                reason: format!("{:?} is not reputation, credits or status", body.kind),
+            })?;
+            let before = require_user(tx, user)?.c;
+            let after = domain::adjust_balance(&before, kind, body.delta, &body.reason)?;
+            let (at, iso) = now();
+            post_ledger(tx, &before, &after, kind, &body.reason, None, at, &iso)?;
+            balances_of(tx, &after)
+        })
+    }
+
+    fn ledger(&self, user: Uuid, page: PageReq) -> StoreFuture<Page<LedgerEntryOut>> {
+        self.run(move |c| {
+            require_user(c, user)?;
+            page_of(
+                c,
+                "SELECT COUNT(*) FROM ledger WHERE user_id = ?1",
+                "SELECT id, kind, delta, balance_after, reason, ref_id, at, created_at FROM ledger
+                  WHERE user_id = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3",
+                vec![Value::Text(user.to_string())],
+                &page,
+                |r| {
+                    Ok(LedgerEntryOut {
+                        id: uuid_at(r, 0)?,
+                        kind: r.get(1)?,
+                        delta: r.get(2)?,
+                        balance_after: r.get(3)?,
+                        reason: r.get(4)?,
+                        ref_id: r.get(5)?,
+                        at: r.get(6)?,
+                        created_at: r.get(7)?,
+                    })
+                },
+            )
+        })
+    }
+
+    fn create_tier(&self, body: TierBody) -> StoreFuture<TierOut> {
+        self.write(move |tx| {
+            let pct = domain::parse_price(&body.discount_percentage).map_err(|_| {
+                DomainError::InvalidField {
+                    field: "discount_percentage",
+                    reason: format!("{:?} is not a decimal", body.discount_percentage),
+                }
+            })?;
+            let existing: Vec<StatusTier> = load_tiers(tx)?.into_iter().map(|(t, _)| t).collect();
+            let id = existing.iter().map(|t| t.id).max().unwrap_or(0) + 1;
+            let t = StatusTier {
+                id,
+                name: body.name.trim().to_string(),
+                min_token_balance: body.min_token_balance,
+                discount_percentage: pct,
+            };
+            domain::validate_status_tier(&t, &existing)?;
+            let (_, iso) = now();
+            tx.execute(
+                "INSERT INTO status_tiers (id, name, min_token_balance, discount_percentage, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![t.id, t.name, t.min_token_balance, t.discount_percentage.to_string(), iso],
+            )?;
+            Ok(tier_out(&t, &iso))
+        })
+    }
+
+    fn list_tiers(&self) -> StoreFuture<Vec<TierOut>> {
+        self.run(|c| {
+            Ok(load_tiers(c)?
+                .iter()
+                .map(|(t, at)| tier_out(t, at))
+                .collect())
+        })
+    }
+
+    fn create_product(&self, input: ProductInput) -> StoreFuture<ProductOut> {
+        self.write(move |tx| {
+            let mut p = input.into_product(Uuid::new_v4())?;
+            check_event_exists(tx, p.event_id)?;
+            if p.slug.is_none() {
+                p.slug = Some(unique_slug(tx, &domain::slugify(&p.name))?);
+            }
+            let (_, iso) = now();
+            insert_product(tx, &p, &iso)?;
+            Ok(product_out(&require_product(tx, p.id)?))
+        })
+    }
+
+    fn get_product(&self, id: Uuid) -> StoreFuture<ProductOut> {
+        self.run(move |c| Ok(product_out(&require_product(c, id)?)))
+    }
+
+    fn product_by_slug(&self, slug: String) -> StoreFuture<ProductOut> {
+        self.run(move |c| {
+            find_product_where(c, "slug", &slug)?
+                .map(|r| product_out(&r))
+                .ok_or_else(|| Error::not_found(format!("product with slug {slug:?}")))
+        })
+    }
+
+    fn list_products(&self, q: ProductQuery, page: PageReq) -> StoreFuture<Page<ProductOut>> {
+        self.run(move |c| list_products_sql(c, q, page))
+    }
+
+    fn update_product(&self, id: Uuid, input: ProductInput) -> StoreFuture<ProductOut> {
+        self.write(move |tx| {
+            let row = require_product(tx, id)?;
+            let replace_rules = input.order_rules.is_some();
+            let p = input.apply_to(&row.p)?;
+            check_event_exists(tx, p.event_id)?;
+            let (_, iso) = now();
+            update_product_row(tx, &p, &iso)?;
+            if replace_rules {
+                tx.execute(
+                    "DELETE FROM order_rules WHERE product_id = ?1",
+                    [id.to_string()],
+                )?;
+                for r in &p.order_rules {
+                    insert_rule(tx, id, r, &iso)?;
+                }
+            }
+            Ok(product_out(&require_product(tx, id)?))
+        })
+    }
+
+    fn publish_product(&self, id: Uuid) -> StoreFuture<ProductOut> {
+        self.write(move |tx| {
+            let row = require_product(tx, id)?;
+            let p = ProductInput {
+                status: Some(ProductStatus::Published.as_str().into()),
+                ..Default::default()
+            }
+            .apply_to(&row.p)?;
+            update_product_row(tx, &p, &now().1)?;
+            Ok(product_out(&require_product(tx, id)?))
+        })
+    }
+
+    fn list_order_rules(&self, product: Uuid) -> StoreFuture<Vec<OrderRuleOut>> {
+        self.run(move |c| {
+            let row = require_product(c, product)?;
+            Ok(row
+                .p
+                .order_rules
+                .iter()
+                .map(|r| rule_out(product, r))
+                .collect())
+        })
+    }
+
+    fn add_order_rule(&self, product: Uuid, rule: OrderRuleBody) -> StoreFuture<OrderRuleOut> {
+        self.write(move |tx| {
+            require_product(tx, product)?;
+            let r = OrderRule {
+                id: Uuid::new_v4(),
+                start_at: rule.start_at,
+                end_at: rule.end_at,
+                purchase_limit: rule.purchase_limit,
+            };
+            domain::validate_order_rule(&r)?;
+            insert_rule(tx, product, &r, &now().1)?;
+            Ok(rule_out(product, &r))
+        })
+    }
+
+    fn delete_order_rule(&self, product: Uuid, rule: Uuid) -> StoreFuture<()> {
+        self.write(move |tx| {
+            let n = tx.execute(
+                "DELETE FROM order_rules WHERE id = ?1 AND product_id = ?2",
+                params![rule.to_string(), product.to_string()],
+            )?;
+            if n == 0 {
+                return Err(Error::not_found(format!("order rule {rule}")));
+            }
+            Ok(())
+        })
+    }
+
+    fn issue_items(
+        &self,
+        product: Uuid,
+        users: Vec<Uuid>,
+        emails: Vec<String>,
+    ) -> StoreFuture<Vec<ItemOut>> {
+        self.write(move |tx| op_issue(tx, product, users, emails))
+    }
+
+    fn product_items(&self, product: Uuid, page: PageReq) -> StoreFuture<Page<ItemOut>> {
+        self.run(move |c| {
+            require_product(c, product)?;
+            let p = page_of(
+                c,
+                "SELECT COUNT(*) FROM items WHERE product_id = ?1",
+                &format!(
+                    "{ITEM_SELECT} WHERE i.product_id = ?1 ORDER BY i.item_id LIMIT ?2 OFFSET ?3"
+                ),
+                vec![Value::Text(product.to_string())],
+                &page,
+                item_from_row,
+            )?;
+            Ok(Page {
+                items: p.items.iter().map(item_out).collect(),
+                meta: p.meta,
+            })
+        })
+    }
+
+    fn user_items(&self, user: Uuid, page: PageReq) -> StoreFuture<Page<ItemOut>> {
+        self.run(move |c| {
+            require_user(c, user)?;
+            let p = page_of(
+                c,
+                "SELECT COUNT(*) FROM items WHERE owner_id = ?1",
+                &format!(
+                    "{ITEM_SELECT} WHERE i.owner_id = ?1 ORDER BY i.issued_at, i.product_id, i.item_id LIMIT ?2 OFFSET ?3"
+                ),
+                vec![Value::Text(user.to_string())],
+                &page,
+                item_from_row,
+            )?;
+            Ok(Page {
+                items: p.items.iter().map(item_out).collect(),
+                meta: p.meta,
+            })
+        })
+    }
+
+    fn get_item(&self, id: Uuid) -> StoreFuture<ItemOut> {
+        self.run(move |c| Ok(item_out(&require_item(c, id)?)))
+    }
+
+    fn redeem_item(&self, product: Uuid, item: Uuid) -> StoreFuture<ItemOut> {
+        self.write(move |tx| {
+            require_product(tx, product)?;
+            require_item(tx, item)?;
+            let (at, _) = now();
+            let id = Uuid::now_v7();
+            // The same use case as a door's pushed scan, strict: a refusal is an
+            // error and writes nothing. Head office's own scans carry the nil device.
+            super::apply::record_scan(
+                tx,
+                &super::apply::Scan {
+                    id,
+                    op_id: id,
+                    item,
+                    product_id: Some(product),
+                    device: Uuid::nil(),
+                    staff_id: None,
+                    gate: Some("api".into()),
+                    at,
+                },
+                true,
+            )?;
+            Ok(item_out(&require_item(tx, item)?))
+        })
+    }
+
+    fn transfer_item(
+        &self,
+        product: Uuid,
+        item: Uuid,
+        sender: UserKey,
+        recipient: UserKey,
+    ) -> StoreFuture<TransferOut> {
+        self.write(move |tx| op_transfer(tx, product, item, sender, recipient))
+    }
+
+    fn create_claim_codes(&self, product: Uuid, n: u32) -> StoreFuture<Vec<Uuid>> {
+        self.write(move |tx| {
+            let row = require_product(tx, product)?;
+            domain::check_claim_codes(&row.p, n)?;
+            let iso = now().1;
+            let mut st = tx.prepare_cached(
+                "INSERT INTO claim_codes (code, product_id, created_at) VALUES (?1, ?2, ?3)",
+            )?;
+            let mut codes = Vec::with_capacity(n as usize);
+            for _ in 0..n {
+                let code = Uuid::new_v4();
+                st.execute(params![code.to_string(), product.to_string(), iso])?;
+                codes.push(code);
+            }
+            Ok(codes)
+        })
+    }
+
+    fn claim(&self, code: Uuid, user: UserKey) -> StoreFuture<ItemOut> {
+        self.write(move |tx| op_claim(tx, code, user))
+    }
+
+    fn create_sale(&self, req: SaleRequest) -> StoreFuture<SaleOut> {
+        self.write(move |tx| op_sale(tx, req))
+    }
+
+    fn list_sales(&self, product: Option<Uuid>, page: PageReq) -> StoreFuture<Page<SaleOut>> {
+        self.run(move |c| match product {
+            Some(p) => page_of(
+                c,
+                "SELECT COUNT(*) FROM sales WHERE product_id = ?1",
+                &format!(
+                    "{SALE_SELECT} WHERE s.product_id = ?1 ORDER BY s.seq DESC LIMIT ?2 OFFSET ?3"
+                ),
+                vec![Value::Text(p.to_string())],
+                &page,
+                sale_from_row,
+            ),
+            None => page_of(
+                c,
+                "SELECT COUNT(*) FROM sales",
+                &format!("{SALE_SELECT} ORDER BY s.seq DESC LIMIT ?1 OFFSET ?2"),
+                vec![],
+                &page,
+                sale_from_row,
+            ),
+        })
+    }
+
+    fn create_reward(&self, body: RewardBody) -> StoreFuture<RewardOut> {
+        self.write(move |tx| {
+            let o = offer_from_body(tx, Uuid::new_v4(), body, 0, true)?;
+            write_reward(tx, &o, &now().1, true)?;
+            Ok(reward_out(&require_reward(tx, o.id)?))
+        })
+    }
+
+    fn replace_reward(&self, id: Uuid, body: RewardBody) -> StoreFuture<RewardOut> {
+        self.write(move |tx| {
+            let old = require_reward(tx, id)?;
+            let o = offer_from_body(tx, id, body, old.o.redeemed_count, old.o.active)?;
+            write_reward(tx, &o, &now().1, false)?;
+            Ok(reward_out(&require_reward(tx, id)?))
+        })
+    }
+
+    fn delete_reward(&self, id: Uuid) -> StoreFuture<()> {
+        self.write(move |tx| {
+            require_reward(tx, id)?;
+            let n = count(
+                tx,
+                "SELECT COUNT(*) FROM reward_redeems WHERE reward_id = ?1",
+                [id.to_string()],
+            )?;
+            if n > 0 {
+                // Redeems are history; deactivate the offer instead.
+                return Err(Error::Conflict(format!(
+                    "reward has {n} redeem(s); deactivate it instead"
+                )));
+            }
+            tx.execute("DELETE FROM rewards WHERE id = ?1", [id.to_string()])?;
+            Ok(())
+        })
+    }
+
+    fn list_rewards(&self, filter: RewardFilter) -> StoreFuture<Vec<RewardOut>> {
+        self.run(move |c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {REWARD_COLS} FROM rewards WHERE (?1 IS NULL OR active = ?1) ORDER BY ord, created_at, id"
+            ))?;
+            let rows = st
+                .query_map([filter.active], reward_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows.iter().map(reward_out).collect())
+        })
+    }
+
+    fn get_reward(&self, id: Uuid) -> StoreFuture<RewardOut> {
+        self.run(move |c| Ok(reward_out(&require_reward(c, id)?)))
+    }
+
+    fn toggle_reward(&self, id: Uuid) -> StoreFuture<RewardOut> {
+        self.write(move |tx| {
+            let mut row = require_reward(tx, id)?;
+            row.o.active = !row.o.active;
+            write_reward(tx, &row.o, &now().1, false)?;
+            Ok(reward_out(&require_reward(tx, id)?))
+        })
+    }
+
+    fn redeem_reward(
+        &self,
+        id: Uuid,
+        user: UserKey,
+        country: Option<String>,
+    ) -> StoreFuture<RedeemOut> {
+        self.write(move |tx| op_redeem_reward(tx, id, user, country))
+    }
+
+    fn list_reward_redeems(
+        &self,
+        user: Option<Uuid>,
+        reward: Option<Uuid>,
+        page: PageReq,
+    ) -> StoreFuture<Page<RedeemOut>> {
+        self.run(move |c| {
+            let args = vec![
+                user.map_or(Value::Null, |u| Value::Text(u.to_string())),
+                reward.map_or(Value::Null, |r| Value::Text(r.to_string())),
+            ];
+            let wh = "(?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR reward_id = ?2)";
+            page_of(
+                c,
+                &format!("SELECT COUNT(*) FROM reward_redeems WHERE {wh}"),
+                &format!("{REDEEM_SELECT} WHERE {wh} ORDER BY seq DESC LIMIT ?3 OFFSET ?4"),
+                args,
+                &page,
+                redeem_from_row,
+            )
+        })
+    }
+
+    fn item_ticket(&self, product: Uuid, item: Uuid) -> StoreFuture<String> {
+        // A write: the first ticket may create head office's signing key.
+        self.write(move |tx| super::sync::item_ticket(tx, product, item))
+    }
+
+    fn seed_demo(&self, users: u32) -> StoreFuture<DemoSummary> {
+        self.write(move |tx| op_demo(tx, users))
+    }
+
+    fn create_enrollment_code(&self, code_hash: String, expires_at: i64) -> StoreFuture<()> {
+        self.write(move |tx| super::sync::create_enrollment_code(tx, &code_hash, expires_at))
+    }
+
+    fn enroll_device(
+        &self,
+        code_hash: String,
+        device_id: Uuid,
+        name: String,
+        public_key: String,
+        credential_hash: String,
+    ) -> StoreFuture<String> {
+        self.write(move |tx| {
+            super::sync::enroll_device(
+                tx,
+                &code_hash,
+                device_id,
+                &name,
+                &public_key,
+                &credential_hash,
+            )
+        })
+    }
+
+    fn device_by_credential(&self, credential_hash: String) -> StoreFuture<Option<Uuid>> {
+        self.run(move |c| super::sync::device_by_credential(c, &credential_hash))
+    }
+
+    fn create_staff(
+        &self,
+        name: String,
+        role: domain::Role,
+        pin_hash: String,
+    ) -> StoreFuture<wicket_protocol::StaffResponse> {
+        self.write(move |tx| super::sync::create_staff(tx, &name, role, &pin_hash))
+    }
+
+    fn push_ops(
+        &self,
+        device: Uuid,
+        ops: Vec<wicket_protocol::WireOp>,
+    ) -> StoreFuture<Vec<wicket_protocol::OpResult>> {
+        self.run(move |c| super::sync::push_ops(c, device, ops))
+    }
+
+    fn pull_changes(
+        &self,
+        device: Uuid,
+        since: i64,
+        limit: u32,
+        count: bool,
+    ) -> StoreFuture<wicket_protocol::PullResponse> {
+        self.run(move |c| super::pull::pull_changes(c, device, since, limit, count))
+    }
+
+    fn create_allotment(
+        &self,
+        device: Uuid,
+        product: Uuid,
+        units: u64,
+        ttl_secs: i64,
+    ) -> StoreFuture<wicket_domain::Allotment> {
+        self.write(move |tx| super::sync::create_allotment(tx, device, product, units, ttl_secs))
+    }
+
+    fn release_allotment(&self, device: Uuid, id: Uuid) -> StoreFuture<u64> {
+        self.write(move |tx| super::sync::release_allotment(tx, device, id))
+    }
+
+    fn item_redemptions(
+        &self,
+        item: Uuid,
+    ) -> StoreFuture<Vec<wicket_protocol::RedemptionHistoryEntry>> {
+        self.run(move |c| super::sync::item_redemptions(c, item))
+    }
+
+    fn sync_conflicts(&self, limit: u32) -> StoreFuture<Vec<crate::review::SyncIssue>> {
+        self.run(move |c| super::sync::sync_issues(c, limit))
+    }
+
+    fn device_states(&self) -> StoreFuture<Vec<wicket_protocol::DeviceSyncState>> {
+        self.run(|c| super::sync::device_states(c))
+    }
+}
