@@ -14,8 +14,10 @@ pub mod model;
 pub mod openapi;
 pub mod review;
 pub mod sqlite;
+pub mod storage;
 pub mod store;
 pub mod sync;
+pub mod usecase;
 
 use std::future::Future;
 use std::sync::Arc;

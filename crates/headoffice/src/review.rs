@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use wicket_protocol::{DeviceSyncState, RedemptionHistoryEntry};
 
-use crate::api::{ApiPath, ApiQuery, AppState};
+use crate::api::extract::{ApiPath, ApiQuery, AppState};
 use crate::error::Result;
 
 /// A conflict (a fact kept for review) or a rejected op (refused, nothing changed).

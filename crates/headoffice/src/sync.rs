@@ -15,7 +15,7 @@ use tower_http::decompression::RequestDecompressionLayer;
 use uuid::Uuid;
 use wicket_domain::{Allotment, DomainError, Role};
 
-use crate::api::{ApiJson, ApiPath, ApiQuery, AppState};
+use crate::api::extract::{ApiJson, ApiPath, ApiQuery, AppState};
 use crate::error::{Error, Result};
 use crate::keys::hash_key;
 use crate::model::Scope;

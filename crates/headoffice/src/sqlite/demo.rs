@@ -5,12 +5,11 @@ use std::collections::HashMap;
 use rusqlite::{Transaction, params};
 use uuid::Uuid;
 use wicket_domain::{
-    self as domain, BalanceKind, Customer, CustomerInput, Decimal, EventInput, ItemOrigin,
-    ProductInput, StatusTier,
+    self as domain, BalanceKind, CustomerInput, Decimal, EventInput, ItemOrigin, ProductInput,
+    StatusTier,
 };
 
 use super::events::*;
-use super::items::*;
 use super::products::*;
 use super::rewards::*;
 use super::rows::*;
@@ -126,10 +125,16 @@ pub(crate) fn op_demo(tx: &Transaction<'_>, n_users: u32) -> Result<DemoSummary>
         let row = require_product(tx, p.id)?;
         let recipients = &customers[..n.min(customers.len())];
         let plan = domain::plan_issue(&row.p, &row.counters, recipients, &HashMap::new(), at)?;
-        let owners: HashMap<Uuid, Customer> =
-            recipients.iter().map(|c| (c.id, c.clone())).collect();
-        issued +=
-            store_items(tx, &row, &plan, &owners, ItemOrigin::Issue, None, at, &iso)?.len() as u32;
+        issued += crate::usecase::issue::store_planned(
+            &super::tx::SqliteTx(tx),
+            &row.p,
+            &row.counters,
+            &plan,
+            ItemOrigin::Issue,
+            None,
+            at,
+        )?
+        .len() as u32;
     }
 
     let rewards = [

@@ -4,9 +4,8 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
-use wicket_domain::{self as domain, Customer, Item, ItemOrigin};
+use wicket_domain::{Customer, Item, ItemOrigin, Product};
 
-use super::products::*;
 use super::rows::*;
 use super::users::*;
 use crate::error::{Error, Result};
@@ -107,65 +106,43 @@ pub(crate) fn holding(conn: &Connection, product: Uuid, owner: Uuid) -> Result<u
     Ok(opt_u64(Some(n)).unwrap_or(0))
 }
 
-/// Insert planned items and advance the product's counters; returns them as JSON.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn store_items(
-    tx: &Connection,
-    row: &ProductRow,
-    plan: &[domain::PlannedItem],
+/// New items as the API answers them (no read back: they were just written).
+pub(crate) fn items_out(
+    product: &Product,
+    items: &[Item],
     owners: &HashMap<Uuid, Customer>,
-    origin: ItemOrigin,
-    origin_ref: Option<&str>,
-    at: i64,
     iso: &str,
 ) -> Result<Vec<ItemOut>> {
-    let items = domain::materialize(&row.p, plan, origin, at, Uuid::new_v4);
-    let mut st = tx.prepare_cached(
-        "INSERT INTO items (id, product_id, item_id, owner_id, redemption_count, redemption_quantity, redeemed_at, origin, origin_ref, revoked, issued_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, 0, ?5, NULL, ?6, ?7, 0, ?8, ?9, ?9)",
-    )?;
-    let product = ItemProduct {
-        id: row.p.id,
-        name: row.p.name.clone(),
-        product_type: row.p.product_type.as_str().to_string(),
-        redemption_quantity: row.p.redemption_quantity,
+    let p = ItemProduct {
+        id: product.id,
+        name: product.name.clone(),
+        product_type: product.product_type.as_str().to_string(),
+        redemption_quantity: product.redemption_quantity,
     };
-    let mut out = Vec::with_capacity(items.len());
-    for i in &items {
-        st.execute(params![
-            i.id.to_string(),
-            i.product_id.to_string(),
-            to_i64(i.item_id),
-            i.owner_id.to_string(),
-            i.redemption_quantity,
-            i.origin.as_str(),
-            origin_ref,
-            at,
-            iso
-        ])?;
-        let owner = owners
-            .get(&i.owner_id)
-            .ok_or_else(|| Error::Storage("planned item for an unresolved owner".into()))?;
-        out.push(ItemOut {
-            id: i.id,
-            product_id: i.product_id,
-            item_id: i.item_id,
-            redemption_count: 0,
-            redemption_quantity: i.redemption_quantity,
-            is_fully_redeemed: i.is_fully_redeemed(),
-            redeemed_at: None,
-            origin: i.origin.as_str().to_string(),
-            revoked: false,
-            user: item_user(owner),
-            product: product.clone(),
-            created_at: iso.to_string(),
-            updated_at: iso.to_string(),
-            nft: crate::mint_store::initial_nft(&row.p),
-        });
-    }
-    crate::mint_store::enqueue(tx, &row.p, &items, at, iso)?;
-    save_counters(tx, row.p.id, &domain::advance(&row.counters, plan), iso)?;
-    Ok(out)
+    items
+        .iter()
+        .map(|i| {
+            let owner = owners
+                .get(&i.owner_id)
+                .ok_or_else(|| Error::Storage("item of an unresolved owner".into()))?;
+            Ok(ItemOut {
+                id: i.id,
+                product_id: i.product_id,
+                item_id: i.item_id,
+                redemption_count: i.redemption_count,
+                redemption_quantity: i.redemption_quantity,
+                is_fully_redeemed: i.is_fully_redeemed(),
+                redeemed_at: i.redeemed_at,
+                origin: i.origin.as_str().to_string(),
+                revoked: i.revoked,
+                user: item_user(owner),
+                product: p.clone(),
+                created_at: iso.to_string(),
+                updated_at: iso.to_string(),
+                nft: crate::mint_store::initial_nft(product),
+            })
+        })
+        .collect()
 }
 
 // ------------------------------------------------------------------ sales

@@ -14,7 +14,6 @@ use crate::error::{Error, Result};
 use crate::store::StoreFuture;
 
 mod acts;
-mod apply;
 mod demo;
 mod events;
 pub(crate) mod items;
@@ -24,6 +23,7 @@ pub(crate) mod rewards;
 pub(crate) mod rows;
 mod store_impl;
 mod sync;
+pub mod tx;
 pub(crate) mod users;
 
 static MIGRATIONS_DIR: Dir<'static> =
@@ -83,6 +83,16 @@ impl SqliteStore {
             .await
             .map_err(|e| Error::Storage(format!("blocking task failed: {e}")))?
         })
+    }
+
+    /// Run a use case on one IMMEDIATE transaction of this store, on the calling
+    /// thread, committing only if it succeeds (tests, the contract suite, tools).
+    pub fn with_tx<T>(&self, f: impl FnOnce(&dyn crate::storage::Tx) -> Result<T>) -> Result<T> {
+        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = guard.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx::SqliteTx(&tx))?;
+        tx.commit()?;
+        Ok(out)
     }
 
     /// Run `f` in one IMMEDIATE transaction, committing only if it succeeds.

@@ -440,9 +440,9 @@ impl Store for SqliteStore {
             let id = Uuid::now_v7();
             // The same use case as a door's pushed scan, strict: a refusal is an
             // error and writes nothing. Head office's own scans carry the nil device.
-            super::apply::record_scan(
-                tx,
-                &super::apply::Scan {
+            crate::usecase::scan::record_scan(
+                &super::tx::SqliteTx(tx),
+                &crate::storage::Scan {
                     id,
                     op_id: id,
                     item,

@@ -1,6 +1,6 @@
 //! The SQLite side of device sync: enrollment, staff, exactly-once application of
 //! pushed operations (each in a savepoint of one batch transaction, its op id kept
-//! for good in `sync_ops`; see `sync_apply` for each act), and stock allotments.
+//! for good in `sync_ops`; each act through `crate::usecase`), and stock allotments.
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
@@ -9,12 +9,14 @@ use wicket_protocol::{
     DeviceSyncState, Op, OpResult, OpStatus, RedemptionHistoryEntry, StaffResponse, WireOp,
 };
 
-use super::apply::{ALLOT_COLS, OpContext, Outcome, allot_from_row, apply_op, authorize};
 use super::items::find_item;
 use super::products::{require_product, save_counters};
 use super::rows::{now, opt_u64, opt_uuid_at, to_i64, touch, uuid_at};
+use super::tx::{ALLOT_COLS, SqliteTx, allot_from_row};
 use crate::error::{Error, Result};
 use crate::review::SyncIssue;
+use crate::usecase::push::{OpContext, apply_op, authorize};
+use crate::usecase::scan::Outcome;
 
 // ------------------------------------------------------------------ enrollment
 
@@ -236,7 +238,8 @@ pub(crate) fn push_ops(
                     staff_id: w.staff_id,
                     device_time: w.device_time,
                 };
-                let r = authorize(&sp, w.staff_id, op).and_then(|()| apply_op(&sp, &cx, op));
+                let tx = SqliteTx(&sp);
+                let r = authorize(&tx, w.staff_id, op).and_then(|()| apply_op(&tx, &cx, op));
                 if r.is_ok() {
                     sp.commit()?;
                 }

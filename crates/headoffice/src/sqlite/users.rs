@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
-use wicket_domain::{self as domain, BalanceKind, Customer, DomainError, StatusTier};
+use wicket_domain::{self as domain, BalanceKind, Customer, StatusTier};
 
 use super::rows::*;
 use crate::error::{Error, Result};
@@ -64,12 +64,6 @@ pub(crate) fn find_user(conn: &Connection, key: &UserKey) -> Result<Option<UserR
 
 pub(crate) fn require_user(conn: &Connection, id: Uuid) -> Result<UserRow> {
     find_user(conn, &UserKey::Id(id))?.ok_or_else(|| Error::not_found(format!("user {id}")))
-}
-
-/// Resolve a user a request names as a recipient: unknown is a business refusal.
-pub(crate) fn recipient(conn: &Connection, key: &UserKey) -> Result<UserRow> {
-    find_user(conn, key)?
-        .ok_or_else(|| Error::Domain(DomainError::UnknownRecipient(vec![key.to_string()])))
 }
 
 pub(crate) fn item_user(c: &Customer) -> ItemUser {

@@ -1,0 +1,183 @@
+//! The HTTP surface: routing and API-key auth; the handlers, one file per area,
+//! translate paths, queries and bodies into [`crate::store::Store`] calls and hold
+//! no business rules.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
+use axum::{Json, Router};
+
+use crate::error::{Error, ErrorBody, Result};
+use crate::keys::hash_key;
+use crate::model::*;
+
+pub(crate) mod extract;
+pub mod items;
+pub mod people;
+pub mod products;
+pub mod sales;
+
+pub use extract::{ApiJson, ApiPath, ApiQuery, AppState, PageQuery};
+use items::*;
+use people::*;
+use products::*;
+use sales::*;
+
+// ------------------------------------------------------------------ auth
+
+/// POST endpoints that only read (MUFI queries users through POST).
+const READ_ONLY_POSTS: &[&str] = &["/v1/users/fetch", "/v1/users/profile"];
+
+fn presented_key(headers: &HeaderMap) -> Option<&str> {
+    if let Some(v) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let v = v.trim();
+        if let Some(k) = v
+            .strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+        {
+            return Some(k.trim());
+        }
+    }
+    headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+async fn auth(State(st): State<AppState>, mut req: Request, next: Next) -> Result<Response> {
+    let key = presented_key(req.headers())
+        .filter(|k| !k.is_empty())
+        .ok_or(Error::Unauthorized)?;
+    let scope = st
+        .store
+        .key_scope(hash_key(key))
+        .await?
+        .ok_or(Error::Unauthorized)?;
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && !READ_ONLY_POSTS.contains(&req.uri().path());
+    if writes && scope != Scope::Write {
+        return Err(Error::Forbidden);
+    }
+    req.extensions_mut().insert(scope);
+    Ok(next.run(req).await)
+}
+
+// ------------------------------------------------------------------ routing
+
+/// The router plus the list of (method, path) it serves, so a test can hold the
+/// OpenAPI document to every route.
+pub struct Routes {
+    router: Router<AppState>,
+    served: Vec<(&'static str, &'static str)>,
+}
+
+impl Routes {
+    fn add(mut self, method: &'static str, path: &'static str, h: MethodRouter<AppState>) -> Self {
+        self.router = self.router.route(path, h);
+        self.served.push((method, path));
+        self
+    }
+}
+
+macro_rules! routes {
+    ($($m:ident $p:literal => $h:path),* $(,)?) => {{
+        let r = Routes { router: Router::new(), served: Vec::new() };
+        $( let r = r.add(stringify!($m), $p, axum::routing::$m($h)); )*
+        r
+    }};
+}
+
+fn v1_routes() -> Routes {
+    routes! {
+        get "/v1/version" => version,
+        post "/v1/events/create" => create_event,
+        put "/v1/events/update" => update_event,
+        get "/v1/events" => list_events,
+        get "/v1/events/{id}" => get_event,
+        delete "/v1/events/{id}" => delete_event,
+        post "/v1/users/create" => create_users,
+        post "/v1/users/fetch" => fetch_users,
+        post "/v1/users/profile" => user_profile,
+        get "/v1/users/{id}/balances" => get_balances,
+        post "/v1/users/{id}/balances/adjust" => adjust_balance,
+        get "/v1/users/{id}/ledger" => get_ledger,
+        get "/v1/users/{id}/items" => user_items,
+        post "/v1/status-tiers" => create_tier,
+        get "/v1/status-tiers" => list_tiers,
+        post "/v1/products" => create_product,
+        get "/v1/products" => list_products,
+        get "/v1/products/slug/{slug}" => product_by_slug,
+        get "/v1/products/{id}" => get_product,
+        patch "/v1/products/{id}" => update_product,
+        patch "/v1/products/{id}/publish" => publish_product,
+        get "/v1/products/{id}/order-rules" => list_order_rules,
+        post "/v1/products/{id}/order-rules" => add_order_rule,
+        delete "/v1/products/{id}/order-rules/{rule_id}" => delete_order_rule,
+        post "/v1/products/{id}/items" => issue_items,
+        get "/v1/products/{id}/items" => product_items,
+        post "/v1/products/{id}/items/redeem" => redeem_item,
+        post "/v1/products/{id}/transfer" => transfer_item,
+        post "/v1/products/{id}/claim-codes" => create_claim_codes,
+        post "/v1/claim" => claim,
+        get "/v1/products/{id}/items/{item_id}/ticket" => item_ticket,
+        get "/v1/items/{id}" => get_item,
+        get "/v1/items/{id}/redemptions" => crate::review::item_redemptions,
+        get "/v1/sync/conflicts" => crate::review::sync_conflicts,
+        get "/v1/sync/devices" => crate::review::device_states,
+        post "/v1/sales" => create_sale,
+        get "/v1/sales" => list_sales,
+        post "/v1/rewards" => create_reward,
+        get "/v1/rewards" => list_rewards,
+        get "/v1/rewards/redeems" => list_reward_redeems,
+        get "/v1/rewards/{id}" => get_reward,
+        put "/v1/rewards/{id}" => replace_reward,
+        delete "/v1/rewards/{id}" => delete_reward,
+        get "/v1/rewards/{id}/supply" => reward_supply,
+        put "/v1/rewards/{id}/status" => toggle_reward,
+        post "/v1/rewards/{id}/redeem" => redeem_reward,
+    }
+}
+
+/// Every (method, path) the server answers, `/openapi.json` included.
+pub fn served_routes() -> Vec<(&'static str, &'static str)> {
+    let mut v = v1_routes().served;
+    v.push(("get", "/openapi.json"));
+    v
+}
+
+/// The whole application: `/v1` behind API-key auth, `/openapi.json` public.
+pub fn router(state: AppState) -> Router {
+    let v1 = v1_routes()
+        .router
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth));
+    v1.route("/openapi.json", axum::routing::get(openapi_json))
+        .fallback(fallback)
+        .with_state(state)
+}
+
+async fn fallback() -> Error {
+    Error::NotFound("no such route".into())
+}
+
+// ------------------------------------------------------------------ handlers
+
+#[utoipa::path(get, path = "/openapi.json", tag = "meta",
+    responses((status = 200, description = "This OpenAPI 3.1 document")))]
+pub async fn openapi_json() -> Response {
+    Json(crate::openapi::document()).into_response()
+}
+
+#[utoipa::path(get, path = "/v1/version", tag = "meta",
+    responses((status = 200, body = VersionOut), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn version() -> Json<VersionOut> {
+    Json(VersionOut {
+        name: "wicket-headoffice".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}

@@ -1,0 +1,408 @@
+//! The storage traits ([`crate::storage`]) over one SQLite transaction: row I/O only.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+use wicket_domain::{
+    Allotment, ClaimCode, Customer, Item, Product, ProductCounters, RewardOffer, Role, StatusTier,
+    Timestamp,
+};
+
+use super::items::{find_item, holding};
+use super::products::{find_product_where, save_counters};
+use super::rewards::{REWARD_COLS, reward_from_row, write_reward};
+use super::rows::{now, opt_u64, opt_uuid_at, to_i64, touch, uuid_at};
+use super::users::{find_user, insert_user, load_tiers, post_ledger};
+use crate::error::{Error, Result};
+use crate::storage::*;
+
+/// One SQLite transaction (or savepoint) as a [`Tx`].
+pub struct SqliteTx<'a>(pub &'a Connection);
+
+pub(crate) const ALLOT_COLS: &str =
+    "id, product_id, device_id, units, used, first_item_id, expires_at";
+
+pub(crate) fn allot_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Allotment> {
+    Ok(Allotment {
+        id: uuid_at(r, 0)?,
+        product_id: uuid_at(r, 1)?,
+        device_id: uuid_at(r, 2)?,
+        units: opt_u64(r.get(3)?).unwrap_or(0),
+        used: opt_u64(r.get(4)?).unwrap_or(0),
+        first_item_id: opt_u64(r.get(5)?).unwrap_or(0),
+        expires_at: r.get(6)?,
+    })
+}
+
+fn iso() -> String {
+    now().1
+}
+
+impl Products for SqliteTx<'_> {
+    fn product(&self, id: Uuid) -> Result<Option<(Product, ProductCounters)>> {
+        Ok(find_product_where(self.0, "id", &id.to_string())?.map(|r| (r.p, r.counters)))
+    }
+
+    fn save_counters(&self, id: Uuid, counters: &ProductCounters) -> Result<()> {
+        save_counters(self.0, id, counters, &iso())
+    }
+}
+
+impl Customers for SqliteTx<'_> {
+    fn customer(&self, key: &UserKey) -> Result<Option<Customer>> {
+        Ok(find_user(self.0, key)?.map(|u| u.c))
+    }
+
+    fn insert_customer(&self, c: &Customer) -> Result<()> {
+        insert_user(self.0, c, None, &iso())
+    }
+
+    fn alias_of(&self, id: Uuid) -> Result<Option<Uuid>> {
+        self.0
+            .prepare_cached("SELECT customer_id FROM customer_aliases WHERE alias_id = ?1")?
+            .query_row([id.to_string()], |r| uuid_at(r, 0))
+            .optional()
+            .map_err(Error::from)
+    }
+
+    fn add_alias(&self, alias: Uuid, customer: Uuid) -> Result<()> {
+        self.0.execute(
+            "INSERT OR IGNORE INTO customer_aliases (alias_id, customer_id) VALUES (?1, ?2)",
+            params![alias.to_string(), customer.to_string()],
+        )?;
+        Ok(())
+    }
+
+    fn post_ledger(&self, p: &LedgerPost<'_>) -> Result<()> {
+        post_ledger(
+            self.0,
+            p.before,
+            p.after,
+            p.kind,
+            p.reason,
+            p.ref_id,
+            p.at,
+            &iso(),
+        )
+    }
+
+    fn tiers(&self) -> Result<Vec<StatusTier>> {
+        Ok(load_tiers(self.0)?.into_iter().map(|(t, _)| t).collect())
+    }
+}
+
+impl Items for SqliteTx<'_> {
+    fn item(&self, id: Uuid) -> Result<Option<Item>> {
+        Ok(find_item(self.0, id)?.map(|r| r.item))
+    }
+
+    fn holding(&self, product: Uuid, owner: Uuid) -> Result<u64> {
+        holding(self.0, product, owner)
+    }
+
+    fn insert_items(&self, product: &Product, items: &[NewItemRow]) -> Result<()> {
+        let iso = iso();
+        let mut st = self.0.prepare_cached(
+            "INSERT INTO items (id, product_id, item_id, owner_id, redemption_count, redemption_quantity, redeemed_at, \
+             origin, origin_ref, revoked, issued_at, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, 0, ?5, NULL, ?6, ?7, 0, ?8, ?9, ?9)",
+        )?;
+        for r in items {
+            let i = &r.item;
+            st.execute(params![
+                i.id.to_string(),
+                i.product_id.to_string(),
+                to_i64(i.item_id),
+                i.owner_id.to_string(),
+                i.redemption_quantity,
+                i.origin.as_str(),
+                r.origin_ref,
+                i.created_at,
+                iso
+            ])?;
+        }
+        let all: Vec<Item> = items.iter().map(|r| r.item.clone()).collect();
+        let at = all.first().map_or(now().0, |i| i.created_at);
+        crate::mint_store::enqueue(self.0, product, &all, at, &iso)
+    }
+
+    fn set_redemption(&self, item: Uuid, count: u32, at: Timestamp) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE items SET redemption_count = ?2, redeemed_at = ?3, updated_at = ?4 WHERE id = ?1",
+            )?
+            .execute(params![item.to_string(), count, at, iso()])?;
+        Ok(())
+    }
+
+    fn set_owner(&self, item: Uuid, owner: Uuid) -> Result<()> {
+        self.0.execute(
+            "UPDATE items SET owner_id = ?2, updated_at = ?3 WHERE id = ?1",
+            params![item.to_string(), owner.to_string(), iso()],
+        )?;
+        Ok(())
+    }
+
+    fn insert_transfer(
+        &self,
+        id: Uuid,
+        item: Uuid,
+        from: Uuid,
+        to: Uuid,
+        at: Timestamp,
+    ) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO transfers (id, item_id, from_user_id, to_user_id, transferred_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                id.to_string(),
+                item.to_string(),
+                from.to_string(),
+                to.to_string(),
+                at
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn revoke(&self, item: Uuid, at: Timestamp, reason: Option<&str>) -> Result<()> {
+        self.0.execute(
+            "INSERT OR REPLACE INTO revocations (item, revoked_at, reason) VALUES (?1, ?2, ?3)",
+            params![item.to_string(), at, reason],
+        )?;
+        self.0.execute(
+            "UPDATE items SET revoked = 1, updated_at = ?2 WHERE id = ?1",
+            params![item.to_string(), iso()],
+        )?;
+        Ok(())
+    }
+}
+
+impl Redemptions for SqliteTx<'_> {
+    fn insert_redemption(&self, s: &Scan, conflict: bool, pending: bool) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT OR IGNORE INTO redemptions (id, item, product_id, device_id, staff_id, gate, redeemed_at, op_id, \
+                 conflict, pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                s.id.to_string(),
+                s.item.to_string(),
+                s.product_id.map(|x| x.to_string()),
+                s.device.to_string(),
+                s.staff_id.map(|x| x.to_string()),
+                s.gate,
+                s.at,
+                s.op_id.to_string(),
+                conflict,
+                pending
+            ])?;
+        Ok(())
+    }
+
+    fn pending_scans(&self, item: Uuid) -> Result<Vec<Scan>> {
+        let mut st = self.0.prepare_cached(
+            "SELECT id, op_id, product_id, device_id, staff_id, gate, redeemed_at FROM redemptions \
+             WHERE item = ?1 AND pending = 1 ORDER BY redeemed_at, id",
+        )?;
+        let rows = st.query_map([item.to_string()], |r| {
+            Ok(Scan {
+                id: uuid_at(r, 0)?,
+                op_id: uuid_at(r, 1)?,
+                item,
+                product_id: opt_uuid_at(r, 2)?,
+                device: uuid_at(r, 3)?,
+                staff_id: opt_uuid_at(r, 4)?,
+                gate: r.get(5)?,
+                at: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn delete_redemption(&self, id: Uuid) -> Result<()> {
+        self.0
+            .prepare_cached("DELETE FROM redemptions WHERE id = ?1")?
+            .execute([id.to_string()])?;
+        Ok(())
+    }
+
+    fn insert_conflict(&self, c: &ConflictRow) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO sync_conflicts (id, op_id, device_id, kind, item, code, detail, at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                Uuid::now_v7().to_string(),
+                c.op_id.to_string(),
+                c.device.to_string(),
+                c.kind,
+                c.item.map(|i| i.to_string()),
+                c.code,
+                c.detail,
+                c.at
+            ])?;
+        Ok(())
+    }
+}
+
+impl Sales for SqliteTx<'_> {
+    fn insert_sale(&self, r: &SaleRow) -> Result<()> {
+        let s = &r.sale;
+        self.0
+            .prepare_cached(
+                "INSERT INTO sales (seq, id, order_number, product_id, quantity, currency, unit_price, subtotal, \
+                 discount_percentage, discount, total, payment_method, buyer_id, device_id, sold_at, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            )?
+            .execute(params![
+                r.seq,
+                s.id.to_string(),
+                s.order_number,
+                s.product_id.to_string(),
+                s.quantity,
+                s.currency,
+                s.unit_price.to_string(),
+                r.subtotal.to_string(),
+                r.discount_percentage.to_string(),
+                s.discount.to_string(),
+                s.total.to_string(),
+                s.payment_method.as_str(),
+                s.buyer_id.to_string(),
+                s.device_id.map(|d| d.to_string()),
+                s.created_at,
+                iso()
+            ])?;
+        Ok(())
+    }
+
+    fn bought_between(&self, buyer: Uuid, product: Uuid, from: i64, to: i64) -> Result<u64> {
+        let n: i64 = self
+            .0
+            .prepare_cached(
+                "SELECT COALESCE(SUM(quantity), 0) FROM sales \
+                 WHERE buyer_id = ?1 AND product_id = ?2 AND sold_at >= ?3 AND sold_at < ?4",
+            )?
+            .query_row(
+                params![buyer.to_string(), product.to_string(), from, to],
+                |r| r.get(0),
+            )?;
+        Ok(opt_u64(Some(n)).unwrap_or(0))
+    }
+
+    fn next_sale_seq(&self) -> Result<i64> {
+        Ok(self
+            .0
+            .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM sales", [], |r| {
+                r.get(0)
+            })?)
+    }
+}
+
+impl Claims for SqliteTx<'_> {
+    fn claim_code(&self, code: Uuid) -> Result<Option<ClaimCode>> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT code, product_id, claimed_by, claimed_at FROM claim_codes WHERE code = ?1",
+            )?
+            .query_row([code.to_string()], |r| {
+                Ok(ClaimCode {
+                    code: uuid_at(r, 0)?,
+                    product_id: uuid_at(r, 1)?,
+                    claimed_by: opt_uuid_at(r, 2)?,
+                    claimed_at: r.get(3)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn mark_claimed(&self, code: Uuid, by: Uuid, at: Timestamp, item: Uuid) -> Result<()> {
+        self.0.execute(
+            "UPDATE claim_codes SET claimed_by = ?2, claimed_at = ?3, item = ?4 WHERE code = ?1",
+            params![code.to_string(), by.to_string(), at, item.to_string()],
+        )?;
+        Ok(())
+    }
+}
+
+impl Rewards for SqliteTx<'_> {
+    fn reward(&self, id: Uuid) -> Result<Option<RewardOffer>> {
+        Ok(self
+            .0
+            .prepare_cached(&format!("SELECT {REWARD_COLS} FROM rewards WHERE id = ?1"))?
+            .query_row([id.to_string()], reward_from_row)
+            .optional()?
+            .map(|r| r.o))
+    }
+
+    fn redeems_by(&self, offer: Uuid, customer: Uuid) -> Result<u64> {
+        let n: i64 = self.0.query_row(
+            "SELECT COUNT(*) FROM reward_redeems WHERE reward_id = ?1 AND user_id = ?2",
+            params![offer.to_string(), customer.to_string()],
+            |r| r.get(0),
+        )?;
+        Ok(opt_u64(Some(n)).unwrap_or(0))
+    }
+
+    fn save_reward(&self, offer: &RewardOffer) -> Result<()> {
+        write_reward(self.0, offer, &iso(), false)
+    }
+
+    fn insert_reward_redeem(&self, r: &RewardRedeemRow) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO reward_redeems (id, reward_id, user_id, country, credits_spent, redeemed_at, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                r.id.to_string(),
+                r.offer_id.to_string(),
+                r.customer.to_string(),
+                r.country,
+                r.credits_spent,
+                r.at,
+                iso()
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+impl Allotments for SqliteTx<'_> {
+    fn device_allotments(&self, device: Uuid, product: Uuid) -> Result<Vec<Allotment>> {
+        let mut st = self.0.prepare_cached(&format!(
+            "SELECT {ALLOT_COLS} FROM allotments WHERE device_id = ?1 AND product_id = ?2 \
+             AND released_at IS NULL ORDER BY first_item_id"
+        ))?;
+        let rows = st.query_map(
+            params![device.to_string(), product.to_string()],
+            allot_from_row,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn set_allotment_used(&self, id: Uuid, used: u64) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE allotments SET used = ?2 WHERE id = ?1")?
+            .execute(params![id.to_string(), to_i64(used)])?;
+        Ok(())
+    }
+}
+
+impl SyncLog for SqliteTx<'_> {
+    fn staff_role(&self, id: Uuid) -> Result<Option<(Role, bool)>> {
+        let row: Option<(String, bool)> = self
+            .0
+            .prepare_cached("SELECT role, active FROM staff WHERE id = ?1")?
+            .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        row.map(|(role, active)| {
+            Role::parse(&role)
+                .map(|r| (r, active))
+                .ok_or_else(|| Error::Storage(format!("staff role {role:?}")))
+        })
+        .transpose()
+    }
+
+    fn touch(&self, entity: &str, key: &str) -> Result<()> {
+        touch(self.0, entity, key)
+    }
+}

@@ -1,0 +1,168 @@
+//! Head office storage as a few narrow transactional traits: row I/O over domain
+//! types, nothing else (no rules, no HTTP or JSON shaping). The use cases in
+//! [`crate::usecase`] run against one [`Tx`] (one database transaction); a backend
+//! implements these traits and passes the contract suite (`tests/contract.rs`).
+
+use uuid::Uuid;
+use wicket_domain::{
+    Allotment, BalanceKind, ClaimCode, Customer, Item, Product, ProductCounters, RewardOffer, Role,
+    Sale, StatusTier, Timestamp,
+};
+
+use crate::error::Result;
+
+/// A customer key: by id or by (normalized) email.
+pub use crate::model::UserKey;
+
+/// One scan of an item as stored: a redemption fact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scan {
+    pub id: Uuid,
+    pub op_id: Uuid,
+    pub item: Uuid,
+    pub product_id: Option<Uuid>,
+    /// The device that scanned; nil for head office's own (API) scans.
+    pub device: Uuid,
+    pub staff_id: Option<Uuid>,
+    pub gate: Option<String>,
+    pub at: Timestamp,
+}
+
+/// A new item row: its identity, number, owner and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewItemRow {
+    pub item: Item,
+    /// The sale, claim code or reward redemption that issued it.
+    pub origin_ref: Option<String>,
+}
+
+/// A sale row: the order plus the figures head office keeps beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaleRow {
+    pub sale: Sale,
+    pub subtotal: wicket_domain::Decimal,
+    pub discount_percentage: wicket_domain::Decimal,
+    /// Head office's own order sequence (its `HO-000001` numbers); none for devices'.
+    pub seq: Option<i64>,
+}
+
+/// A change to a customer's balance, with the ledger line that explains it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerPost<'a> {
+    pub before: &'a Customer,
+    pub after: &'a Customer,
+    pub kind: BalanceKind,
+    pub reason: &'a str,
+    pub ref_id: Option<&'a str>,
+    pub at: Timestamp,
+}
+
+/// A reward redemption row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RewardRedeemRow {
+    pub id: Uuid,
+    pub offer_id: Uuid,
+    pub customer: Uuid,
+    pub country: Option<String>,
+    pub credits_spent: i64,
+    pub at: Timestamp,
+}
+
+/// A fact kept for review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictRow {
+    pub op_id: Uuid,
+    pub device: Uuid,
+    pub kind: String,
+    pub item: Option<Uuid>,
+    pub code: String,
+    pub detail: String,
+    pub at: Timestamp,
+}
+
+pub trait Products {
+    fn product(&self, id: Uuid) -> Result<Option<(Product, ProductCounters)>>;
+    fn save_counters(&self, id: Uuid, counters: &ProductCounters) -> Result<()>;
+}
+
+pub trait Customers {
+    fn customer(&self, key: &UserKey) -> Result<Option<Customer>>;
+    fn insert_customer(&self, c: &Customer) -> Result<()>;
+    /// The customer a device's id stands for, when it is an alias.
+    fn alias_of(&self, id: Uuid) -> Result<Option<Uuid>>;
+    fn add_alias(&self, alias: Uuid, customer: Uuid) -> Result<()>;
+    /// Store the new balances and the ledger line, together.
+    fn post_ledger(&self, post: &LedgerPost<'_>) -> Result<()>;
+    fn tiers(&self) -> Result<Vec<StatusTier>>;
+}
+
+pub trait Items {
+    fn item(&self, id: Uuid) -> Result<Option<Item>>;
+    /// Live (not revoked) items of `product` that `owner` holds.
+    fn holding(&self, product: Uuid, owner: Uuid) -> Result<u64>;
+    /// Insert items (and queue the mints of a `mint_nft` product).
+    fn insert_items(&self, product: &Product, items: &[NewItemRow]) -> Result<()>;
+    fn set_redemption(&self, item: Uuid, count: u32, at: Timestamp) -> Result<()>;
+    fn set_owner(&self, item: Uuid, owner: Uuid) -> Result<()>;
+    fn insert_transfer(
+        &self,
+        id: Uuid,
+        item: Uuid,
+        from: Uuid,
+        to: Uuid,
+        at: Timestamp,
+    ) -> Result<()>;
+    fn revoke(&self, item: Uuid, at: Timestamp, reason: Option<&str>) -> Result<()>;
+}
+
+pub trait Redemptions {
+    fn insert_redemption(&self, s: &Scan, conflict: bool, pending: bool) -> Result<()>;
+    /// Scans kept pending for `item`, oldest first.
+    fn pending_scans(&self, item: Uuid) -> Result<Vec<Scan>>;
+    fn delete_redemption(&self, id: Uuid) -> Result<()>;
+    fn insert_conflict(&self, c: &ConflictRow) -> Result<()>;
+}
+
+pub trait Sales {
+    fn insert_sale(&self, s: &SaleRow) -> Result<()>;
+    /// Units `buyer` bought of `product` with a sale time in `[from, to)`.
+    fn bought_between(&self, buyer: Uuid, product: Uuid, from: i64, to: i64) -> Result<u64>;
+    fn next_sale_seq(&self) -> Result<i64>;
+}
+
+pub trait Claims {
+    fn claim_code(&self, code: Uuid) -> Result<Option<ClaimCode>>;
+    fn mark_claimed(&self, code: Uuid, by: Uuid, at: Timestamp, item: Uuid) -> Result<()>;
+}
+
+pub trait Rewards {
+    fn reward(&self, id: Uuid) -> Result<Option<RewardOffer>>;
+    fn redeems_by(&self, offer: Uuid, customer: Uuid) -> Result<u64>;
+    /// Store the offer's new state (its redeemed count).
+    fn save_reward(&self, offer: &RewardOffer) -> Result<()>;
+    fn insert_reward_redeem(&self, r: &RewardRedeemRow) -> Result<()>;
+}
+
+pub trait Allotments {
+    /// A device's live (not released) allotments of a product, by first item number.
+    fn device_allotments(&self, device: Uuid, product: Uuid) -> Result<Vec<Allotment>>;
+    fn set_allotment_used(&self, id: Uuid, used: u64) -> Result<()>;
+}
+
+pub trait SyncLog {
+    /// The role and active flag of a staff member.
+    fn staff_role(&self, id: Uuid) -> Result<Option<(Role, bool)>>;
+    /// Give an entity a fresh change seq so devices pull it again.
+    fn touch(&self, entity: &str, key: &str) -> Result<()>;
+}
+
+/// One transaction of a backend: every narrow trait at once.
+pub trait Tx:
+    Products + Customers + Items + Redemptions + Sales + Claims + Rewards + Allotments + SyncLog
+{
+}
+
+impl<T> Tx for T where
+    T: Products + Customers + Items + Redemptions + Sales + Claims + Rewards + Allotments + SyncLog
+{
+}

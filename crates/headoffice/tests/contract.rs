@@ -1,0 +1,385 @@
+//! The backend contract suite: every storage trait exercised through the use cases,
+//! on the backend `WICKET_TEST_BACKEND` names (`sqlite`, the default). A new backend
+//! passes this file unchanged.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use uuid::Uuid;
+use wicket_domain::{Customer, ItemOrigin, ProductInput, Role};
+use wicket_headoffice::model::{AdjustBody, NewUserBody, RewardBody, UserKey};
+use wicket_headoffice::storage::{Scan, Tx};
+use wicket_headoffice::usecase::{claim, customer, issue, push, reward, sale, scan, transfer};
+use wicket_headoffice::{Result, SqliteStore, Store};
+
+/// Runs one use case (given as a closure) in one transaction of a backend.
+type RunTx = Box<dyn Fn(&mut dyn FnMut(&dyn Tx) -> Result<()>) -> Result<()>>;
+
+/// A backend under test: its `Store` (to set up rows the use cases read) and a way
+/// to run a use case in one of its transactions.
+struct Backend {
+    store: Arc<dyn Store>,
+    tx: RunTx,
+    _dir: tempfile::TempDir,
+}
+
+fn backend() -> Backend {
+    let which = std::env::var("WICKET_TEST_BACKEND").unwrap_or_else(|_| "sqlite".into());
+    match which.as_str() {
+        "sqlite" => {
+            let dir = tempfile::tempdir().expect("tmp");
+            let s = SqliteStore::open(&dir.path().join("ho.db")).expect("open");
+            let for_tx = s.clone();
+            Backend {
+                store: Arc::new(s),
+                tx: Box::new(move |f| for_tx.with_tx(|t| f(t))),
+                _dir: dir,
+            }
+        }
+        other => panic!("WICKET_TEST_BACKEND={other:?}: no such backend (sqlite)"),
+    }
+}
+
+impl Backend {
+    fn run<T>(&self, mut f: impl FnMut(&dyn Tx) -> Result<T>) -> Result<T> {
+        let mut out = None;
+        (self.tx)(&mut |t| {
+            out = Some(f(t)?);
+            Ok(())
+        })?;
+        Ok(out.expect("use case ran"))
+    }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn product(b: &Backend, body: serde_json::Value) -> Uuid {
+    let input: ProductInput = serde_json::from_value(body).expect("product input");
+    rt().block_on(b.store.create_product(input))
+        .expect("create product")
+        .id
+}
+
+fn users(b: &Backend, n: usize) -> Vec<Uuid> {
+    let body = (0..n)
+        .map(|i| NewUserBody {
+            email: format!("u{i}@example.com"),
+            first_name: Some("U".into()),
+            last_name: None,
+            reference_id: None,
+            country: None,
+        })
+        .collect();
+    rt().block_on(b.store.create_users(body))
+        .expect("users")
+        .into_iter()
+        .map(|u| u.id)
+        .collect()
+}
+
+fn code(r: Result<impl std::fmt::Debug>) -> String {
+    r.map(|v| format!("ok {v:?}"))
+        .unwrap_or_else(|e| e.code().to_string())
+}
+
+#[test]
+fn issue_and_scan_in_any_order_count_once() {
+    let b = backend();
+    let pid = product(
+        &b,
+        json!({"type": "admission", "name": "Gig", "price": "10.00", "stock": 5}),
+    );
+    let u = users(&b, 2);
+    let done = b
+        .run(|t| issue::issue(t, pid, &u, &[], 100))
+        .expect("issue");
+    assert_eq!(done.items.len(), 2);
+    let (_, counters) = b.run(|t| issue::product(t, pid)).expect("product");
+    assert_eq!((counters.issued, counters.next_item_id), (2, 3));
+    let item = done.items[0].id;
+    let s = |id: u128, item: Uuid| Scan {
+        id: Uuid::from_u128(id),
+        op_id: Uuid::from_u128(id),
+        item,
+        product_id: Some(pid),
+        device: Uuid::nil(),
+        staff_id: None,
+        gate: Some("north".into()),
+        at: 200,
+    };
+    // The API's strict scan: once, then refused with nothing written.
+    assert_eq!(
+        b.run(|t| scan::record_scan(t, &s(1, item), true))
+            .expect("scan"),
+        scan::Outcome::Applied
+    );
+    assert_eq!(
+        code(b.run(|t| scan::record_scan(t, &s(2, item), true))),
+        "already_redeemed"
+    );
+    // A door's scan beyond the rules is a fact kept as a conflict.
+    let out = b
+        .run(|t| scan::record_scan(t, &s(3, item), false))
+        .expect("door scan");
+    assert!(matches!(out, scan::Outcome::Conflict { ref code, .. } if code == "already_redeemed"));
+    assert_eq!(
+        b.run(|t| Ok(t.item(item)?.map(|i| i.redemption_count)))
+            .expect("item"),
+        Some(1)
+    );
+    // A scan of an item not known yet waits; the item arrives and it counts.
+    let early = Uuid::now_v7();
+    assert_eq!(
+        b.run(|t| scan::record_scan(t, &s(4, early), false))
+            .expect("pending"),
+        scan::Outcome::Applied
+    );
+    assert_eq!(b.run(|t| t.pending_scans(early)).expect("pending").len(), 1);
+    b.run(|t| {
+        issue::device_items(
+            t,
+            Uuid::nil(),
+            pid,
+            &[(early, 9, u[1])],
+            ItemOrigin::Issue,
+            None,
+            150,
+        )
+    })
+    .expect("device item");
+    assert_eq!(b.run(|t| t.pending_scans(early)).expect("pending").len(), 0);
+    assert_eq!(
+        b.run(|t| Ok(t.item(early)?.map(|i| i.redemption_count)))
+            .expect("item"),
+        Some(1)
+    );
+    let (_, counters) = b.run(|t| issue::product(t, pid)).expect("product");
+    assert_eq!((counters.issued, counters.next_item_id), (3, 10));
+}
+
+#[test]
+fn walk_up_customers_sales_and_transfers() {
+    let b = backend();
+    let pid = product(
+        &b,
+        json!({"type": "admission", "name": "Club", "price": "8.00", "stock": 10, "is_transferable": true,
+               "order_rules": [{"id": Uuid::now_v7(), "purchase_limit": 3}]}),
+    );
+    let walk = Customer {
+        id: Uuid::now_v7(),
+        email: "Walk@Example.com".into(),
+        first_name: Some("Wanda".into()),
+        last_name: None,
+        reputation: 99,
+        credits: 99,
+        status_balance: 0,
+        country: None,
+    };
+    b.run(|t| customer::create_walk_up(t, &walk))
+        .expect("walk-up");
+    let stored = b
+        .run(|t| t.customer(&UserKey::Id(walk.id)))
+        .expect("read")
+        .expect("stored");
+    assert_eq!(
+        (stored.email.as_str(), stored.reputation),
+        ("walk@example.com", 0)
+    );
+    // The same email from another device becomes an alias of her.
+    let twin = Customer {
+        id: Uuid::now_v7(),
+        ..walk.clone()
+    };
+    b.run(|t| customer::create_walk_up(t, &twin))
+        .expect("alias");
+    assert_eq!(
+        b.run(|t| customer::resolve(t, twin.id)).expect("resolve"),
+        walk.id
+    );
+
+    let sold = b
+        .run(|t| {
+            sale::sell(
+                t,
+                &sale::SaleInput {
+                    product_id: pid,
+                    quantity: 2,
+                    buyer: UserKey::Id(twin.id),
+                    buyer_first_name: None,
+                    buyer_last_name: None,
+                    currency: None,
+                    payment_method: "card".into(),
+                    device_id: None,
+                },
+                500,
+            )
+        })
+        .expect("sale");
+    assert_eq!(
+        (sold.buyer.id, sold.row.sale.total.to_string()),
+        (walk.id, "16.00".into())
+    );
+    assert_eq!(
+        b.run(|t| t.bought_between(walk.id, pid, 0, 1000))
+            .expect("bought"),
+        2
+    );
+    // The purchase limit (3 per buyer) counts what she bought already.
+    let more = b.run(|t| {
+        sale::sell(
+            t,
+            &sale::SaleInput {
+                product_id: pid,
+                quantity: 2,
+                buyer: UserKey::Email("walk@example.com".into()),
+                buyer_first_name: None,
+                buyer_last_name: None,
+                currency: None,
+                payment_method: "cash".into(),
+                device_id: None,
+            },
+            600,
+        )
+    });
+    assert_eq!(code(more), "purchase_limit");
+
+    let other = users(&b, 1)[0];
+    let item = sold.items[0].id;
+    let moved = b
+        .run(|t| {
+            transfer::transfer(
+                t,
+                &transfer::TransferInput {
+                    id: Uuid::now_v7(),
+                    product: None,
+                    item,
+                    from: UserKey::Id(twin.id),
+                    to: UserKey::Id(other),
+                    at: 700,
+                },
+            )
+        })
+        .expect("transfer");
+    assert_eq!(moved.item.owner_id, other);
+    assert_eq!(b.run(|t| t.holding(pid, other)).expect("holding"), 1);
+    assert_eq!(b.run(|t| t.holding(pid, walk.id)).expect("holding"), 1);
+}
+
+#[test]
+fn claims_rewards_and_staff_roles() {
+    let b = backend();
+    let pid = product(
+        &b,
+        json!({"type": "perks", "name": "Drink", "price": "0", "is_claimable": true}),
+    );
+    let u = users(&b, 1)[0];
+    let codes = rt()
+        .block_on(b.store.create_claim_codes(pid, 1))
+        .expect("codes");
+    let item = b
+        .run(|t| {
+            claim::claim(
+                t,
+                codes[0],
+                &UserKey::Id(u),
+                claim::Numbering::HeadOffice,
+                10,
+            )
+        })
+        .expect("claim");
+    assert_eq!(item.owner_id, u);
+    assert_eq!(
+        code(b.run(|t| claim::claim(
+            t,
+            codes[0],
+            &UserKey::Id(u),
+            claim::Numbering::HeadOffice,
+            11
+        ))),
+        "claim_used"
+    );
+
+    let body: RewardBody = serde_json::from_value(
+        json!({"name": "Free drink", "credit_cost": 30, "grants": {"product_id": pid, "quantity": 1}}),
+    )
+    .expect("reward body");
+    let offer = rt()
+        .block_on(b.store.create_reward(body))
+        .expect("reward")
+        .id;
+    let broke = b.run(|t| {
+        reward::redeem_reward(
+            t,
+            offer,
+            &UserKey::Id(u),
+            None,
+            reward::RewardNumbering::HeadOffice,
+            20,
+        )
+    });
+    assert_eq!(code(broke), "insufficient_credits");
+    rt().block_on(b.store.adjust_balance(
+        u,
+        AdjustBody {
+            kind: "credits".into(),
+            delta: 50,
+            reason: "test".into(),
+        },
+    ))
+    .expect("credits");
+    let r = b
+        .run(|t| {
+            reward::redeem_reward(
+                t,
+                offer,
+                &UserKey::Id(u),
+                Some("FR"),
+                reward::RewardNumbering::HeadOffice,
+                21,
+            )
+        })
+        .expect("redeem");
+    assert_eq!(
+        (r.customer.credits, r.items.len(), r.offer.redeemed_count),
+        (20, 1, 1)
+    );
+    assert_eq!(b.run(|t| t.redeems_by(offer, u)).expect("count"), 1);
+    assert_eq!(
+        b.run(|t| t.customer(&UserKey::Id(u)))
+            .expect("read")
+            .map(|c| c.credits),
+        Some(20)
+    );
+
+    let door = rt()
+        .block_on(b.store.create_staff("Dora".into(), Role::Door, "x".into()))
+        .expect("staff")
+        .id;
+    let sell = wicket_protocol::Op::Revoke(wicket_protocol::RevokeOp {
+        item: item.id,
+        reason: None,
+    });
+    assert_eq!(
+        code(b.run(|t| push::authorize(t, Some(door), &sell))),
+        "forbidden"
+    );
+    let redeem = wicket_protocol::Op::Redeem(wicket_protocol::RedeemOp {
+        item: item.id,
+        product_id: None,
+        item_id: None,
+        redeemed_at: None,
+        gate: None,
+        redemption_id: None,
+        not_in_replica: false,
+    });
+    assert!(b.run(|t| push::authorize(t, Some(door), &redeem)).is_ok());
+    assert_eq!(
+        code(b.run(|t| push::authorize(t, Some(Uuid::now_v7()), &redeem))),
+        "forbidden"
+    );
+}
