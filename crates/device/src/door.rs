@@ -8,7 +8,10 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use wicket_domain::{Action, Item, Role, Timestamp};
+use wicket_domain::{
+    Action, Item, Role, Signature, TicketFacts, Timestamp, VerdictCode, judge_ticket,
+    judge_unreplicated,
+};
 use wicket_protocol::{Op, RedeemOp, RevokeOp};
 use wicket_ticket::{KeyId, TicketClaims, VerifyingKey, key_id};
 
@@ -22,7 +25,7 @@ use crate::rows::{load_item, load_product, record_redemption, redeem_in_tx};
 pub struct Verdict {
     /// `ok`, `already_redeemed`, `forged`, `unknown_issuer`, `revoked`, `wrong_event`,
     /// `not_yet_valid`, `expired`, `unknown_ticket` or `malformed`.
-    pub code: String,
+    pub code: VerdictCode,
     pub admitted: bool,
     pub message: String,
     pub holder_name: Option<String>,
@@ -40,9 +43,9 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    fn refuse(code: &str, message: impl Into<String>) -> Self {
+    fn refuse(code: VerdictCode, message: impl Into<String>) -> Self {
         Verdict {
-            code: code.into(),
+            code,
             admitted: false,
             message: message.into(),
             holder_name: None,
@@ -189,7 +192,7 @@ impl Replica {
             Ok(t) => t,
             Err(e) => {
                 return Ok(Verdict::refuse(
-                    "malformed",
+                    VerdictCode::Malformed,
                     format!("not a Wicket ticket ({})", e.code()),
                 ));
             }
@@ -200,63 +203,63 @@ impl Replica {
             .prepare_cached("SELECT public_key, revoked_at FROM trusted_keys WHERE key_id = ?1")?
             .query_row([ticket.key_id().0.to_vec()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let Some((public, key_revoked)) = key else {
-            return Ok(Verdict::refuse(
-                "unknown_issuer",
-                "signed by a key this door does not know",
-            ));
+        let (signature, claims) = match key {
+            None => (Signature::UnknownKey, None),
+            Some((public, key_revoked)) => {
+                let public = public
+                    .try_into()
+                    .ok()
+                    .and_then(|b: [u8; 32]| VerifyingKey::from_bytes(&b).ok())
+                    .ok_or_else(|| {
+                        DeviceError::Corrupt("trusted key is not an Ed25519 key".into())
+                    })?;
+                match ticket.verify(&public) {
+                    Err(_) => (Signature::Forged, None),
+                    Ok(_) if key_revoked.is_some() => (Signature::KeyRevoked, None),
+                    Ok(c) => (Signature::Valid, Some(c.clone())),
+                }
+            }
         };
-        let public = public
-            .try_into()
-            .ok()
-            .and_then(|b: [u8; 32]| VerifyingKey::from_bytes(&b).ok())
-            .ok_or_else(|| DeviceError::Corrupt("trusted key is not an Ed25519 key".into()))?;
-        let claims = match ticket.verify(&public) {
-            Ok(c) => c.clone(),
-            Err(_) => {
+        // 3. revoked (only worth a look once the signature holds)
+        let revoked: Option<String> = match &claims {
+            Some(c) => self
+                .conn
+                .prepare_cached("SELECT COALESCE(reason, '') FROM revocations WHERE item = ?1")?
+                .query_row([c.item_uuid], |r| r.get(0))
+                .optional()?,
+            None => None,
+        };
+        // 4. event and gate, 5. validity window: the domain decides.
+        let facts = TicketFacts {
+            signature,
+            revoked: revoked.is_some(),
+            gate_event: event,
+            ticket_event: claims.as_ref().and_then(|c| c.event_id),
+            valid_from: claims.as_ref().map_or(0, |c| c.valid_from),
+            valid_until: claims.as_ref().map_or(0, |c| c.valid_until),
+            now,
+        };
+        let claims = match (judge_ticket(&facts), claims) {
+            (Ok(()), Some(c)) => c,
+            (Err(VerdictCode::Revoked), Some(c)) => {
+                let reason = revoked.unwrap_or_default();
+                let mut v = Verdict::refuse(
+                    VerdictCode::Revoked,
+                    format!("ticket revoked {reason}").trim().to_string(),
+                );
+                v.item = Some(c.item_uuid);
+                v.item_id = Some(c.item_id);
+                return Ok(v);
+            }
+            (Err(code), _) => return Ok(Verdict::refuse(code, code.message())),
+            // No claims means the signature did not hold, which judge_ticket refuses.
+            (Ok(()), None) => {
                 return Ok(Verdict::refuse(
-                    "forged",
-                    "signature does not match: ticket altered or forged",
+                    VerdictCode::Forged,
+                    VerdictCode::Forged.message(),
                 ));
             }
         };
-        if key_revoked.is_some() {
-            return Ok(Verdict::refuse(
-                "unknown_issuer",
-                "signed by a key that is no longer trusted",
-            ));
-        }
-        // 3. revoked
-        let revoked: Option<String> = self
-            .conn
-            .prepare_cached("SELECT COALESCE(reason, '') FROM revocations WHERE item = ?1")?
-            .query_row([claims.item_uuid], |r| r.get(0))
-            .optional()?;
-        if let Some(reason) = revoked {
-            let mut v = Verdict::refuse(
-                "revoked",
-                format!("ticket revoked {reason}").trim().to_string(),
-            );
-            v.item = Some(claims.item_uuid);
-            v.item_id = Some(claims.item_id);
-            return Ok(v);
-        }
-        // 4. event and gate
-        if let (Some(want), Some(got)) = (event, claims.event_id)
-            && want != got
-        {
-            return Ok(Verdict::refuse(
-                "wrong_event",
-                "ticket is for another event",
-            ));
-        }
-        // 5. validity window
-        if now < claims.valid_from {
-            return Ok(Verdict::refuse("not_yet_valid", "ticket is not valid yet"));
-        }
-        if now >= claims.valid_until {
-            return Ok(Verdict::refuse("expired", "ticket has expired"));
-        }
         // 6. item state, 7. redeem and commit
         let (device_id, staff_id) = (self.device_id, self.staff_id);
         let tx = self.conn.transaction()?;
@@ -274,7 +277,10 @@ impl Replica {
             Some(item)
                 if item.product_id != claims.product_id || item.item_id != claims.item_id =>
             {
-                Verdict::refuse("unknown_ticket", "ticket does not match the item it names")
+                Verdict::refuse(
+                    VerdictCode::UnknownTicket,
+                    "ticket does not match the item it names",
+                )
             }
             Some(item) => {
                 let holder = holder_name(&tx, &item)?;
@@ -283,7 +289,7 @@ impl Replica {
                     Err(DeviceError::Rule(e)) => {
                         let first = first_redemption(&tx, item.id)?;
                         let mut v = verdict_for(&item, holder, product_name, first, true);
-                        v.code = e.code().to_string();
+                        v.code = VerdictCode::from(&e);
                         v.admitted = false;
                         v.message = e.to_string();
                         v
@@ -291,12 +297,9 @@ impl Replica {
                     Err(e) => return Err(e),
                 }
             }
-            None if !admit_unknown(&tx)? => {
-                Verdict::refuse("unknown_ticket", "ticket is not in this door's replica")
-            }
             None => {
-                // Validly signed but not replicated yet: admit on the signature, once
-                // per redemption_quantity, and record it for head office.
+                // Validly signed but not replicated yet: admitted on the signature by
+                // policy, once per redemption_quantity, and recorded for head office.
                 let quantity = match load_product(&tx, claims.product_id) {
                     Ok((p, _)) => p.redemption_quantity,
                     Err(DeviceError::NotFound { .. }) => 1,
@@ -305,38 +308,58 @@ impl Replica {
                 let used: i64 = tx
                     .prepare_cached("SELECT COUNT(*) FROM redemptions WHERE item = ?1")?
                     .query_row([claims.item_uuid], |r| r.get(0))?;
-                let mut v = Verdict::refuse("ok", "");
-                v.item = Some(claims.item_uuid);
-                v.item_id = Some(claims.item_id);
-                v.product_name = product_name;
-                v.redemption_quantity = Some(quantity);
-                if used as u64 >= u64::from(quantity) {
-                    v.code = "already_redeemed".into();
-                    v.message = "item is fully redeemed".into();
-                    v.redemption_count = Some(used as u32);
-                    if let Some(f) = first_redemption(&tx, claims.item_uuid)? {
-                        v.first_redeemed_at = Some(f.0);
-                        v.first_device = Some(f.1);
-                        v.first_gate = f.2;
+                let used = used.max(0) as u64;
+                match judge_unreplicated(admit_unknown(&tx)?, used, quantity) {
+                    Err(VerdictCode::UnknownTicket) => Verdict::refuse(
+                        VerdictCode::UnknownTicket,
+                        VerdictCode::UnknownTicket.message(),
+                    ),
+                    Err(code) => {
+                        let mut v = Verdict::refuse(code, code.message());
+                        v.item = Some(claims.item_uuid);
+                        v.item_id = Some(claims.item_id);
+                        v.product_name = product_name;
+                        v.redemption_quantity = Some(quantity);
+                        v.redemption_count = Some(used as u32);
+                        if let Some(f) = first_redemption(&tx, claims.item_uuid)? {
+                            v.first_redeemed_at = Some(f.0);
+                            v.first_device = Some(f.1);
+                            v.first_gate = f.2;
+                        }
+                        v
                     }
-                } else {
-                    let rid =
-                        record_redemption(&tx, claims.item_uuid, gate, now, device_id, staff_id)?;
-                    let op = Op::Redeem(RedeemOp {
-                        item: claims.item_uuid,
-                        product_id: Some(claims.product_id),
-                        item_id: Some(claims.item_id),
-                        redeemed_at: Some(now),
-                        gate: gate.map(str::to_string),
-                        redemption_id: Some(rid),
-                        not_in_replica: true,
-                    });
-                    outbox::append(&tx, device_id, staff_id, &op, now)?;
-                    v.admitted = true;
-                    v.message = "admitted on signature (not yet in replica)".into();
-                    v.redemption_count = Some(used as u32 + 1);
+                    Ok(()) => {
+                        let rid = record_redemption(
+                            &tx,
+                            claims.item_uuid,
+                            gate,
+                            now,
+                            device_id,
+                            staff_id,
+                        )?;
+                        let op = Op::Redeem(RedeemOp {
+                            item: claims.item_uuid,
+                            product_id: Some(claims.product_id),
+                            item_id: Some(claims.item_id),
+                            redeemed_at: Some(now),
+                            gate: gate.map(str::to_string),
+                            redemption_id: Some(rid),
+                            not_in_replica: true,
+                        });
+                        outbox::append(&tx, device_id, staff_id, &op, now)?;
+                        let mut v = Verdict::refuse(
+                            VerdictCode::Ok,
+                            "admitted on signature (not yet in replica)",
+                        );
+                        v.admitted = true;
+                        v.item = Some(claims.item_uuid);
+                        v.item_id = Some(claims.item_id);
+                        v.product_name = product_name;
+                        v.redemption_quantity = Some(quantity);
+                        v.redemption_count = Some(used as u32 + 1);
+                        v
+                    }
                 }
-                v
             }
         };
         tx.commit()?;
@@ -476,7 +499,7 @@ fn verdict_for(
         None => (None, None, None),
     };
     Verdict {
-        code: "ok".into(),
+        code: VerdictCode::Ok,
         admitted: true,
         message: format!(
             "admitted ({}/{})",

@@ -24,3 +24,6 @@ pub use allotment::*;
 
 pub mod policy;
 pub use policy::*;
+
+pub mod door;
+pub use door::*;

@@ -462,7 +462,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             if !v.admitted {
                 // Scripts see a refusal as failure, like every other refused command.
                 return Err(Refused {
-                    code: v.code,
+                    code: v.code.to_string(),
                     message: v.message,
                     printed: cli.json,
                 }

@@ -1,0 +1,225 @@
+//! The door's rules as pure functions (DESIGN.md §3): every answer is a
+//! [`VerdictCode`]; the device looks the facts up, these functions decide, in the
+//! order parse → signature → known issuer → revoked → event → validity window →
+//! item state.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::DomainError;
+use crate::model::Timestamp;
+
+/// Every answer a door gives to a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictCode {
+    Ok,
+    AlreadyRedeemed,
+    Forged,
+    UnknownIssuer,
+    Revoked,
+    WrongEvent,
+    NotYetValid,
+    Expired,
+    UnknownTicket,
+    Malformed,
+}
+
+impl VerdictCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictCode::Ok => "ok",
+            VerdictCode::AlreadyRedeemed => "already_redeemed",
+            VerdictCode::Forged => "forged",
+            VerdictCode::UnknownIssuer => "unknown_issuer",
+            VerdictCode::Revoked => "revoked",
+            VerdictCode::WrongEvent => "wrong_event",
+            VerdictCode::NotYetValid => "not_yet_valid",
+            VerdictCode::Expired => "expired",
+            VerdictCode::UnknownTicket => "unknown_ticket",
+            VerdictCode::Malformed => "malformed",
+        }
+    }
+
+    /// What a door shows for this code.
+    pub fn message(self) -> &'static str {
+        match self {
+            VerdictCode::Ok => "admitted",
+            VerdictCode::AlreadyRedeemed => "item is fully redeemed",
+            VerdictCode::Forged => "signature does not match: ticket altered or forged",
+            VerdictCode::UnknownIssuer => {
+                "signed by a key this door does not know or no longer trusts"
+            }
+            VerdictCode::Revoked => "ticket revoked",
+            VerdictCode::WrongEvent => "ticket is for another event",
+            VerdictCode::NotYetValid => "ticket is not valid yet",
+            VerdictCode::Expired => "ticket has expired",
+            VerdictCode::UnknownTicket => "ticket is not in this door's replica",
+            VerdictCode::Malformed => "not a Wicket ticket",
+        }
+    }
+}
+
+impl std::fmt::Display for VerdictCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Compare with a wire code (`code == "already_redeemed"`).
+impl PartialEq<&str> for VerdictCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl From<&DomainError> for VerdictCode {
+    /// A redemption refusal as the door shows it.
+    fn from(e: &DomainError) -> Self {
+        match e {
+            DomainError::AlreadyRedeemed => VerdictCode::AlreadyRedeemed,
+            DomainError::Revoked => VerdictCode::Revoked,
+            _ => VerdictCode::UnknownTicket,
+        }
+    }
+}
+
+/// How the ticket's signature checked out against the door's trusted keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signature {
+    Valid,
+    /// Signed by a key the door knows, but the bytes do not match.
+    Forged,
+    /// No trusted key has this key id.
+    UnknownKey,
+    /// The key is known but no longer trusted.
+    KeyRevoked,
+}
+
+/// What the door knows of a parsed ticket before it looks at the item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketFacts {
+    pub signature: Signature,
+    pub revoked: bool,
+    /// The event this gate admits (`None`: any).
+    pub gate_event: Option<Uuid>,
+    pub ticket_event: Option<Uuid>,
+    pub valid_from: Timestamp,
+    pub valid_until: Timestamp,
+    pub now: Timestamp,
+}
+
+/// Judge a ticket up to (not including) its item's state.
+pub fn judge_ticket(f: &TicketFacts) -> Result<(), VerdictCode> {
+    match f.signature {
+        Signature::Valid => {}
+        Signature::Forged => return Err(VerdictCode::Forged),
+        Signature::UnknownKey | Signature::KeyRevoked => return Err(VerdictCode::UnknownIssuer),
+    }
+    if f.revoked {
+        return Err(VerdictCode::Revoked);
+    }
+    if let (Some(want), Some(got)) = (f.gate_event, f.ticket_event)
+        && want != got
+    {
+        return Err(VerdictCode::WrongEvent);
+    }
+    if f.now < f.valid_from {
+        return Err(VerdictCode::NotYetValid);
+    }
+    if f.now >= f.valid_until {
+        return Err(VerdictCode::Expired);
+    }
+    Ok(())
+}
+
+/// A validly signed ticket whose item the door does not hold yet: admitted by policy,
+/// once per `quantity` scans this door knows of.
+pub fn judge_unreplicated(
+    admit_unknown: bool,
+    known_scans: u64,
+    quantity: u32,
+) -> Result<(), VerdictCode> {
+    if !admit_unknown {
+        return Err(VerdictCode::UnknownTicket);
+    }
+    if known_scans >= u64::from(quantity) {
+        return Err(VerdictCode::AlreadyRedeemed);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> TicketFacts {
+        TicketFacts {
+            signature: Signature::Valid,
+            revoked: false,
+            gate_event: None,
+            ticket_event: None,
+            valid_from: 10,
+            valid_until: 20,
+            now: 15,
+        }
+    }
+
+    #[test]
+    fn checks_run_in_the_design_order() {
+        assert_eq!(judge_ticket(&facts()), Ok(()));
+        let forged_and_revoked = TicketFacts {
+            signature: Signature::Forged,
+            revoked: true,
+            ..facts()
+        };
+        assert_eq!(judge_ticket(&forged_and_revoked), Err(VerdictCode::Forged));
+        let key = TicketFacts {
+            signature: Signature::KeyRevoked,
+            ..facts()
+        };
+        assert_eq!(judge_ticket(&key), Err(VerdictCode::UnknownIssuer));
+        let revoked_late = TicketFacts {
+            revoked: true,
+            now: 30,
+            ..facts()
+        };
+        assert_eq!(judge_ticket(&revoked_late), Err(VerdictCode::Revoked));
+        let other = TicketFacts {
+            gate_event: Some(Uuid::from_u128(1)),
+            ticket_event: Some(Uuid::from_u128(2)),
+            ..facts()
+        };
+        assert_eq!(judge_ticket(&other), Err(VerdictCode::WrongEvent));
+        assert_eq!(
+            judge_ticket(&TicketFacts { now: 9, ..facts() }),
+            Err(VerdictCode::NotYetValid)
+        );
+        assert_eq!(
+            judge_ticket(&TicketFacts { now: 20, ..facts() }),
+            Err(VerdictCode::Expired)
+        );
+    }
+
+    #[test]
+    fn unreplicated_tickets_by_policy_and_count() {
+        assert_eq!(judge_unreplicated(true, 0, 1), Ok(()));
+        assert_eq!(
+            judge_unreplicated(true, 1, 1),
+            Err(VerdictCode::AlreadyRedeemed)
+        );
+        assert_eq!(judge_unreplicated(true, 1, 2), Ok(()));
+        assert_eq!(
+            judge_unreplicated(false, 0, 1),
+            Err(VerdictCode::UnknownTicket)
+        );
+        assert_eq!(
+            VerdictCode::from(&DomainError::Revoked),
+            VerdictCode::Revoked
+        );
+        assert_eq!(
+            serde_json::to_string(&VerdictCode::NotYetValid).unwrap(),
+            "\"not_yet_valid\""
+        );
+    }
+}
