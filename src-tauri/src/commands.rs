@@ -167,7 +167,7 @@ fn item_view(s: &Session, id: Uuid) -> AppResult<ItemView> {
         .find_items(&id.to_string(), 1)?
         .into_iter()
         .next()
-        .ok_or_else(|| AppError::new("unknown_item", format!("item {id} not found")))
+        .ok_or_else(|| AppError::new("not_found", format!("item {id} not found")))
 }
 
 // ------------------------------------------------------------------ session

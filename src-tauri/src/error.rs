@@ -32,7 +32,7 @@ impl AppError {
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
-        AppError::new("invalid_input", message)
+        AppError::new("invalid_request", message)
     }
 }
 
@@ -79,7 +79,7 @@ mod tests {
         let e: AppError = DeviceError::BadPin.into();
         assert_eq!(e.code, "bad_pin");
         let e: AppError = DeviceError::Invalid("x".into()).into();
-        assert_eq!(e.code, "invalid_input");
+        assert_eq!(e.code, "invalid_request");
         assert!(e.message.contains('x'));
     }
 

@@ -159,7 +159,7 @@ fn scan_image_decodes_a_qr_file() {
     let e = h
         .call("scan_image", json!({"image_base64": "not base64!"}))
         .expect_err("bad image");
-    assert_eq!(e["code"], "invalid_input");
+    assert_eq!(e["code"], "invalid_request");
 }
 
 #[test]
@@ -186,14 +186,14 @@ fn camera_frames_decode_without_redeeming_and_bad_frames_are_refused() {
     let e = h
         .call("decode_frame", json!({"width": 64, "height": 48, "gray_base64": data_encoding::BASE64.encode(&[0u8; 10])}))
         .expect_err("short frame");
-    assert_eq!(e["code"], "invalid_input");
+    assert_eq!(e["code"], "invalid_request");
     let e = h
         .call(
             "decode_frame",
             json!({"width": 0, "height": 48, "gray_base64": ""}),
         )
         .expect_err("empty frame");
-    assert_eq!(e["code"], "invalid_input");
+    assert_eq!(e["code"], "invalid_request");
     h.call("sign_out", json!({})).expect("sign out");
     let e = h
         .call(
@@ -224,14 +224,14 @@ fn a_manager_revokes_an_item_and_the_door_refuses_it() {
     let e = h
         .call("revoke", json!({"item": item, "reason": "  "}))
         .expect_err("no reason");
-    assert_eq!(e["code"], "invalid_input");
+    assert_eq!(e["code"], "invalid_request");
     let e = h
         .call(
             "revoke",
             json!({"item": uuid::Uuid::now_v7(), "reason": "refunded"}),
         )
         .expect_err("unknown item");
-    assert_eq!(e["code"], "unknown_item");
+    assert_eq!(e["code"], "not_found");
     let pending = h.call("sync_status", json!({})).expect("status")["pending"].clone();
     assert_eq!(pending, 0, "refused revocations queue nothing");
     let v = h
@@ -395,7 +395,7 @@ fn manager_sees_sales_totals_and_rewards() {
     let e = h
         .call("customer", json!({"query": "nobody@example.com"}))
         .expect_err("unknown");
-    assert_eq!(e["code"], "unknown_customer");
+    assert_eq!(e["code"], "not_found");
 }
 
 #[test]
@@ -519,7 +519,7 @@ fn first_run_enrolls_pulls_staff_and_syncs_in_the_background() {
             json!({"url": "not a url", "code": "x", "name": "Door 1"}),
         )
         .expect_err("bad url");
-    assert_eq!(e["code"], "invalid_input");
+    assert_eq!(e["code"], "invalid_request");
     let e = h
         .call(
             "enroll",

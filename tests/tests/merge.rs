@@ -195,7 +195,7 @@ async fn a_walk_up_buyer_outlives_her_refused_first_sale() {
     assert_eq!(dev.allotment_units_left(closed).expect("left"), 3);
     assert_eq!(
         dev.item(first.items[0].id).map_err(|e| e.code()).err(),
-        Some("unknown_item")
+        Some("not_found")
     );
     assert_eq!(dev.outbox_len().expect("outbox"), 0);
 }

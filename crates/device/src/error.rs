@@ -26,17 +26,10 @@ impl DeviceError {
     pub fn code(&self) -> &'static str {
         match self {
             DeviceError::Rule(e) => e.code(),
-            DeviceError::NotFound { what, .. } => match *what {
-                "item" => "unknown_item",
-                "product" => "unknown_product",
-                "customer" => "unknown_customer",
-                "claim code" => "unknown_claim_code",
-                "reward offer" => "unknown_reward",
-                "staff member" => "unknown_staff_member",
-                _ => "not_found",
-            },
+            // The same codes head office answers for the same refusals.
+            DeviceError::NotFound { .. } => "not_found",
             DeviceError::BadPin => "bad_pin",
-            DeviceError::Invalid(_) => "invalid_input",
+            DeviceError::Invalid(_) => "invalid_request",
             DeviceError::Db(_) => "database",
             DeviceError::Migration(_) => "migration",
             DeviceError::Corrupt(_) => "corrupt",

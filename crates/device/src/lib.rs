@@ -16,7 +16,9 @@ mod pull;
 pub mod replica;
 mod rows;
 mod signing;
+mod staff;
 pub mod sync;
+mod sync_state;
 
 pub use door::{Staff, Verdict};
 pub use error::{DeviceError, Result};

@@ -63,7 +63,7 @@ fn the_cli_acts_as_a_staff_member_in_their_role() {
     assert_eq!(json(&out)["sale"]["quantity"], 1);
 
     let out = wicket(&db, &["--staff", "nobody", "--json", "sales"]);
-    assert_eq!(json(&out)["code"], "unknown_staff_member");
+    assert_eq!(json(&out)["code"], "not_found");
 }
 
 #[test]

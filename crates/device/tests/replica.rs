@@ -101,7 +101,7 @@ fn redeem_then_already_redeemed_and_outbox_records_it() {
     assert_eq!(ops[0].staff_id, Some(staff.id));
     assert_eq!(ops[0].device_time, NOW);
     assert_eq!(ops[0].payload["item"], item.id.to_string());
-    assert_eq!(code(r.redeem(Uuid::new_v4(), None)), "unknown_item");
+    assert_eq!(code(r.redeem(Uuid::new_v4(), None)), "not_found");
 }
 
 #[test]
@@ -296,7 +296,7 @@ fn find_items_by_number_email_and_name() {
             .iter()
             .all(|v| v.owner_name.starts_with(&first) || v.owner_name.contains(&first))
     );
-    assert_eq!(code(r.find_items("  ", 5)), "invalid_input");
+    assert_eq!(code(r.find_items("  ", 5)), "invalid_request");
 }
 
 // ------------------------------------------------------------------ door
@@ -452,7 +452,7 @@ fn staff_sign_in_by_pin() {
     assert_eq!(code(r.sign_in("12")), "bad_pin");
     assert_eq!(
         code(r.add_staff("Twin", Role::Door, "1111")),
-        "invalid_input"
+        "invalid_request"
     );
     assert_eq!(
         code(r.add_staff("Letters", Role::Door, "abcd")),

@@ -113,6 +113,16 @@ impl From<rusqlite::Error> for Error {
                 .unwrap_or("a unique field");
             return Error::Conflict(format!("duplicate value for {what}"));
         }
+        // Any other constraint (a missing row a key points at, a NOT NULL, a CHECK)
+        // is input the store refused, never a server failure.
+        if let rusqlite::Error::SqliteFailure(f, msg) = &e
+            && f.code == rusqlite::ErrorCode::ConstraintViolation
+        {
+            return Error::InvalidRequest(format!(
+                "refused by the store: {}",
+                msg.as_deref().unwrap_or("constraint failed")
+            ));
+        }
         Error::Storage(e.to_string())
     }
 }

@@ -147,6 +147,28 @@ pub trait Allotments {
     /// A device's live (not released) allotments of a product, by first item number.
     fn device_allotments(&self, device: Uuid, product: Uuid) -> Result<Vec<Allotment>>;
     fn set_allotment_used(&self, id: Uuid, used: u64) -> Result<()>;
+    fn insert_allotment(&self, a: &Allotment) -> Result<()>;
+    /// One of a device's allotments, and whether it is released already.
+    fn allotment(&self, id: Uuid, device: Uuid) -> Result<Option<(Allotment, bool)>>;
+    fn mark_released(&self, id: Uuid, at: Timestamp) -> Result<()>;
+    /// Live allotments whose time is up at `at`.
+    fn expired_allotments(&self, at: Timestamp) -> Result<Vec<Allotment>>;
+}
+
+/// A pushed op as head office keeps it for good (the op id is the idempotency key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpRecord<'a> {
+    pub op_id: Uuid,
+    pub device: Uuid,
+    pub seq: i64,
+    pub staff_id: Option<Uuid>,
+    pub device_time: Timestamp,
+    pub kind: &'a str,
+    /// `applied | conflict | rejected`.
+    pub status: &'a str,
+    pub code: Option<&'a str>,
+    pub message: Option<&'a str>,
+    pub received_at: Timestamp,
 }
 
 pub trait SyncLog {
@@ -154,6 +176,14 @@ pub trait SyncLog {
     fn staff_role(&self, id: Uuid) -> Result<Option<(Role, bool)>>;
     /// Give an entity a fresh change seq so devices pull it again.
     fn touch(&self, entity: &str, key: &str) -> Result<()>;
+    /// The status and code an op id was answered with, if it was received before.
+    fn op_status(&self, op_id: Uuid) -> Result<Option<(String, Option<String>)>>;
+    fn record_op(&self, r: &OpRecord<'_>) -> Result<()>;
+    /// Count one answer (`applied`, `duplicate`, `conflict`, `rejected`) for a device.
+    fn count_op(&self, device: Uuid, status: &str, at: Timestamp) -> Result<()>;
+    /// Run `f` all or nothing inside this transaction (a savepoint): on error every
+    /// write `f` made is undone and the transaction goes on.
+    fn atomically(&self, f: &mut dyn FnMut(&dyn Tx) -> Result<()>) -> Result<()>;
 }
 
 /// One transaction of a backend: every narrow trait at once.

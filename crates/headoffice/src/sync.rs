@@ -259,6 +259,17 @@ pub async fn release(
     }))
 }
 
+/// The (method, path) of every route below, for the OpenAPI check.
+pub const SYNC_ROUTES: &[(&str, &str)] = &[
+    ("post", "/v1/devices/enrollment-codes"),
+    ("post", "/v1/devices/enroll"),
+    ("post", "/v1/staff"),
+    ("post", "/v1/sync/push"),
+    ("get", "/v1/sync/pull"),
+    ("post", "/v1/sync/allotments"),
+    ("post", "/v1/sync/allotments/{id}/release"),
+];
+
 /// The sync and enrollment routes, with gzip both ways.
 pub fn routes(state: AppState) -> Router {
     Router::new()

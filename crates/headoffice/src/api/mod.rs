@@ -147,6 +147,7 @@ fn v1_routes() -> Routes {
 pub fn served_routes() -> Vec<(&'static str, &'static str)> {
     let mut v = v1_routes().served;
     v.push(("get", "/openapi.json"));
+    v.extend_from_slice(crate::sync::SYNC_ROUTES);
     v
 }
 

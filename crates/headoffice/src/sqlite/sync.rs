@@ -5,18 +5,15 @@
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 use wicket_domain::{self as domain, Allotment, Role};
-use wicket_protocol::{
-    DeviceSyncState, Op, OpResult, OpStatus, RedemptionHistoryEntry, StaffResponse, WireOp,
-};
+use wicket_protocol::{DeviceSyncState, OpResult, RedemptionHistoryEntry, StaffResponse, WireOp};
 
 use super::items::find_item;
-use super::products::{require_product, save_counters};
-use super::rows::{now, opt_u64, opt_uuid_at, to_i64, touch, uuid_at};
-use super::tx::{ALLOT_COLS, SqliteTx, allot_from_row};
+use super::products::require_product;
+use super::rows::{now, opt_u64, opt_uuid_at, uuid_at};
+use super::tx::SqliteTx;
 use crate::error::{Error, Result};
 use crate::review::SyncIssue;
-use crate::usecase::push::{OpContext, apply_op, authorize};
-use crate::usecase::scan::Outcome;
+use crate::usecase::{allotment, push};
 
 // ------------------------------------------------------------------ enrollment
 
@@ -159,181 +156,19 @@ pub(crate) fn create_staff(
     })
 }
 
-// ------------------------------------------------------------------ changes
+// ------------------------------------------------------------------ push and allotments
 
-/// Make devices re-pull the truth about everything `op` names (undoing whatever
-/// the device did locally when head office refused or repeated it).
-fn touch_refs(tx: &Connection, op: &Op) -> Result<()> {
-    for t in op.touches() {
-        let (e, k) = t.entity();
-        touch(tx, e, &k.to_string())?;
-    }
-    Ok(())
-}
-
-// ------------------------------------------------------------------ push
-
-fn result(
-    op_id: Uuid,
-    status: OpStatus,
-    code: Option<String>,
-    message: Option<String>,
-) -> OpResult {
-    OpResult {
-        op_id,
-        status,
-        code,
-        message,
-    }
-}
-
-/// Apply a device's batch exactly once per op id, in order, each op in a savepoint
-/// of one transaction. A refused op is answered `rejected` with its code and changes
-/// nothing; only a storage failure fails the batch (the device retries it).
+/// A device's batch in one IMMEDIATE transaction (see `usecase::push::push_batch`).
 pub(crate) fn push_ops(
     conn: &mut Connection,
     device: Uuid,
     ops: Vec<WireOp>,
 ) -> Result<Vec<OpResult>> {
-    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (at, _) = now();
-    sweep_expired(&tx, at)?;
-    let mut out = Vec::with_capacity(ops.len());
-    for w in ops {
-        let op_key = w.op_id.to_string();
-        let decoded = w.decode();
-        let earlier: Option<(String, Option<String>)> = tx
-            .prepare_cached("SELECT status, code FROM sync_ops WHERE op_id = ?1")?
-            .query_row([&op_key], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        if let Some((status, code)) = earlier {
-            if let Ok(op) = &decoded {
-                touch_refs(&tx, op)?;
-            }
-            count_op(&tx, device, OpStatus::Duplicate, at)?;
-            out.push(result(
-                w.op_id,
-                OpStatus::Duplicate,
-                code,
-                Some(format!("already received ({status})")),
-            ));
-            continue;
-        }
-        if w.device_id != device {
-            out.push(result(
-                w.op_id,
-                OpStatus::Rejected,
-                Some("wrong_device".into()),
-                Some("operation belongs to another device".into()),
-            ));
-            continue;
-        }
-        let applied = match &decoded {
-            Err(e) => Err(Error::InvalidRequest(format!("{}: {e}", e.code()))),
-            Ok(op) => {
-                let sp = tx.savepoint()?;
-                let cx = OpContext {
-                    device,
-                    op_id: w.op_id,
-                    staff_id: w.staff_id,
-                    device_time: w.device_time,
-                };
-                let tx = SqliteTx(&sp);
-                let r = authorize(&tx, w.staff_id, op).and_then(|()| apply_op(&tx, &cx, op));
-                if r.is_ok() {
-                    sp.commit()?;
-                }
-                r
-            }
-        };
-        let (status, code, message) = match applied {
-            Ok(Outcome::Applied) => (OpStatus::Applied, None, None),
-            Ok(Outcome::Conflict { code, message }) => {
-                (OpStatus::Conflict, Some(code), Some(message))
-            }
-            // A storage failure is not the op's fault: fail the batch, the device retries.
-            Err(Error::Storage(e)) => return Err(Error::Storage(e)),
-            Err(e) => {
-                if let Ok(op) = &decoded {
-                    touch_refs(&tx, op)?;
-                }
-                tracing::warn!(op = %w.op_id, kind = %w.kind, code = e.code(), "pushed op rejected");
-                (
-                    OpStatus::Rejected,
-                    Some(e.code().to_string()),
-                    Some(e.to_string()),
-                )
-            }
-        };
-        tx.prepare_cached(
-            "INSERT INTO sync_ops (op_id, device_id, device_seq, staff_id, device_time, kind, status, code, message, received_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?
-        .execute(params![
-            op_key,
-            device.to_string(),
-            w.seq,
-            w.staff_id.map(|s| s.to_string()),
-            w.device_time,
-            w.kind,
-            status.as_str(),
-            code,
-            message,
-            at
-        ])?;
-        count_op(&tx, device, status, at)?;
-        out.push(result(w.op_id, status, code, message));
-    }
+    let out = push::push_batch(&SqliteTx(&tx), device, &ops, at)?;
     tx.commit()?;
     Ok(out)
-}
-
-/// Per-device sync counters for support (`GET /v1/sync/devices`).
-fn count_op(tx: &Connection, device: Uuid, status: OpStatus, at: i64) -> Result<()> {
-    let col = match status {
-        OpStatus::Applied => "applied",
-        OpStatus::Duplicate => "duplicate",
-        OpStatus::Conflict => "conflict",
-        OpStatus::Rejected => "rejected",
-        OpStatus::Unknown => return Ok(()),
-    };
-    tx.prepare_cached(&format!(
-        "INSERT INTO device_sync (device_id, last_push_at, {col}) VALUES (?1, ?2, 1) \
-         ON CONFLICT (device_id) DO UPDATE SET last_push_at = excluded.last_push_at, {col} = {col} + 1"
-    ))?
-    .execute(params![device.to_string(), at])?;
-    Ok(())
-}
-
-// ------------------------------------------------------------------ allotments
-
-fn release_one(tx: &Connection, a: &Allotment, at: i64) -> Result<u64> {
-    let row = require_product(tx, a.product_id)?;
-    let (_, iso) = now();
-    save_counters(
-        tx,
-        a.product_id,
-        &domain::release_allotment(&row.counters, a),
-        &iso,
-    )?;
-    tx.prepare_cached("UPDATE allotments SET released_at = ?2 WHERE id = ?1")?
-        .execute(params![a.id.to_string(), at])?;
-    Ok(a.units_left())
-}
-
-/// Expired allotments give their unused units back.
-fn sweep_expired(tx: &Connection, at: i64) -> Result<()> {
-    let expired: Vec<Allotment> = tx
-        .prepare_cached(&format!(
-            "SELECT {ALLOT_COLS} FROM allotments WHERE released_at IS NULL AND expires_at <= ?1"
-        ))?
-        .query_map([at], allot_from_row)?
-        .collect::<rusqlite::Result<_>>()?;
-    for a in &expired {
-        let back = release_one(tx, a, at)?;
-        tracing::info!(allotment = %a.id, back, "expired allotment released");
-    }
-    Ok(())
 }
 
 pub(crate) fn create_allotment(
@@ -343,49 +178,13 @@ pub(crate) fn create_allotment(
     units: u64,
     ttl_secs: i64,
 ) -> Result<Allotment> {
-    let (at, iso) = now();
-    sweep_expired(tx, at)?;
-    let row = require_product(tx, product)?;
-    let (a, counters) = domain::grant_allotment(
-        &row.p,
-        &row.counters,
-        device,
-        units,
-        at,
-        ttl_secs,
-        Uuid::now_v7(),
-    )?;
-    save_counters(tx, product, &counters, &iso)?;
-    tx.execute(
-        "INSERT INTO allotments (id, product_id, device_id, units, used, first_item_id, expires_at) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
-        params![
-            a.id.to_string(),
-            product.to_string(),
-            device.to_string(),
-            to_i64(a.units),
-            to_i64(a.first_item_id),
-            a.expires_at
-        ],
-    )?;
-    Ok(a)
+    let (at, _) = now();
+    allotment::grant(&SqliteTx(tx), device, product, units, ttl_secs, at)
 }
 
 pub(crate) fn release_allotment(tx: &Connection, device: Uuid, id: Uuid) -> Result<u64> {
     let (at, _) = now();
-    let found: Option<(Allotment, Option<i64>)> = tx
-        .query_row(
-            &format!(
-                "SELECT {ALLOT_COLS}, released_at FROM allotments WHERE id = ?1 AND device_id = ?2"
-            ),
-            params![id.to_string(), device.to_string()],
-            |r| Ok((allot_from_row(r)?, r.get(7)?)),
-        )
-        .optional()?;
-    match found {
-        None => Err(Error::not_found(format!("allotment {id}"))),
-        Some((_, Some(_))) => Ok(0),
-        Some((a, None)) => release_one(tx, &a, at),
-    }
+    allotment::release(&SqliteTx(tx), device, id, at)
 }
 
 // ------------------------------------------------------------------ review

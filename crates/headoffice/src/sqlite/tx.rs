@@ -385,6 +385,51 @@ impl Allotments for SqliteTx<'_> {
             .execute(params![id.to_string(), to_i64(used)])?;
         Ok(())
     }
+
+    fn insert_allotment(&self, a: &Allotment) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO allotments (id, product_id, device_id, units, used, first_item_id, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                a.id.to_string(),
+                a.product_id.to_string(),
+                a.device_id.to_string(),
+                to_i64(a.units),
+                to_i64(a.used),
+                to_i64(a.first_item_id),
+                a.expires_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn allotment(&self, id: Uuid, device: Uuid) -> Result<Option<(Allotment, bool)>> {
+        Ok(self
+            .0
+            .query_row(
+                &format!(
+                    "SELECT {ALLOT_COLS}, released_at IS NOT NULL FROM allotments WHERE id = ?1 AND device_id = ?2"
+                ),
+                params![id.to_string(), device.to_string()],
+                |r| Ok((allot_from_row(r)?, r.get(7)?)),
+            )
+            .optional()?)
+    }
+
+    fn mark_released(&self, id: Uuid, at: Timestamp) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE allotments SET released_at = ?2 WHERE id = ?1")?
+            .execute(params![id.to_string(), at])?;
+        Ok(())
+    }
+
+    fn expired_allotments(&self, at: Timestamp) -> Result<Vec<Allotment>> {
+        let mut st = self.0.prepare_cached(&format!(
+            "SELECT {ALLOT_COLS} FROM allotments WHERE released_at IS NULL AND expires_at <= ?1"
+        ))?;
+        let rows = st.query_map([at], allot_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 }
 
 impl SyncLog for SqliteTx<'_> {
@@ -404,5 +449,66 @@ impl SyncLog for SqliteTx<'_> {
 
     fn touch(&self, entity: &str, key: &str) -> Result<()> {
         touch(self.0, entity, key)
+    }
+
+    fn op_status(&self, op_id: Uuid) -> Result<Option<(String, Option<String>)>> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT status, code FROM sync_ops WHERE op_id = ?1")?
+            .query_row([op_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    fn record_op(&self, r: &OpRecord<'_>) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO sync_ops (op_id, device_id, device_seq, staff_id, device_time, kind, status, code, \
+                 message, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                r.op_id.to_string(),
+                r.device.to_string(),
+                r.seq,
+                r.staff_id.map(|s| s.to_string()),
+                r.device_time,
+                r.kind,
+                r.status,
+                r.code,
+                r.message,
+                r.received_at
+            ])?;
+        Ok(())
+    }
+
+    fn count_op(&self, device: Uuid, status: &str, at: Timestamp) -> Result<()> {
+        let col = match status {
+            "applied" => "applied",
+            "duplicate" => "duplicate",
+            "conflict" => "conflict",
+            "rejected" => "rejected",
+            _ => return Ok(()),
+        };
+        self.0
+            .prepare_cached(&format!(
+                "INSERT INTO device_sync (device_id, last_push_at, {col}) VALUES (?1, ?2, 1) \
+                 ON CONFLICT (device_id) DO UPDATE SET last_push_at = excluded.last_push_at, {col} = {col} + 1"
+            ))?
+            .execute(params![device.to_string(), at])?;
+        Ok(())
+    }
+
+    fn atomically(&self, f: &mut dyn FnMut(&dyn Tx) -> Result<()>) -> Result<()> {
+        self.0.execute_batch("SAVEPOINT wicket_op")?;
+        match f(self) {
+            Ok(()) => {
+                self.0.execute_batch("RELEASE wicket_op")?;
+                Ok(())
+            }
+            Err(e) => {
+                self.0
+                    .execute_batch("ROLLBACK TO wicket_op; RELEASE wicket_op")?;
+                Err(e)
+            }
+        }
     }
 }

@@ -105,6 +105,10 @@ pub fn store_planned(
     Ok(items)
 }
 
+/// The largest item number a device may send (far beyond any venue's stock, well
+/// inside every backend's integer columns).
+pub const MAX_ITEM_NUMBER: u64 = 1 << 48;
+
 /// An item a device created offline: its id, its number and its owner.
 pub type DeviceItem = (Uuid, u64, Uuid);
 
@@ -123,6 +127,14 @@ pub fn device_items(
     at: Timestamp,
 ) -> Result<()> {
     let (product, start) = product(tx, product_id)?;
+    if let Some((_, n, _)) = items
+        .iter()
+        .find(|(_, n, _)| *n == 0 || *n > MAX_ITEM_NUMBER)
+    {
+        return Err(Error::InvalidRequest(format!(
+            "item number {n} is out of range (1..={MAX_ITEM_NUMBER})"
+        )));
+    }
     let items: Vec<DeviceItem> = items
         .iter()
         .map(|(i, n, o)| Ok((*i, *n, customer::resolve(tx, *o)?)))
@@ -174,8 +186,8 @@ pub fn device_items(
                 domain::plan_issue(&product, &counters, &recipients, &holdings, at)?;
                 let max_id = group.iter().map(|i| i.1).max().unwrap_or(0);
                 counters = ProductCounters {
-                    issued: counters.issued + n,
-                    next_item_id: counters.next_item_id.max(max_id + 1),
+                    issued: counters.issued.saturating_add(n),
+                    next_item_id: counters.next_item_id.max(max_id.saturating_add(1)),
                 };
             }
         }

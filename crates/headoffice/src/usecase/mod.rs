@@ -2,6 +2,7 @@
 //! traits ([`crate::storage::Tx`]), asks `wicket_domain`, and persists. The API
 //! handler of an act and the push of a device's op for it call the same function.
 
+pub mod allotment;
 pub mod claim;
 pub mod customer;
 pub mod issue;

@@ -1,14 +1,16 @@
-//! Applying one pushed device operation: the staff member it names is held to their
-//! role, then the op goes to the same use case as the API route of that act.
+//! Applying a device's pushed batch: exactly once per op id, in order, each op all or
+//! nothing. The staff member an op names is held to their role, then the op goes to
+//! the same use case as the API route of that act.
 
 use uuid::Uuid;
 use wicket_domain::{DomainError, ItemOrigin, Timestamp};
 use wicket_protocol::{
-    ClaimOp, CustomerOp, IssueOp, Op, RedeemOp, RevokeOp, RewardRedeemOp, TransferOp,
+    ClaimOp, CustomerOp, IssueOp, Op, OpResult, OpStatus, RedeemOp, RevokeOp, RewardRedeemOp,
+    TransferOp, WireOp,
 };
 
 use crate::error::{Error, Result};
-use crate::storage::{Scan, Tx, UserKey};
+use crate::storage::{OpRecord, Scan, Tx, UserKey};
 use crate::usecase::claim::{Numbering, claim};
 use crate::usecase::reward::{RewardNumbering, redeem_reward};
 use crate::usecase::scan::{Outcome, record_scan};
@@ -167,4 +169,117 @@ pub fn apply_op(tx: &dyn Tx, cx: &OpContext, op: &Op) -> Result<Outcome> {
             Ok(Outcome::Applied)
         }
     }
+}
+
+/// Make devices re-pull the truth about everything `op` names (undoing whatever a
+/// device did locally when head office refused or repeated it).
+fn touch_refs(tx: &dyn Tx, op: &Op) -> Result<()> {
+    for t in op.touches() {
+        let (e, k) = t.entity();
+        tx.touch(e, &k.to_string())?;
+    }
+    Ok(())
+}
+
+fn answer(
+    op_id: Uuid,
+    status: OpStatus,
+    code: Option<String>,
+    message: Option<String>,
+) -> OpResult {
+    OpResult {
+        op_id,
+        status,
+        code,
+        message,
+    }
+}
+
+/// Apply a device's batch. A refused op is answered `rejected` with its code and
+/// changes nothing; only a storage failure fails the batch (the device retries it).
+pub fn push_batch(
+    tx: &dyn Tx,
+    device: Uuid,
+    ops: &[WireOp],
+    at: Timestamp,
+) -> Result<Vec<OpResult>> {
+    crate::usecase::allotment::sweep_expired(tx, at)?;
+    let mut out = Vec::with_capacity(ops.len());
+    for w in ops {
+        let decoded = w.decode();
+        if let Some((status, code)) = tx.op_status(w.op_id)? {
+            if let Ok(op) = &decoded {
+                touch_refs(tx, op)?;
+            }
+            tx.count_op(device, OpStatus::Duplicate.as_str(), at)?;
+            out.push(answer(
+                w.op_id,
+                OpStatus::Duplicate,
+                code,
+                Some(format!("already received ({status})")),
+            ));
+            continue;
+        }
+        if w.device_id != device {
+            out.push(answer(
+                w.op_id,
+                OpStatus::Rejected,
+                Some("wrong_device".into()),
+                Some("operation belongs to another device".into()),
+            ));
+            continue;
+        }
+        let applied = match &decoded {
+            Err(e) => Err(Error::InvalidRequest(format!("{}: {e}", e.code()))),
+            Ok(op) => {
+                let cx = OpContext {
+                    device,
+                    op_id: w.op_id,
+                    staff_id: w.staff_id,
+                    device_time: w.device_time,
+                };
+                let mut outcome = None;
+                tx.atomically(&mut |t| {
+                    authorize(t, w.staff_id, op)?;
+                    outcome = Some(apply_op(t, &cx, op)?);
+                    Ok(())
+                })
+                .map(|()| outcome.unwrap_or(Outcome::Applied))
+            }
+        };
+        let (status, code, message) = match applied {
+            Ok(Outcome::Applied) => (OpStatus::Applied, None, None),
+            Ok(Outcome::Conflict { code, message }) => {
+                (OpStatus::Conflict, Some(code), Some(message))
+            }
+            // A storage failure is not the op's fault: fail the batch, the device retries.
+            Err(Error::Storage(e)) => return Err(Error::Storage(e)),
+            Err(e) => {
+                if let Ok(op) = &decoded {
+                    touch_refs(tx, op)?;
+                }
+                tracing::warn!(op = %w.op_id, kind = %w.kind, code = e.code(), "pushed op rejected");
+                (
+                    OpStatus::Rejected,
+                    Some(e.code().to_string()),
+                    Some(e.to_string()),
+                )
+            }
+        };
+        tx.record_op(&OpRecord {
+            op_id: w.op_id,
+            device,
+            seq: w.seq,
+            staff_id: w.staff_id,
+            device_time: w.device_time,
+            kind: &w.kind,
+            status: status.as_str(),
+            code: code.as_deref(),
+            message: message.as_deref(),
+            received_at: at,
+        })?;
+        tx.count_op(device, status.as_str(), at)?;
+        out.push(answer(w.op_id, status, code, message));
+    }
+    Ok(out)
 }

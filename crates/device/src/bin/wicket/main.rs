@@ -174,11 +174,13 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                     if let Some(c) = first {
                         println!("  wicket items find {}", c.email);
                     }
-                    println!("  wicket redeem --product general-admission --number 1 --gate north");
                     println!(
-                        "  wicket sell --product general-admission --quantity 2 --email new.fan@example.com --payment card"
+                        "  wicket --staff 'Dana Door' redeem --product general-admission --number 1 --gate north"
                     );
-                    println!("  wicket sales --totals");
+                    println!(
+                        "  wicket --staff 'Bo Box-Office' sell --product general-admission --quantity 2 --email new.fan@example.com --payment card"
+                    );
+                    println!("  wicket --staff 'Mina Manager' sales --totals");
                 },
             )?;
         }
