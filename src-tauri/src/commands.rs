@@ -9,7 +9,7 @@ use wicket_device::{
     ItemView, RedemptionRecord, SaleReceipt, SalesTotal, SellRequest, Staff, Verdict,
 };
 use wicket_domain::{
-    Customer, Event, Item, RecipientRef, RewardOffer, Role, StatusTier, normalize_email, tier_for,
+    Action, Customer, Event, Item, RecipientRef, RewardOffer, StatusTier, normalize_email, tier_for,
 };
 
 use crate::error::{AppError, AppResult};
@@ -197,7 +197,7 @@ pub fn sign_out(state: State<'_, AppState>) {
 #[tauri::command]
 pub fn events(state: State<'_, AppState>) -> AppResult<Vec<Event>> {
     let s = state.lock();
-    s.require(Role::Door, "events")?;
+    s.require(Action::Redeem, "events")?;
     Ok(s.replica.events()?)
 }
 
@@ -212,7 +212,7 @@ pub fn scan(
     event: Option<Uuid>,
 ) -> AppResult<Verdict> {
     let mut s = state.lock();
-    s.require(Role::Door, "the door")?;
+    s.require(Action::Redeem, "the door")?;
     if text.len() > MAX_SCAN_TEXT {
         return Err(AppError::invalid("scanned text is too long"));
     }
@@ -230,7 +230,7 @@ pub fn scan_image(
 ) -> AppResult<Verdict> {
     {
         let s = state.lock();
-        s.require(Role::Door, "the door")?;
+        s.require(Action::Redeem, "the door")?;
     }
     if image_base64.len() > MAX_IMAGE_BYTES / 3 * 4 + 4 {
         return Err(AppError::new("image_too_large", "image file is too large"));
@@ -247,7 +247,7 @@ pub fn scan_image(
     let text = ticket_text(&texts)
         .ok_or_else(|| AppError::new("no_qr", "no QR code found in the image"))?;
     let mut s = state.lock();
-    s.require(Role::Door, "the door")?;
+    s.require(Action::Redeem, "the door")?;
     let gate = gate.as_deref().map(str::trim).filter(|g| !g.is_empty());
     Ok(s.replica.scan(text.trim(), gate, event)?)
 }
@@ -265,7 +265,7 @@ pub async fn decode_frame(
     height: u32,
     gray_base64: String,
 ) -> AppResult<Option<String>> {
-    state.lock().require(Role::Door, "the door")?;
+    state.lock().require(Action::Redeem, "the door")?;
     if width == 0 || height == 0 || width > MAX_FRAME_SIDE || height > MAX_FRAME_SIDE {
         return Err(AppError::invalid(format!(
             "frame size {width}x{height} is outside 1..{MAX_FRAME_SIDE}"
@@ -305,7 +305,7 @@ fn ticket_text(texts: &[String]) -> Option<&String> {
 #[tauri::command]
 pub fn products(state: State<'_, AppState>) -> AppResult<Vec<ProductView>> {
     let s = state.lock();
-    s.require(Role::BoxOffice, "products")?;
+    s.require(Action::Sell, "products")?;
     let now = s.replica.now();
     // An enrolled device sells only from what head office reserved for it, so that
     // (not head office's own count) is the stock it can show.
@@ -355,7 +355,7 @@ pub fn products(state: State<'_, AppState>) -> AppResult<Vec<ProductView>> {
 #[tauri::command]
 pub fn sell(state: State<'_, AppState>, req: SellRequest) -> AppResult<SaleResult> {
     let mut s = state.lock();
-    s.require(Role::BoxOffice, "the box office")?;
+    s.require(Action::Sell, "the box office")?;
     let receipt = s.replica.sell(&req)?;
     let (product, _) = s.replica.product(receipt.sale.product_id)?;
     let tickets = receipt
@@ -455,7 +455,7 @@ pub fn issue(
     recipients: Vec<String>,
 ) -> AppResult<IssueResult> {
     let mut s = state.lock();
-    s.require(Role::BoxOffice, "issuing")?;
+    s.require(Action::Issue, "issuing")?;
     let lines: Vec<String> = recipients
         .iter()
         .map(|r| r.trim().to_string())
@@ -567,14 +567,14 @@ pub fn issue(
 #[tauri::command]
 pub fn find_items(state: State<'_, AppState>, query: String) -> AppResult<Vec<ItemView>> {
     let s = state.lock();
-    s.require(Role::BoxOffice, "item search")?;
+    s.require(Action::SearchItems, "item search")?;
     Ok(s.replica.find_items(&query, SEARCH_LIMIT)?)
 }
 
 #[tauri::command]
 pub fn item_detail(state: State<'_, AppState>, item: Uuid) -> AppResult<ItemDetail> {
     let s = state.lock();
-    s.require(Role::BoxOffice, "item details")?;
+    s.require(Action::SearchItems, "item details")?;
     let view = item_view(&s, item)?;
     let (product, _) = s.replica.product(view.item.product_id)?;
     let redemptions = s.replica.redemptions_of(item)?;
@@ -595,7 +595,7 @@ pub fn item_detail(state: State<'_, AppState>, item: Uuid) -> AppResult<ItemDeta
 #[tauri::command]
 pub fn revoke(state: State<'_, AppState>, item: Uuid, reason: String) -> AppResult<ItemView> {
     let mut s = state.lock();
-    s.require(Role::Manager, "revoking items")?;
+    s.require(Action::Revoke, "revoking items")?;
     s.replica.revoke_item(item, &reason)?;
     item_view(&s, item)
 }
@@ -608,7 +608,7 @@ pub fn transfer(
     to: String,
 ) -> AppResult<ItemView> {
     let mut s = state.lock();
-    s.require(Role::BoxOffice, "transfers")?;
+    s.require(Action::Transfer, "transfers")?;
     let from = parse_recipient(&from)?;
     let to = parse_recipient(&to)?;
     s.replica.transfer(item, &from, &to)?;
@@ -620,7 +620,7 @@ pub fn transfer(
 #[tauri::command]
 pub fn customer(state: State<'_, AppState>, query: String) -> AppResult<CustomerView> {
     let s = state.lock();
-    s.require(Role::Manager, "rewards")?;
+    s.require(Action::RewardRedeem, "rewards")?;
     let who = parse_recipient(&query)?;
     let customer = s.replica.customer(&who)?;
     let tiers = s.replica.tiers()?;
@@ -656,7 +656,7 @@ pub fn redeem_reward(
     who: String,
 ) -> AppResult<RewardResult> {
     let mut s = state.lock();
-    s.require(Role::Manager, "rewards")?;
+    s.require(Action::RewardRedeem, "rewards")?;
     let who = parse_recipient(&who)?;
     let (customer, items) = s.replica.redeem_reward(offer, &who)?;
     Ok(RewardResult { customer, items })
@@ -667,7 +667,7 @@ pub fn redeem_reward(
 #[tauri::command]
 pub fn sales(state: State<'_, AppState>) -> AppResult<SalesView> {
     let s = state.lock();
-    s.require(Role::Manager, "sales")?;
+    s.require(Action::ViewSales, "sales")?;
     let totals = s.replica.sales_totals()?;
     let names: std::collections::HashMap<Uuid, String> = totals
         .iter()
@@ -714,7 +714,7 @@ pub fn save_export(
     file_name: String,
     contents: String,
 ) -> AppResult<String> {
-    state.lock().require(Role::Manager, "exports")?;
+    state.lock().require(Action::ViewSales, "exports")?;
     let name = export_file_name(&file_name)?;
     let dir = state.export_dir();
     std::fs::create_dir_all(dir).map_err(|e| AppError::new("export_failed", e.to_string()))?;

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use wicket_device::sync::{SharedReplica, SyncEngine};
 use wicket_device::{Replica, Staff, demo};
-use wicket_domain::Role;
+use wicket_domain::Action;
 
 use crate::error::{AppError, AppResult};
 
@@ -20,10 +20,12 @@ pub struct Session<'a> {
 impl Session<'_> {
     /// The signed-in staff member if their role reaches `min`, else
     /// `not_signed_in` / `forbidden`.
-    pub fn require(&self, min: Role, what: &str) -> AppResult<&Staff> {
+    /// The signed-in staff member, if their role may do `action` (`Role::may`, the
+    /// same rule the replica and head office apply).
+    pub fn require(&self, action: Action, what: &str) -> AppResult<&Staff> {
         match self.staff.as_ref() {
             None => Err(AppError::not_signed_in()),
-            Some(s) if s.role >= min => Ok(s),
+            Some(s) if s.role.may(action) => Ok(s),
             Some(_) => Err(AppError::forbidden(what)),
         }
     }

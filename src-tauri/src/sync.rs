@@ -10,7 +10,7 @@ use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use uuid::Uuid;
 use wicket_device::sync::{self, ConflictRecord, SyncEngine, SyncError, SyncStatus};
-use wicket_domain::Role;
+use wicket_domain::Action;
 
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, EnrollPreset, SyncHandle};
@@ -282,14 +282,14 @@ pub async fn enroll<R: Runtime>(
 /// The device's sync status (local counts are fresh).
 #[tauri::command]
 pub fn sync_status(state: State<'_, AppState>) -> AppResult<SyncView> {
-    state.lock().require(Role::Door, "sync status")?;
+    state.lock().require(Action::Redeem, "sync status")?;
     current_view(&state)
 }
 
 /// Sync now rather than at the next round: push, then pull.
 #[tauri::command]
 pub async fn sync_now(state: State<'_, AppState>) -> AppResult<SyncView> {
-    state.lock().require(Role::Door, "sync")?;
+    state.lock().require(Action::Redeem, "sync")?;
     let engine = state.engine().ok_or_else(|| {
         AppError::new(
             "not_enrolled",
@@ -304,6 +304,6 @@ pub async fn sync_now(state: State<'_, AppState>) -> AppResult<SyncView> {
 #[tauri::command]
 pub fn sync_conflicts(state: State<'_, AppState>) -> AppResult<Vec<ConflictRecord>> {
     let s = state.lock();
-    s.require(Role::Door, "sync conflicts")?;
+    s.require(Action::Redeem, "sync conflicts")?;
     Ok(s.replica.sync_conflicts()?)
 }

@@ -28,6 +28,8 @@ pub enum Action {
     RewardRedeem,
     /// Revoke an item.
     Revoke,
+    /// Look items and customers up at the box office.
+    SearchItems,
     /// Read sales and totals, export.
     ViewSales,
 }
@@ -42,7 +44,8 @@ impl Action {
             | Action::Sell
             | Action::CreateCustomer
             | Action::Transfer
-            | Action::Claim => Role::BoxOffice,
+            | Action::Claim
+            | Action::SearchItems => Role::BoxOffice,
             Action::RewardRedeem | Action::Revoke | Action::ViewSales => Role::Manager,
         }
     }
@@ -58,6 +61,7 @@ impl Action {
             Action::Claim => "claim items",
             Action::RewardRedeem => "redeem rewards",
             Action::Revoke => "revoke items",
+            Action::SearchItems => "search items",
             Action::ViewSales => "see sales",
         }
     }
