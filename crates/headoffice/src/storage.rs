@@ -5,8 +5,8 @@
 
 use uuid::Uuid;
 use wicket_domain::{
-    Allotment, BalanceKind, ClaimCode, Customer, Item, Product, ProductCounters, RewardOffer, Role,
-    Sale, StatusTier, Timestamp,
+    Allotment, BalanceKind, ClaimCode, Customer, Event, Item, OrderRule, Product, ProductCounters,
+    RewardOffer, Role, Sale, StatusTier, Timestamp,
 };
 
 use crate::error::Result;
@@ -186,13 +186,54 @@ pub trait SyncLog {
     fn atomically(&self, f: &mut dyn FnMut(&dyn Tx) -> Result<()>) -> Result<()>;
 }
 
+/// The venue's catalog as head office's admin routes edit it.
+pub trait Catalog {
+    /// An event by id or reference id.
+    fn event(&self, key: &crate::store::EventKey) -> Result<Option<Event>>;
+    fn insert_event(&self, e: &Event) -> Result<()>;
+    fn update_event(&self, e: &Event) -> Result<()>;
+    fn delete_event(&self, id: Uuid) -> Result<()>;
+    fn products_of_event(&self, event: Uuid) -> Result<u64>;
+    fn insert_product(&self, p: &Product) -> Result<()>;
+    /// Store a product's fields; its order rules too when `rules` is set.
+    fn update_product(&self, p: &Product, rules: bool) -> Result<()>;
+    fn slug_taken(&self, slug: &str) -> Result<bool>;
+    fn insert_rule(&self, product: Uuid, r: &OrderRule) -> Result<()>;
+    /// Whether a rule of that product was there to delete.
+    fn delete_rule(&self, product: Uuid, rule: Uuid) -> Result<bool>;
+    fn insert_tier(&self, t: &StatusTier) -> Result<()>;
+    fn insert_reward(&self, o: &RewardOffer) -> Result<()>;
+    fn reward_redeem_count(&self, offer: Uuid) -> Result<u64>;
+    fn delete_reward(&self, offer: Uuid) -> Result<()>;
+    fn insert_claim_codes(&self, product: Uuid, codes: &[Uuid]) -> Result<()>;
+    fn insert_customer_with_reference(&self, c: &Customer, reference: Option<&str>) -> Result<()>;
+}
+
 /// One transaction of a backend: every narrow trait at once.
 pub trait Tx:
-    Products + Customers + Items + Redemptions + Sales + Claims + Rewards + Allotments + SyncLog
+    Products
+    + Customers
+    + Items
+    + Redemptions
+    + Sales
+    + Claims
+    + Rewards
+    + Allotments
+    + SyncLog
+    + Catalog
 {
 }
 
 impl<T> Tx for T where
-    T: Products + Customers + Items + Redemptions + Sales + Claims + Rewards + Allotments + SyncLog
+    T: Products
+        + Customers
+        + Items
+        + Redemptions
+        + Sales
+        + Claims
+        + Rewards
+        + Allotments
+        + SyncLog
+        + Catalog
 {
 }

@@ -11,7 +11,6 @@ use wicket_domain::{
 
 use super::events::*;
 use super::products::*;
-use super::rewards::*;
 use super::rows::*;
 use super::users::*;
 use crate::error::{Error, Result};
@@ -90,7 +89,10 @@ pub(crate) fn op_demo(tx: &Transaction<'_>, n_users: u32) -> Result<DemoSummary>
         })?,
     ];
     for p in &mut products {
-        p.slug = Some(unique_slug(tx, &domain::slugify(&p.name))?);
+        p.slug = Some(crate::usecase::catalog::unique_slug(
+            &super::tx::SqliteTx(tx),
+            &domain::slugify(&p.name),
+        )?);
         insert_product(tx, p, &iso)?;
     }
 
@@ -173,8 +175,7 @@ pub(crate) fn op_demo(tx: &Transaction<'_>, n_users: u32) -> Result<DemoSummary>
     ];
     let n_rewards = rewards.len() as u32;
     for b in rewards {
-        let o = offer_from_body(tx, Uuid::new_v4(), b, 0, true)?;
-        write_reward(tx, &o, &iso, true)?;
+        crate::usecase::catalog::create_reward(&super::tx::SqliteTx(tx), b)?;
     }
     // Staff reach devices through sync (the `staff` change feed), PINs hashed
     // exactly as `POST /v1/staff` hashes them.

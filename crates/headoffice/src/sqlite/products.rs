@@ -4,14 +4,12 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 use wicket_domain::{
-    self as domain, DomainError, OrderRule, Product, ProductCounters, ProductStatus, ProductType,
+    self as domain, OrderRule, Product, ProductCounters, ProductStatus, ProductType,
 };
 
-use super::events::*;
 use super::rows::*;
 use crate::error::{Error, Result};
 use crate::model::*;
-use crate::store::EventKey;
 
 pub(crate) const PRODUCT_COLS: &str = "id, event_id, name, description, type, prices, stock, max_per_account, redemption_quantity, is_transferable, is_claimable, min_rep_balance, max_items, active, mint_nft, metadata_uri, chain, status, slug, tags, start_sale_at, end_sale_at, issued, next_item_id, created_at, updated_at";
 
@@ -154,37 +152,6 @@ pub(crate) fn product_out(row: &ProductRow) -> ProductOut {
         created_at: row.created_at.clone(),
         updated_at: row.updated_at.clone(),
     }
-}
-
-/// A free slug from `base` (`base`, `base-2`, `base-3`, ...).
-pub(crate) fn unique_slug(conn: &Connection, base: &str) -> Result<String> {
-    let mut st = conn.prepare_cached("SELECT 1 FROM products WHERE slug = ?1")?;
-    for n in 1u32.. {
-        let cand = if n == 1 {
-            base.to_string()
-        } else {
-            let suffix = format!("-{n}");
-            let keep: String = base.chars().take(100 - suffix.len()).collect();
-            format!("{}{suffix}", keep.trim_end_matches('-'))
-        };
-        if !st.exists([&cand])? {
-            return Ok(cand);
-        }
-    }
-    Err(Error::Conflict("no free slug".into()))
-}
-
-pub(crate) fn check_event_exists(conn: &Connection, event: Option<Uuid>) -> Result<()> {
-    if let Some(e) = event
-        && find_event(conn, &EventKey::Id(e))?.is_none()
-    {
-        return Err(DomainError::InvalidField {
-            field: "event_id",
-            reason: format!("no event {e}"),
-        }
-        .into());
-    }
-    Ok(())
 }
 
 pub(crate) fn insert_product(tx: &Connection, p: &Product, iso: &str) -> Result<()> {

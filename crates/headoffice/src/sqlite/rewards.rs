@@ -2,11 +2,9 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
-use wicket_domain::{self as domain, DomainError, RewardGrant, RewardOffer};
+use wicket_domain::{RewardGrant, RewardOffer};
 
-use super::products::*;
 use super::rows::*;
-use super::users::*;
 use crate::error::{Error, Result};
 use crate::model::*;
 
@@ -75,57 +73,6 @@ pub(crate) fn require_reward(conn: &Connection, id: Uuid) -> Result<RewardRow> {
         .query_row([id.to_string()], reward_from_row)
         .optional()?
         .ok_or_else(|| Error::not_found(format!("reward {id}")))
-}
-
-/// Build and validate an offer from a request body; the granted product and the
-/// minimum tier must exist.
-pub(crate) fn offer_from_body(
-    conn: &Connection,
-    id: Uuid,
-    b: RewardBody,
-    redeemed_count: u64,
-    active_default: bool,
-) -> Result<RewardOffer> {
-    let o = RewardOffer {
-        id,
-        name: b.name.trim().to_string(),
-        description: b.description,
-        credit_cost: b.credit_cost,
-        grants: RewardGrant {
-            product_id: b.grants.product_id,
-            quantity: b.grants.quantity,
-        },
-        supply_total: b.supply_total,
-        redeemed_count,
-        max_per_user: b.max_per_user,
-        min_tier_id: b.min_tier_id,
-        country_restrictions: b
-            .country_restrictions
-            .iter()
-            .map(|c| c.trim().to_ascii_uppercase())
-            .collect(),
-        tags: b.tags,
-        order: b.order,
-        active: b.active.unwrap_or(active_default),
-    };
-    domain::validate_reward_offer(&o)?;
-    if find_product_where(conn, "id", &o.grants.product_id.to_string())?.is_none() {
-        return Err(DomainError::InvalidField {
-            field: "grants.product_id",
-            reason: format!("no product {}", o.grants.product_id),
-        }
-        .into());
-    }
-    if let Some(t) = o.min_tier_id
-        && !load_tiers(conn)?.iter().any(|(x, _)| x.id == t)
-    {
-        return Err(DomainError::InvalidField {
-            field: "min_tier_id",
-            reason: format!("no status tier {t}"),
-        }
-        .into());
-    }
-    Ok(o)
 }
 
 pub(crate) fn write_reward(

@@ -3,10 +3,7 @@
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
-use wicket_domain::{
-    self as domain, BalanceKind, CustomerInput, DomainError, EventInput, OrderRule, ProductInput,
-    ProductStatus, StatusTier,
-};
+use wicket_domain::{self as domain, EventInput, ProductInput};
 
 use super::SqliteStore;
 use super::acts::*;
@@ -16,10 +13,12 @@ use super::items::*;
 use super::products::*;
 use super::rewards::*;
 use super::rows::*;
+use super::tx::SqliteTx;
 use super::users::*;
 use crate::error::Error;
 use crate::model::*;
 use crate::store::{DemoSummary, EventKey, RewardFilter, SaleRequest, Store, StoreFuture};
+use crate::usecase::catalog;
 
 impl Store for SqliteStore {
     fn key_scope(&self, key_hash: String) -> StoreFuture<Option<Scope>> {
@@ -45,9 +44,7 @@ impl Store for SqliteStore {
 
     fn create_event(&self, input: EventInput) -> StoreFuture<EventOut> {
         self.write(move |tx| {
-            let e = input.into_event(Uuid::new_v4())?;
-            let (_, iso) = now();
-            insert_event(tx, &e, &iso)?;
+            let e = catalog::create_event(&SqliteTx(tx), input)?;
             find_event(tx, &EventKey::Id(e.id))?
                 .ok_or_else(|| Error::Storage("event vanished".into()))
         })
@@ -55,24 +52,7 @@ impl Store for SqliteStore {
 
     fn update_event(&self, key: EventKey, input: EventInput) -> StoreFuture<EventOut> {
         self.write(move |tx| {
-            let old = find_event(tx, &key)?.ok_or_else(|| Error::not_found("event"))?;
-            let e = input.apply_to(&domain_event(&old))?;
-            let (_, iso) = now();
-            tx.execute(
-                "UPDATE events SET name = ?2, start_date = ?3, end_date = ?4, location = ?5, address = ?6,
-                   description = ?7, reference_id = ?8, updated_at = ?9 WHERE id = ?1",
-                params![
-                    e.id.to_string(),
-                    e.name,
-                    e.start_date,
-                    e.end_date,
-                    e.location,
-                    e.address,
-                    e.description,
-                    e.reference_id,
-                    iso
-                ],
-            )?;
+            let e = catalog::update_event(&SqliteTx(tx), &key, input)?;
             find_event(tx, &EventKey::Id(e.id))?
                 .ok_or_else(|| Error::Storage("event vanished".into()))
         })
@@ -98,68 +78,16 @@ impl Store for SqliteStore {
     }
 
     fn delete_event(&self, id: Uuid) -> StoreFuture<()> {
-        self.write(move |tx| {
-            find_event(tx, &EventKey::Id(id))?
-                .ok_or_else(|| Error::not_found(format!("event {id}")))?;
-            let n = count(
-                tx,
-                "SELECT COUNT(*) FROM products WHERE event_id = ?1",
-                [id.to_string()],
-            )?;
-            if n > 0 {
-                // Products carry issued tickets; never delete those implicitly.
-                return Err(Error::Conflict(format!(
-                    "event has {n} product(s); move or remove them first"
-                )));
-            }
-            tx.execute("DELETE FROM events WHERE id = ?1", [id.to_string()])?;
-            Ok(())
-        })
+        self.write(move |tx| catalog::delete_event(&SqliteTx(tx), id))
     }
 
     fn create_users(&self, users: Vec<NewUserBody>) -> StoreFuture<Vec<UserOut>> {
         self.write(move |tx| {
-            domain::check_user_batch(users.len())?;
-            let mut errors = Vec::new();
-            let mut ok = Vec::with_capacity(users.len());
-            let mut seen = std::collections::HashSet::new();
-            for u in users {
-                let reference = match u.reference_id.as_deref().map(domain::validate_reference_id) {
-                    Some(Err(e)) => {
-                        errors.push(e);
-                        continue;
-                    }
-                    Some(Ok(r)) => Some(r),
-                    None => None,
-                };
-                match (CustomerInput {
-                    email: u.email,
-                    first_name: u.first_name,
-                    last_name: u.last_name,
-                    country: u.country,
-                })
-                .into_customer(Uuid::new_v4())
-                {
-                    Ok(c) => {
-                        if !seen.insert(c.email.clone()) {
-                            return Err(Error::Conflict(format!(
-                                "email {} appears twice in the request",
-                                c.email
-                            )));
-                        }
-                        ok.push((c, reference));
-                    }
-                    Err(e) => errors.push(e),
-                }
-            }
-            if !errors.is_empty() {
-                return Err(Error::DomainMany(errors));
-            }
+            let made = catalog::create_users(&SqliteTx(tx), users)?;
             let (_, iso) = now();
-            let mut out = Vec::with_capacity(ok.len());
-            for (c, r) in ok {
-                insert_user(tx, &c, r.as_deref(), &iso)?;
-                out.push(UserOut {
+            Ok(made
+                .into_iter()
+                .map(|(c, r)| UserOut {
                     id: c.id,
                     email: c.email,
                     first_name: c.first_name,
@@ -168,9 +96,8 @@ impl Store for SqliteStore {
                     country: c.country,
                     created_at: iso.clone(),
                     updated_at: iso.clone(),
-                });
-            }
-            Ok(out)
+                })
+                .collect())
         })
     }
 
@@ -203,14 +130,15 @@ impl Store for SqliteStore {
 
     fn adjust_balance(&self, user: Uuid, body: AdjustBody) -> StoreFuture<BalancesOut> {
         self.write(move |tx| {
-            let kind = BalanceKind::parse(&body.kind).ok_or_else(|| DomainError::InvalidField {
-                field: "kind",
-                reason: format!("{:?} is not reputation, credits or status", body.kind),
-            })?;
-            let before = require_user(tx, user)?.c;
-            let after = domain::adjust_balance(&before, kind, body.delta, &body.reason)?;
-            let (at, iso) = now();
-            post_ledger(tx, &before, &after, kind, &body.reason, None, at, &iso)?;
+            let (at, _) = now();
+            let after = catalog::adjust_balance(
+                &SqliteTx(tx),
+                user,
+                &body.kind,
+                body.delta,
+                &body.reason,
+                at,
+            )?;
             balances_of(tx, &after)
         })
     }
@@ -243,27 +171,8 @@ impl Store for SqliteStore {
 
     fn create_tier(&self, body: TierBody) -> StoreFuture<TierOut> {
         self.write(move |tx| {
-            let pct = domain::parse_price(&body.discount_percentage).map_err(|_| {
-                DomainError::InvalidField {
-                    field: "discount_percentage",
-                    reason: format!("{:?} is not a decimal", body.discount_percentage),
-                }
-            })?;
-            let existing: Vec<StatusTier> = load_tiers(tx)?.into_iter().map(|(t, _)| t).collect();
-            let id = existing.iter().map(|t| t.id).max().unwrap_or(0) + 1;
-            let t = StatusTier {
-                id,
-                name: body.name.trim().to_string(),
-                min_token_balance: body.min_token_balance,
-                discount_percentage: pct,
-            };
-            domain::validate_status_tier(&t, &existing)?;
-            let (_, iso) = now();
-            tx.execute(
-                "INSERT INTO status_tiers (id, name, min_token_balance, discount_percentage, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![t.id, t.name, t.min_token_balance, t.discount_percentage.to_string(), iso],
-            )?;
-            Ok(tier_out(&t, &iso))
+            let t = catalog::create_tier(&SqliteTx(tx), &body)?;
+            Ok(tier_out(&t, &now().1))
         })
     }
 
@@ -278,13 +187,7 @@ impl Store for SqliteStore {
 
     fn create_product(&self, input: ProductInput) -> StoreFuture<ProductOut> {
         self.write(move |tx| {
-            let mut p = input.into_product(Uuid::new_v4())?;
-            check_event_exists(tx, p.event_id)?;
-            if p.slug.is_none() {
-                p.slug = Some(unique_slug(tx, &domain::slugify(&p.name))?);
-            }
-            let (_, iso) = now();
-            insert_product(tx, &p, &iso)?;
+            let p = catalog::create_product(&SqliteTx(tx), input)?;
             Ok(product_out(&require_product(tx, p.id)?))
         })
     }
@@ -307,34 +210,14 @@ impl Store for SqliteStore {
 
     fn update_product(&self, id: Uuid, input: ProductInput) -> StoreFuture<ProductOut> {
         self.write(move |tx| {
-            let row = require_product(tx, id)?;
-            let replace_rules = input.order_rules.is_some();
-            let p = input.apply_to(&row.p)?;
-            check_event_exists(tx, p.event_id)?;
-            let (_, iso) = now();
-            update_product_row(tx, &p, &iso)?;
-            if replace_rules {
-                tx.execute(
-                    "DELETE FROM order_rules WHERE product_id = ?1",
-                    [id.to_string()],
-                )?;
-                for r in &p.order_rules {
-                    insert_rule(tx, id, r, &iso)?;
-                }
-            }
+            catalog::update_product(&SqliteTx(tx), id, input)?;
             Ok(product_out(&require_product(tx, id)?))
         })
     }
 
     fn publish_product(&self, id: Uuid) -> StoreFuture<ProductOut> {
         self.write(move |tx| {
-            let row = require_product(tx, id)?;
-            let p = ProductInput {
-                status: Some(ProductStatus::Published.as_str().into()),
-                ..Default::default()
-            }
-            .apply_to(&row.p)?;
-            update_product_row(tx, &p, &now().1)?;
+            catalog::publish_product(&SqliteTx(tx), id)?;
             Ok(product_out(&require_product(tx, id)?))
         })
     }
@@ -353,30 +236,19 @@ impl Store for SqliteStore {
 
     fn add_order_rule(&self, product: Uuid, rule: OrderRuleBody) -> StoreFuture<OrderRuleOut> {
         self.write(move |tx| {
-            require_product(tx, product)?;
-            let r = OrderRule {
-                id: Uuid::new_v4(),
-                start_at: rule.start_at,
-                end_at: rule.end_at,
-                purchase_limit: rule.purchase_limit,
-            };
-            domain::validate_order_rule(&r)?;
-            insert_rule(tx, product, &r, &now().1)?;
+            let r = catalog::add_order_rule(
+                &SqliteTx(tx),
+                product,
+                rule.start_at,
+                rule.end_at,
+                rule.purchase_limit,
+            )?;
             Ok(rule_out(product, &r))
         })
     }
 
     fn delete_order_rule(&self, product: Uuid, rule: Uuid) -> StoreFuture<()> {
-        self.write(move |tx| {
-            let n = tx.execute(
-                "DELETE FROM order_rules WHERE id = ?1 AND product_id = ?2",
-                params![rule.to_string(), product.to_string()],
-            )?;
-            if n == 0 {
-                return Err(Error::not_found(format!("order rule {rule}")));
-            }
-            Ok(())
-        })
+        self.write(move |tx| catalog::delete_order_rule(&SqliteTx(tx), product, rule))
     }
 
     fn issue_items(
@@ -469,21 +341,7 @@ impl Store for SqliteStore {
     }
 
     fn create_claim_codes(&self, product: Uuid, n: u32) -> StoreFuture<Vec<Uuid>> {
-        self.write(move |tx| {
-            let row = require_product(tx, product)?;
-            domain::check_claim_codes(&row.p, n)?;
-            let iso = now().1;
-            let mut st = tx.prepare_cached(
-                "INSERT INTO claim_codes (code, product_id, created_at) VALUES (?1, ?2, ?3)",
-            )?;
-            let mut codes = Vec::with_capacity(n as usize);
-            for _ in 0..n {
-                let code = Uuid::new_v4();
-                st.execute(params![code.to_string(), product.to_string(), iso])?;
-                codes.push(code);
-            }
-            Ok(codes)
-        })
+        self.write(move |tx| catalog::create_claim_codes(&SqliteTx(tx), product, n))
     }
 
     fn claim(&self, code: Uuid, user: UserKey) -> StoreFuture<ItemOut> {
@@ -519,38 +377,20 @@ impl Store for SqliteStore {
 
     fn create_reward(&self, body: RewardBody) -> StoreFuture<RewardOut> {
         self.write(move |tx| {
-            let o = offer_from_body(tx, Uuid::new_v4(), body, 0, true)?;
-            write_reward(tx, &o, &now().1, true)?;
+            let o = catalog::create_reward(&SqliteTx(tx), body)?;
             Ok(reward_out(&require_reward(tx, o.id)?))
         })
     }
 
     fn replace_reward(&self, id: Uuid, body: RewardBody) -> StoreFuture<RewardOut> {
         self.write(move |tx| {
-            let old = require_reward(tx, id)?;
-            let o = offer_from_body(tx, id, body, old.o.redeemed_count, old.o.active)?;
-            write_reward(tx, &o, &now().1, false)?;
+            catalog::replace_reward(&SqliteTx(tx), id, body)?;
             Ok(reward_out(&require_reward(tx, id)?))
         })
     }
 
     fn delete_reward(&self, id: Uuid) -> StoreFuture<()> {
-        self.write(move |tx| {
-            require_reward(tx, id)?;
-            let n = count(
-                tx,
-                "SELECT COUNT(*) FROM reward_redeems WHERE reward_id = ?1",
-                [id.to_string()],
-            )?;
-            if n > 0 {
-                // Redeems are history; deactivate the offer instead.
-                return Err(Error::Conflict(format!(
-                    "reward has {n} redeem(s); deactivate it instead"
-                )));
-            }
-            tx.execute("DELETE FROM rewards WHERE id = ?1", [id.to_string()])?;
-            Ok(())
-        })
+        self.write(move |tx| catalog::delete_reward(&SqliteTx(tx), id))
     }
 
     fn list_rewards(&self, filter: RewardFilter) -> StoreFuture<Vec<RewardOut>> {
@@ -571,9 +411,7 @@ impl Store for SqliteStore {
 
     fn toggle_reward(&self, id: Uuid) -> StoreFuture<RewardOut> {
         self.write(move |tx| {
-            let mut row = require_reward(tx, id)?;
-            row.o.active = !row.o.active;
-            write_reward(tx, &row.o, &now().1, false)?;
+            catalog::toggle_reward(&SqliteTx(tx), id)?;
             Ok(reward_out(&require_reward(tx, id)?))
         })
     }

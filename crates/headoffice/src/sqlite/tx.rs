@@ -3,12 +3,15 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 use wicket_domain::{
-    Allotment, ClaimCode, Customer, Item, Product, ProductCounters, RewardOffer, Role, StatusTier,
-    Timestamp,
+    Allotment, ClaimCode, Customer, Event, Item, OrderRule, Product, ProductCounters, RewardOffer,
+    Role, StatusTier, Timestamp,
 };
 
+use super::events::{domain_event, find_event, insert_event};
 use super::items::{find_item, holding};
-use super::products::{find_product_where, save_counters};
+use super::products::{
+    find_product_where, insert_product, insert_rule, save_counters, update_product_row,
+};
 use super::rewards::{REWARD_COLS, reward_from_row, write_reward};
 use super::rows::{now, opt_u64, opt_uuid_at, to_i64, touch, uuid_at};
 use super::users::{find_user, insert_user, load_tiers, post_ledger};
@@ -510,5 +513,136 @@ impl SyncLog for SqliteTx<'_> {
                 Err(e)
             }
         }
+    }
+}
+
+impl Catalog for SqliteTx<'_> {
+    fn event(&self, key: &crate::store::EventKey) -> Result<Option<Event>> {
+        Ok(find_event(self.0, key)?.map(|e| domain_event(&e)))
+    }
+
+    fn insert_event(&self, e: &Event) -> Result<()> {
+        insert_event(self.0, e, &iso())
+    }
+
+    fn update_event(&self, e: &Event) -> Result<()> {
+        self.0.execute(
+            "UPDATE events SET name = ?2, start_date = ?3, end_date = ?4, location = ?5, address = ?6, \
+             description = ?7, reference_id = ?8, updated_at = ?9 WHERE id = ?1",
+            params![
+                e.id.to_string(),
+                e.name,
+                e.start_date,
+                e.end_date,
+                e.location,
+                e.address,
+                e.description,
+                e.reference_id,
+                iso()
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn delete_event(&self, id: Uuid) -> Result<()> {
+        self.0
+            .execute("DELETE FROM events WHERE id = ?1", [id.to_string()])?;
+        Ok(())
+    }
+
+    fn products_of_event(&self, event: Uuid) -> Result<u64> {
+        let n: i64 = self.0.query_row(
+            "SELECT COUNT(*) FROM products WHERE event_id = ?1",
+            [event.to_string()],
+            |r| r.get(0),
+        )?;
+        Ok(opt_u64(Some(n)).unwrap_or(0))
+    }
+
+    fn insert_product(&self, p: &Product) -> Result<()> {
+        insert_product(self.0, p, &iso())
+    }
+
+    fn update_product(&self, p: &Product, rules: bool) -> Result<()> {
+        let iso = iso();
+        update_product_row(self.0, p, &iso)?;
+        if rules {
+            self.0.execute(
+                "DELETE FROM order_rules WHERE product_id = ?1",
+                [p.id.to_string()],
+            )?;
+            for r in &p.order_rules {
+                insert_rule(self.0, p.id, r, &iso)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn slug_taken(&self, slug: &str) -> Result<bool> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT 1 FROM products WHERE slug = ?1")?
+            .exists([slug])?)
+    }
+
+    fn insert_rule(&self, product: Uuid, r: &OrderRule) -> Result<()> {
+        insert_rule(self.0, product, r, &iso())
+    }
+
+    fn delete_rule(&self, product: Uuid, rule: Uuid) -> Result<bool> {
+        let n = self.0.execute(
+            "DELETE FROM order_rules WHERE id = ?1 AND product_id = ?2",
+            params![rule.to_string(), product.to_string()],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn insert_tier(&self, t: &StatusTier) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO status_tiers (id, name, min_token_balance, discount_percentage, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                t.id,
+                t.name,
+                t.min_token_balance,
+                t.discount_percentage.to_string(),
+                iso()
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_reward(&self, o: &RewardOffer) -> Result<()> {
+        write_reward(self.0, o, &iso(), true)
+    }
+
+    fn reward_redeem_count(&self, offer: Uuid) -> Result<u64> {
+        let n: i64 = self.0.query_row(
+            "SELECT COUNT(*) FROM reward_redeems WHERE reward_id = ?1",
+            [offer.to_string()],
+            |r| r.get(0),
+        )?;
+        Ok(opt_u64(Some(n)).unwrap_or(0))
+    }
+
+    fn delete_reward(&self, offer: Uuid) -> Result<()> {
+        self.0
+            .execute("DELETE FROM rewards WHERE id = ?1", [offer.to_string()])?;
+        Ok(())
+    }
+
+    fn insert_claim_codes(&self, product: Uuid, codes: &[Uuid]) -> Result<()> {
+        let iso = iso();
+        let mut st = self.0.prepare_cached(
+            "INSERT INTO claim_codes (code, product_id, created_at) VALUES (?1, ?2, ?3)",
+        )?;
+        for c in codes {
+            st.execute(params![c.to_string(), product.to_string(), iso])?;
+        }
+        Ok(())
+    }
+
+    fn insert_customer_with_reference(&self, c: &Customer, reference: Option<&str>) -> Result<()> {
+        insert_user(self.0, c, reference, &iso())
     }
 }

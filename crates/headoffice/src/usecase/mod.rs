@@ -3,6 +3,7 @@
 //! handler of an act and the push of a device's op for it call the same function.
 
 pub mod allotment;
+pub mod catalog;
 pub mod claim;
 pub mod customer;
 pub mod issue;
