@@ -209,6 +209,33 @@ pub trait Catalog {
     fn insert_customer_with_reference(&self, c: &Customer, reference: Option<&str>) -> Result<()>;
 }
 
+/// Enrolled devices, enrollment codes, staff and head office's own settings.
+pub trait Devices {
+    fn insert_enrollment_code(&self, code_hash: &str, expires_at: Timestamp) -> Result<()>;
+    /// Mark a code used by `device`; false when it is unknown, used or expired at `at`.
+    fn use_enrollment_code(&self, code_hash: &str, device: Uuid, at: Timestamp) -> Result<bool>;
+    /// Enroll (or re-enroll) a device with its key and credential hash.
+    fn upsert_device(
+        &self,
+        id: Uuid,
+        name: &str,
+        public_key: &str,
+        credential_hash: &str,
+        at: Timestamp,
+    ) -> Result<()>;
+    fn device_by_credential(&self, credential_hash: &str) -> Result<Option<Uuid>>;
+    fn insert_staff(
+        &self,
+        id: Uuid,
+        name: &str,
+        role: Role,
+        pin_hash: &str,
+        at: Timestamp,
+    ) -> Result<()>;
+    fn setting(&self, key: &str) -> Result<Option<String>>;
+    fn set_setting(&self, key: &str, value: &str) -> Result<()>;
+}
+
 /// One transaction of a backend: every narrow trait at once.
 pub trait Tx:
     Products
@@ -221,6 +248,7 @@ pub trait Tx:
     + Allotments
     + SyncLog
     + Catalog
+    + Devices
 {
 }
 
@@ -235,5 +263,6 @@ impl<T> Tx for T where
         + Allotments
         + SyncLog
         + Catalog
+        + Devices
 {
 }

@@ -383,3 +383,97 @@ fn claims_rewards_and_staff_roles() {
         "forbidden"
     );
 }
+
+#[test]
+fn catalog_and_devices_through_their_use_cases() {
+    use wicket_domain::EventInput;
+    use wicket_headoffice::model::TierBody;
+    use wicket_headoffice::store::EventKey;
+    use wicket_headoffice::usecase::{catalog, devices};
+
+    let b = backend();
+    let ev: EventInput = serde_json::from_value(
+        json!({"name": "Gala", "start_date": 1_000, "end_date": 2_000, "location": "Hall", "address": "1 Main St", "reference_id": "gala-1"}),
+    )
+    .expect("event input");
+    let e = b
+        .run(|t| catalog::create_event(t, ev.clone()))
+        .expect("event");
+    let by_ref = b
+        .run(|t| t.event(&EventKey::Reference("gala-1".into())))
+        .expect("read");
+    assert_eq!(by_ref.map(|x| x.id), Some(e.id));
+    let p = b
+        .run(|t| {
+            catalog::create_product(
+                t,
+                serde_json::from_value(
+                    json!({"type": "admission", "name": "Gala Seat", "price": "50",
+                    "event_id": e.id, "status": "draft"}),
+                )
+                .expect("product input"),
+            )
+        })
+        .expect("product");
+    assert_eq!(p.slug.as_deref(), Some("gala-seat"));
+    // The event holds a product: deleting it is a conflict that changes nothing.
+    assert_eq!(code(b.run(|t| catalog::delete_event(t, e.id))), "conflict");
+    let published = b
+        .run(|t| catalog::publish_product(t, p.id))
+        .expect("publish");
+    assert_eq!(published.status.as_str(), "published");
+    let rule = b
+        .run(|t| catalog::add_order_rule(t, p.id, None, None, Some(2)))
+        .expect("rule");
+    assert_eq!(
+        b.run(|t| issue::product(t, p.id))
+            .expect("read")
+            .0
+            .order_rules
+            .len(),
+        1
+    );
+    b.run(|t| catalog::delete_order_rule(t, p.id, rule.id))
+        .expect("delete rule");
+    assert_eq!(
+        code(b.run(|t| catalog::delete_order_rule(t, p.id, rule.id))),
+        "not_found"
+    );
+    let tier = b
+        .run(|t| {
+            catalog::create_tier(
+                t,
+                &TierBody {
+                    name: "Gold".into(),
+                    min_token_balance: 100,
+                    discount_percentage: "10".into(),
+                },
+            )
+        })
+        .expect("tier");
+    assert_eq!(b.run(|t| t.tiers()).expect("tiers"), vec![tier]);
+
+    // Enrollment codes work once; the head office key is made once.
+    let dev = Uuid::now_v7();
+    b.run(|t| devices::create_enrollment_code(t, "h1", i64::MAX))
+        .expect("code");
+    let k1 = b
+        .run(|t| devices::enroll(t, "h1", dev, "north", "00", "c1", 10))
+        .expect("enroll");
+    assert_eq!(
+        code(b.run(|t| devices::enroll(t, "h1", dev, "north", "00", "c2", 11))),
+        "unauthorized"
+    );
+    assert_eq!(
+        b.run(|t| t.device_by_credential("c1")).expect("read"),
+        Some(dev)
+    );
+    assert_eq!(b.run(devices::headoffice_key).expect("key"), k1);
+    let staff = b
+        .run(|t| devices::create_staff(t, "Bo", Role::BoxOffice, "hash", 12))
+        .expect("staff");
+    assert_eq!(
+        b.run(|t| t.staff_role(staff.id)).expect("role"),
+        Some((Role::BoxOffice, true))
+    );
+}

@@ -180,7 +180,13 @@ pub(crate) fn op_demo(tx: &Transaction<'_>, n_users: u32) -> Result<DemoSummary>
     // Staff reach devices through sync (the `staff` change feed), PINs hashed
     // exactly as `POST /v1/staff` hashes them.
     for (name, role, pin) in crate::sync::DEMO_STAFF {
-        super::sync::create_staff(tx, name, *role, &crate::sync::hash_pin(pin)?)?;
+        crate::usecase::devices::create_staff(
+            &super::tx::SqliteTx(tx),
+            name,
+            *role,
+            &crate::sync::hash_pin(pin)?,
+            at,
+        )?;
     }
     Ok(DemoSummary {
         staff: crate::sync::DEMO_STAFF.len() as u32,

@@ -17,8 +17,9 @@ use super::tx::SqliteTx;
 use super::users::*;
 use crate::error::Error;
 use crate::model::*;
+use crate::storage::Devices;
 use crate::store::{DemoSummary, EventKey, RewardFilter, SaleRequest, Store, StoreFuture};
-use crate::usecase::catalog;
+use crate::usecase::{catalog, devices};
 
 impl Store for SqliteStore {
     fn key_scope(&self, key_hash: String) -> StoreFuture<Option<Scope>> {
@@ -450,7 +451,7 @@ impl Store for SqliteStore {
 
     fn item_ticket(&self, product: Uuid, item: Uuid) -> StoreFuture<String> {
         // A write: the first ticket may create head office's signing key.
-        self.write(move |tx| super::sync::item_ticket(tx, product, item))
+        self.write(move |tx| devices::item_ticket(&SqliteTx(tx), product, item))
     }
 
     fn seed_demo(&self, users: u32) -> StoreFuture<DemoSummary> {
@@ -458,7 +459,7 @@ impl Store for SqliteStore {
     }
 
     fn create_enrollment_code(&self, code_hash: String, expires_at: i64) -> StoreFuture<()> {
-        self.write(move |tx| super::sync::create_enrollment_code(tx, &code_hash, expires_at))
+        self.write(move |tx| devices::create_enrollment_code(&SqliteTx(tx), &code_hash, expires_at))
     }
 
     fn enroll_device(
@@ -470,19 +471,20 @@ impl Store for SqliteStore {
         credential_hash: String,
     ) -> StoreFuture<String> {
         self.write(move |tx| {
-            super::sync::enroll_device(
-                tx,
+            devices::enroll(
+                &SqliteTx(tx),
                 &code_hash,
                 device_id,
                 &name,
                 &public_key,
                 &credential_hash,
+                now().0,
             )
         })
     }
 
     fn device_by_credential(&self, credential_hash: String) -> StoreFuture<Option<Uuid>> {
-        self.run(move |c| super::sync::device_by_credential(c, &credential_hash))
+        self.run(move |c| SqliteTx(c).device_by_credential(&credential_hash))
     }
 
     fn create_staff(
@@ -491,7 +493,7 @@ impl Store for SqliteStore {
         role: domain::Role,
         pin_hash: String,
     ) -> StoreFuture<wicket_protocol::StaffResponse> {
-        self.write(move |tx| super::sync::create_staff(tx, &name, role, &pin_hash))
+        self.write(move |tx| devices::create_staff(&SqliteTx(tx), &name, role, &pin_hash, now().0))
     }
 
     fn push_ops(

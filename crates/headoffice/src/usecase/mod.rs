@@ -6,6 +6,7 @@ pub mod allotment;
 pub mod catalog;
 pub mod claim;
 pub mod customer;
+pub mod devices;
 pub mod issue;
 pub mod push;
 pub mod reward;
