@@ -154,13 +154,12 @@ impl Replica {
         let buyer = match find_customer(&tx, &RecipientRef::Email(email.clone()))? {
             Some(c) => c,
             None => {
-                let c = CustomerInput {
-                    email: email.clone(),
-                    first_name: req.buyer_first_name.clone(),
-                    last_name: req.buyer_last_name.clone(),
-                    country: None,
-                }
-                .into_customer(Uuid::now_v7())?;
+                let c = CustomerInput::walk_up(
+                    &email,
+                    req.buyer_first_name.clone(),
+                    req.buyer_last_name.clone(),
+                    Uuid::now_v7(),
+                )?;
                 insert_customer(&tx, &c)?;
                 let op = Op::Customer(CustomerOp {
                     customer: c.clone(),

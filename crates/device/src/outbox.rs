@@ -64,48 +64,13 @@ pub(crate) fn append(
     Ok(op_id)
 }
 
-/// The whole outbox in upload order.
-pub(crate) fn list(c: &Connection) -> Result<Vec<OutboxOp>> {
-    let mut st = c.prepare(
-        "SELECT seq, op_id, device_id, staff_id, device_time, kind, payload FROM outbox ORDER BY seq",
-    )?;
-    let rows = st.query_map([], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, Uuid>(1)?,
-            r.get::<_, Uuid>(2)?,
-            r.get::<_, Option<Uuid>>(3)?,
-            r.get::<_, i64>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, String>(6)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (seq, op_id, device_id, staff_id, device_time, kind, payload) = row?;
-        out.push(OutboxOp {
-            seq,
-            op_id,
-            device_id,
-            staff_id,
-            device_time,
-            kind,
-            payload: serde_json::from_str(&payload)?,
-        });
-    }
-    Ok(out)
-}
-
-pub(crate) fn len(c: &Connection) -> Result<u64> {
-    Ok(c.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as u64)
-}
-
-/// The next `n` ops as wire envelopes (payload text passed through unparsed).
-pub(crate) fn batch(c: &Connection, n: usize) -> Result<Vec<WireOp>> {
+/// Outbox rows in upload order (at most `limit`), as wire envelopes whose payload
+/// text passes through unparsed.
+fn rows(c: &Connection, limit: i64) -> Result<Vec<WireOp>> {
     let mut st = c.prepare_cached(
         "SELECT seq, op_id, device_id, staff_id, device_time, kind, payload FROM outbox ORDER BY seq LIMIT ?1",
     )?;
-    let rows = st.query_map([n as i64], |r| {
+    let rows = st.query_map([limit], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, Uuid>(1)?,
@@ -125,6 +90,33 @@ pub(crate) fn batch(c: &Connection, n: usize) -> Result<Vec<WireOp>> {
         );
     }
     Ok(out)
+}
+
+/// The whole outbox in upload order.
+pub(crate) fn list(c: &Connection) -> Result<Vec<OutboxOp>> {
+    rows(c, i64::MAX)?
+        .into_iter()
+        .map(|w| {
+            Ok(OutboxOp {
+                seq: w.seq,
+                op_id: w.op_id,
+                device_id: w.device_id,
+                staff_id: w.staff_id,
+                device_time: w.device_time,
+                payload: serde_json::from_str(w.payload.get())?,
+                kind: w.kind,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn len(c: &Connection) -> Result<u64> {
+    Ok(c.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as u64)
+}
+
+/// The next `n` ops as wire envelopes.
+pub(crate) fn batch(c: &Connection, n: usize) -> Result<Vec<WireOp>> {
+    rows(c, i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// Items and customers named by operations still in the outbox: a pull keeps their

@@ -476,6 +476,22 @@ pub struct CustomerInput {
 }
 
 impl CustomerInput {
+    /// A buyer the box office meets for the first time: email and names only.
+    pub fn walk_up(
+        email: &str,
+        first_name: Option<String>,
+        last_name: Option<String>,
+        id: Uuid,
+    ) -> Result<Customer> {
+        CustomerInput {
+            email: email.to_string(),
+            first_name,
+            last_name,
+            country: None,
+        }
+        .into_customer(id)
+    }
+
     pub fn into_customer(self, id: Uuid) -> Result<Customer> {
         let country = match self.country {
             None => None,

@@ -61,13 +61,12 @@ pub fn sell(tx: &dyn Tx, req: &SaleInput, at: Timestamp) -> Result<Sold> {
             Some(c) => c,
             None => {
                 // A walk-up buyer becomes a customer as part of the same sale.
-                let c = CustomerInput {
-                    email: e.clone(),
-                    first_name: req.buyer_first_name.clone(),
-                    last_name: req.buyer_last_name.clone(),
-                    country: None,
-                }
-                .into_customer(Uuid::new_v4())?;
+                let c = CustomerInput::walk_up(
+                    e,
+                    req.buyer_first_name.clone(),
+                    req.buyer_last_name.clone(),
+                    Uuid::new_v4(),
+                )?;
                 tx.insert_customer(&c)?;
                 c
             }
