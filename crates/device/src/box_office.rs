@@ -214,22 +214,17 @@ impl Replica {
         )?;
         // The tail of the device id is its random part (a v7 id starts with the time).
         let prefix: String = device_id.simple().to_string()[24..].to_uppercase();
-        let sale = Sale {
+        let sale = quote.into_sale(SaleParties {
             id: Uuid::now_v7(),
             order_number: format!("{prefix}-{seq:06}"),
             product_id: product.id,
-            quantity: quote.quantity,
-            currency: quote.currency.clone(),
-            unit_price: quote.unit_price,
-            discount: quote.discount,
-            total: quote.total,
             payment_method: payment,
             buyer_id: buyer.id,
             device_id: Some(device_id),
             staff_id,
-            created_at: now,
+            at: now,
             item_ids: items.iter().map(|i| i.id).collect(),
-        };
+        });
         tx.execute(
             "INSERT INTO sales (id, order_number, product_id, quantity, currency, unit_price, discount, total, \
              payment_method, buyer_id, device_id, staff_id, created_at, item_ids) \

@@ -31,20 +31,8 @@ pub struct SyncStatus {
     pub last_error: Option<String>,
 }
 
-/// A conflict or rejection head office reported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConflictRecord {
-    pub id: Uuid,
-    pub op_id: Option<Uuid>,
-    pub device_id: Option<Uuid>,
-    pub kind: String,
-    pub item: Option<Uuid>,
-    pub code: String,
-    pub detail: String,
-    pub at: Timestamp,
-    /// `conflict` or `rejected`.
-    pub source: String,
-}
+/// A conflict or rejection head office reported (the protocol's record).
+pub type ConflictRecord = wicket_protocol::SyncIssue;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullSummary {

@@ -325,6 +325,42 @@ pub struct SaleQuote {
     pub total: Decimal,
 }
 
+/// Who, what and when of a sale, beside its priced line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaleParties {
+    pub id: Uuid,
+    pub order_number: String,
+    pub product_id: Uuid,
+    pub payment_method: PaymentMethod,
+    pub buyer_id: Uuid,
+    pub device_id: Option<Uuid>,
+    pub staff_id: Option<Uuid>,
+    pub at: Timestamp,
+    pub item_ids: Vec<Uuid>,
+}
+
+impl SaleQuote {
+    /// The order this quote becomes once its items are issued.
+    pub fn into_sale(&self, p: SaleParties) -> Sale {
+        Sale {
+            id: p.id,
+            order_number: p.order_number,
+            product_id: p.product_id,
+            quantity: self.quantity,
+            currency: self.currency.clone(),
+            unit_price: self.unit_price,
+            discount: self.discount,
+            total: self.total,
+            payment_method: p.payment_method,
+            buyer_id: p.buyer_id,
+            device_id: p.device_id,
+            staff_id: p.staff_id,
+            created_at: p.at,
+            item_ids: p.item_ids,
+        }
+    }
+}
+
 /// Price `quantity` units in `currency` (the product's primary currency when
 /// `None`). A tier discount is `subtotal × pct / 100`, rounded half away from zero to
 /// the price's decimal places (at least 2, i.e. cents), so the customer is never

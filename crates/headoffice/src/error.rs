@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use wicket_domain::DomainError;
 
 /// Why a request or a store call failed.
@@ -80,11 +79,8 @@ impl Error {
     }
 }
 
-/// The MUFI error envelope.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    pub errors: Vec<String>,
-}
+/// The MUFI error envelope: the protocol's one error body type.
+pub use wicket_protocol::ErrorBody;
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {

@@ -3,27 +3,15 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use uuid::Uuid;
 use wicket_protocol::{DeviceSyncState, RedemptionHistoryEntry};
 
 use crate::api::extract::{ApiPath, ApiQuery, AppState};
 use crate::error::Result;
 
-/// A conflict (a fact kept for review) or a rejected op (refused, nothing changed).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncIssue {
-    pub id: Uuid,
-    pub op_id: Uuid,
-    pub device_id: Uuid,
-    pub kind: String,
-    pub item: Option<Uuid>,
-    pub code: String,
-    pub detail: String,
-    pub at: i64,
-    /// `conflict` or `rejected`.
-    pub source: String,
-}
+/// A conflict or a rejected op, as the protocol defines it.
+pub use wicket_protocol::SyncIssue;
 
 #[derive(Debug, Deserialize)]
 pub struct LimitQuery {

@@ -52,6 +52,7 @@ impl ProtocolError {
 /// The error body of every head office route: `{"errors": ["<code>: <message>"]}`,
 /// as the MUFI Products API answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub errors: Vec<String>,
 }
@@ -233,6 +234,22 @@ pub struct RedemptionHistoryEntry {
     pub conflict: bool,
     /// Heard of before the item reached head office; counted once it arrived.
     pub pending: bool,
+}
+
+/// A conflict (a fact kept for review) or a rejected op (refused, nothing changed),
+/// as head office lists them (`GET /v1/sync/conflicts`) and devices keep them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncIssue {
+    pub id: Uuid,
+    pub op_id: Option<Uuid>,
+    pub device_id: Option<Uuid>,
+    pub kind: String,
+    pub item: Option<Uuid>,
+    pub code: String,
+    pub detail: String,
+    pub at: i64,
+    /// `conflict` or `rejected`.
+    pub source: String,
 }
 
 /// Per-device sync state (`GET /v1/sync/devices`).

@@ -78,8 +78,8 @@ pub(crate) fn sync_issues(c: &Connection, limit: u32) -> Result<Vec<SyncIssue>> 
     let rows = st.query_map([limit], |r| {
         Ok(SyncIssue {
             id: uuid_at(r, 0)?,
-            op_id: uuid_at(r, 1)?,
-            device_id: uuid_at(r, 2)?,
+            op_id: opt_uuid_at(r, 1)?,
+            device_id: opt_uuid_at(r, 2)?,
             kind: r.get(3)?,
             item: opt_uuid_at(r, 4)?,
             code: r.get(5)?,

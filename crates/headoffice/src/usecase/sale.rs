@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 use wicket_domain::{
     self as domain, Customer, CustomerInput, Decimal, DomainError, Item, ItemOrigin, OrderRule,
-    PaymentMethod, Product, Sale, SaleQuote, Timestamp,
+    PaymentMethod, Product, Sale, SaleParties, SaleQuote, Timestamp,
 };
 use wicket_protocol::SaleOp;
 
@@ -99,22 +99,17 @@ pub fn sell(tx: &dyn Tx, req: &SaleInput, at: Timestamp) -> Result<Sold> {
         at,
     )?;
     let row = SaleRow {
-        sale: Sale {
+        sale: quote.into_sale(SaleParties {
             id,
             order_number: format!("HO-{seq:06}"),
             product_id: product.id,
-            quantity: quote.quantity,
-            currency: quote.currency.clone(),
-            unit_price: quote.unit_price,
-            discount: quote.discount,
-            total: quote.total,
             payment_method: method,
             buyer_id: buyer.id,
             device_id: req.device_id,
             staff_id: None,
-            created_at: at,
+            at,
             item_ids: items.iter().map(|i| i.id).collect(),
-        },
+        }),
         subtotal: quote.subtotal,
         discount_percentage: quote.discount_percentage,
         seq: Some(seq),
