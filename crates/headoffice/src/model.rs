@@ -404,6 +404,15 @@ pub struct RedeemBody {
     pub product_item_id: Uuid,
 }
 
+/// The legacy MUFI redeem (`POST /v1/products/items/redeem`): the product in the
+/// body, or found from the item.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LegacyRedeemBody {
+    #[serde(default)]
+    pub product_id: Option<Uuid>,
+    pub product_item_id: Uuid,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferBody {

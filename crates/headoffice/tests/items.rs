@@ -464,3 +464,54 @@ async fn eight_clients_issue_and_sell_exactly_the_stock() {
         .await;
     assert_eq!(codes(&one_more), ["stock_exhausted"]);
 }
+
+#[tokio::test]
+async fn the_legacy_mufi_paths_create_issue_and_redeem_through_the_same_acts() {
+    let s = start().await;
+    let users = s.users("legacy", 1).await;
+    let (st, p) = s
+        .post(
+            "/v1/products/create",
+            json!({"type": "admission", "name": "Legacy Gig", "price": "9.00", "stock": 2}),
+        )
+        .await;
+    assert_eq!(st, 201, "{p}");
+    let pid = id(&p);
+    // The new path sees the same product.
+    let (st, again) = s.get(&format!("/v1/products/{pid}")).await;
+    assert_eq!((st, again["name"].as_str()), (200, Some("Legacy Gig")));
+
+    let (st, v) = s
+        .post(
+            "/v1/products/items/create",
+            json!({"users": [users[0]["id"]]}),
+        )
+        .await;
+    assert_eq!(st, 400, "product_id is required: {v}");
+    let (st, v) = s
+        .post(
+            "/v1/products/items/create",
+            json!({"product_id": pid, "users": [users[0]["id"]]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    assert_eq!(item_ids(&v), [1]);
+    let item = v["items"][0]["id"].clone();
+
+    let (st, v) = s
+        .post(
+            "/v1/products/items/redeem",
+            json!({"product_item_id": item}),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["redemption_count"], 1);
+    let (st, v) = s
+        .post(
+            "/v1/products/items/redeem",
+            json!({"product_id": pid, "product_item_id": item}),
+        )
+        .await;
+    assert_eq!(st, 400);
+    assert_eq!(codes(&v), ["already_redeemed"]);
+}

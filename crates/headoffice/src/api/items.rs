@@ -153,3 +153,34 @@ pub async fn claim(
     let user = user_key(b.email, b.user_id, "email")?;
     Ok((StatusCode::CREATED, Json(st.store.claim(code, user).await?)))
 }
+
+// --- legacy MUFI paths: the same handlers under the public docs' older routes
+
+#[utoipa::path(post, path = "/v1/products/items/create", tag = "items", request_body = IssueBody,
+    responses((status = 201, body = ItemsOut), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn legacy_issue_items(
+    st: State<AppState>,
+    ApiJson(b): ApiJson<IssueBody>,
+) -> Result<(StatusCode, Json<ItemsOut>)> {
+    let product = b
+        .product_id
+        .ok_or_else(|| invalid("product_id", "is required"))?;
+    issue_items(st, ApiPath(product), ApiJson(b)).await
+}
+
+#[utoipa::path(post, path = "/v1/products/items/redeem", tag = "items", request_body = LegacyRedeemBody,
+    responses((status = 200, body = ItemOut), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn legacy_redeem_item(
+    State(st): State<AppState>,
+    ApiJson(b): ApiJson<LegacyRedeemBody>,
+) -> Result<Json<ItemOut>> {
+    let product = match b.product_id {
+        Some(p) => p,
+        None => st.store.get_item(b.product_item_id).await?.product_id,
+    };
+    Ok(Json(
+        st.store.redeem_item(product, b.product_item_id).await?,
+    ))
+}

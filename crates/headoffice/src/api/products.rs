@@ -46,6 +46,17 @@ pub async fn create_product(
     ))
 }
 
+#[utoipa::path(post, path = "/v1/products/create", tag = "products", request_body = ProductInputDoc,
+    responses((status = 201, body = ProductOut), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+/// The legacy MUFI path of `POST /v1/products`.
+pub async fn legacy_create_product(
+    st: State<AppState>,
+    input: ApiJson<ProductInput>,
+) -> Result<(StatusCode, Json<ProductOut>)> {
+    create_product(st, input).await
+}
+
 #[utoipa::path(get, path = "/v1/products", tag = "products", params(ProductListQuery),
     responses((status = 200, body = Page<ProductOut>), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_products(
