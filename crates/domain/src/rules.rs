@@ -325,6 +325,35 @@ pub struct SaleQuote {
     pub total: Decimal,
 }
 
+/// A recorded sale (one a device sends) must add up: as many items as units, and
+/// total = unit price × quantity − discount, with 0 ≤ discount ≤ subtotal.
+pub fn check_sale_figures(s: &Sale, items: usize) -> Result<()> {
+    if s.quantity == 0 || s.quantity as usize != items {
+        return Err(DomainError::field(
+            "sale",
+            "quantity does not match its items",
+        ));
+    }
+    let subtotal = s.unit_price * Decimal::from(s.quantity);
+    if s.unit_price.is_sign_negative()
+        || s.discount.is_sign_negative()
+        || s.discount > subtotal
+        || s.total != subtotal - s.discount
+    {
+        return Err(DomainError::field(
+            "sale",
+            "price, discount and total do not add up",
+        ));
+    }
+    if s.order_number.trim().is_empty() || s.order_number.len() > 64 {
+        return Err(DomainError::field(
+            "order_number",
+            "must be 1-64 characters",
+        ));
+    }
+    Ok(())
+}
+
 /// Who, what and when of a sale, beside its priced line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaleParties {

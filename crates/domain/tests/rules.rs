@@ -964,3 +964,46 @@ fn ticket_validity_covers_the_event_and_issue_time() {
         (2_000_000 - 300, 2_000_000 + 365 * 86_400)
     );
 }
+
+#[test]
+fn a_recorded_sale_must_add_up() {
+    use wicket_domain::{PaymentMethod, Sale, check_sale_figures};
+    let d = |v: &str| v.parse::<rust_decimal::Decimal>().expect("decimal");
+    let ok = Sale {
+        id: uuid::Uuid::nil(),
+        order_number: "D1-000001".into(),
+        product_id: uuid::Uuid::nil(),
+        quantity: 2,
+        currency: "EUR".into(),
+        unit_price: d("10.00"),
+        discount: d("2.00"),
+        total: d("18.00"),
+        payment_method: PaymentMethod::Cash,
+        buyer_id: uuid::Uuid::nil(),
+        device_id: None,
+        staff_id: None,
+        created_at: 0,
+        item_ids: vec![],
+    };
+    assert!(check_sale_figures(&ok, 2).is_ok());
+    assert_eq!(
+        check_sale_figures(&ok, 3).unwrap_err().code(),
+        "invalid_field"
+    );
+    let wrong_total = Sale {
+        total: d("20.00"),
+        ..ok.clone()
+    };
+    assert!(check_sale_figures(&wrong_total, 2).is_err());
+    let too_much_off = Sale {
+        discount: d("21.00"),
+        total: d("-1.00"),
+        ..ok.clone()
+    };
+    assert!(check_sale_figures(&too_much_off, 2).is_err());
+    let no_number = Sale {
+        order_number: " ".into(),
+        ..ok
+    };
+    assert!(check_sale_figures(&no_number, 2).is_err());
+}

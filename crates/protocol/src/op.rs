@@ -257,25 +257,6 @@ impl Op {
             }
         }
     }
-
-    /// Items this op created (with their numbers), for allotment bookkeeping.
-    pub fn new_items(&self) -> Vec<&NewItem> {
-        match self {
-            Op::Issue(p) => p.items.iter().collect(),
-            Op::Sale(p) => p.items.iter().collect(),
-            Op::RewardRedeem(p) => p.items.iter().collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    /// The product whose items this op created, if any.
-    pub fn new_items_product(&self) -> Option<Uuid> {
-        match self {
-            Op::Issue(p) => Some(p.product_id),
-            Op::Sale(p) => Some(p.sale.product_id),
-            _ => None,
-        }
-    }
 }
 
 /// One outbox operation on the wire.

@@ -11,7 +11,7 @@ use wicket_domain::{
 };
 use wicket_protocol::SaleOp;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::storage::{SaleRow, Tx, UserKey};
 use crate::usecase::{customer, issue};
 
@@ -131,7 +131,7 @@ pub fn device_sale(tx: &dyn Tx, device: Uuid, p: &SaleOp) -> Result<()> {
         customer::create_walk_up(tx, c)?;
     }
     let s = &p.sale;
-    check_figures(s, p.items.len())?;
+    domain::check_sale_figures(s, p.items.len())?;
     let (product, _) = issue::product(tx, s.product_id)?;
     if !product.prices.iter().any(|pr| pr.currency == s.currency) {
         return Err(DomainError::NoPrice(s.currency.clone()).into());
@@ -167,24 +167,4 @@ pub fn device_sale(tx: &dyn Tx, device: Uuid, p: &SaleOp) -> Result<()> {
         discount_percentage: pct,
         seq: None,
     })
-}
-
-/// A device cannot send a sale whose money does not add up.
-fn check_figures(s: &Sale, items: usize) -> Result<()> {
-    let bad = |reason: &str| Error::InvalidRequest(format!("sale {}: {reason}", s.order_number));
-    if s.quantity == 0 || s.quantity as usize != items {
-        return Err(bad("quantity does not match its items"));
-    }
-    let subtotal = s.unit_price * Decimal::from(s.quantity);
-    if s.unit_price.is_sign_negative()
-        || s.discount.is_sign_negative()
-        || s.discount > subtotal
-        || s.total != subtotal - s.discount
-    {
-        return Err(bad("price, discount and total do not add up"));
-    }
-    if s.order_number.trim().is_empty() || s.order_number.len() > 64 {
-        return Err(bad("order number must be 1-64 characters"));
-    }
-    Ok(())
 }
