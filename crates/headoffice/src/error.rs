@@ -30,6 +30,12 @@ pub enum Error {
     Forbidden,
     #[error("storage failure: {0}")]
     Storage(String),
+    /// The database is unreachable or kept losing a race (503; try again).
+    #[error("busy: {0}")]
+    Busy(String),
+    /// A query that must return a row returned none (an internal failure).
+    #[error("no row returned")]
+    NoRows,
 }
 
 impl Error {
@@ -46,7 +52,8 @@ impl Error {
             Error::InvalidRequest(_) => "invalid_request",
             Error::Unauthorized => "unauthorized",
             Error::Forbidden => "forbidden",
-            Error::Storage(_) => "storage",
+            Error::Storage(_) | Error::NoRows => "storage",
+            Error::Busy(_) => "busy",
         }
     }
 
@@ -59,7 +66,8 @@ impl Error {
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::Forbidden => StatusCode::FORBIDDEN,
-            Error::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Storage(_) | Error::NoRows => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -69,7 +77,10 @@ impl Error {
             Error::Domain(d) => vec![d.to_api_string()],
             Error::DomainMany(v) => v.iter().map(DomainError::to_api_string).collect(),
             // Internal details go to the log, not to the client.
-            Error::Storage(_) => vec!["storage: internal storage failure".to_string()],
+            Error::Storage(_) | Error::NoRows => {
+                vec!["storage: internal storage failure".to_string()]
+            }
+            Error::Busy(_) => vec!["busy: the database is busy; try again".to_string()],
             other => vec![format!("{}: {}", other.code(), other)],
         }
     }
@@ -84,8 +95,11 @@ pub use wicket_protocol::ErrorBody;
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        if let Error::Storage(detail) = &self {
-            tracing::error!(%detail, "storage failure");
+        match &self {
+            Error::Storage(detail) => tracing::error!(%detail, "storage failure"),
+            Error::Busy(detail) => tracing::warn!(%detail, "database busy"),
+            Error::NoRows => tracing::error!("a query returned no row"),
+            _ => {}
         }
         (
             self.status(),

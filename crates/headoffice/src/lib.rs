@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod db;
 pub mod error;
 pub mod keys;
 pub mod mint;
@@ -13,7 +14,7 @@ pub mod mint_store;
 pub mod model;
 pub mod openapi;
 pub mod review;
-pub mod sqlite;
+pub mod sql;
 pub mod storage;
 pub mod store;
 pub mod sync;
@@ -28,7 +29,7 @@ use tracing::Level;
 
 pub use api::{AppState, router, served_routes};
 pub use error::{Error, Result};
-pub use sqlite::SqliteStore;
+pub use sql::{SqlStore, SqliteStore};
 pub use store::Store;
 
 /// Largest request body accepted (a 1500-user batch is well under this).
@@ -38,7 +39,8 @@ pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 pub fn app(store: Arc<dyn Store>) -> axum::Router {
     let state = AppState { store };
     router(state.clone())
-        .merge(sync::routes(state))
+        .merge(sync::routes(state.clone()))
+        .merge(health_routes(state))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // One INFO line per request (method, path, status, latency); the defaults
         // log at DEBUG, which a box office operator would never see.
@@ -47,6 +49,25 @@ pub fn app(store: Arc<dyn Store>) -> axum::Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+}
+
+/// Load balancer probes: `/healthz` (the process is up) and `/readyz` (its database
+/// answers and carries this build's schema; 503 otherwise).
+fn health_routes(state: AppState) -> axum::Router {
+    use axum::routing::get;
+    async fn healthz() -> axum::Json<serde_json::Value> {
+        axum::Json(serde_json::json!({"status": "ok"}))
+    }
+    async fn readyz(
+        axum::extract::State(s): axum::extract::State<AppState>,
+    ) -> std::result::Result<axum::Json<serde_json::Value>, Error> {
+        s.store.ready().await?;
+        Ok(axum::Json(serde_json::json!({"status": "ready"})))
+    }
+    axum::Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state)
 }
 
 /// Serve on `listener` until `shutdown` resolves, then finish in-flight requests.

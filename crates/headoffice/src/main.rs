@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use wicket_headoffice::model::Scope;
-use wicket_headoffice::{SqliteStore, Store, keys};
+use wicket_headoffice::{SqlStore, Store, keys};
 
 #[derive(Parser)]
 #[command(
@@ -22,12 +22,56 @@ struct Cli {
     cmd: Cmd,
 }
 
+/// Where head office keeps its data: an embedded SQLite file (one process) or a
+/// PostgreSQL database (any number of head office processes).
+#[derive(clap::Args, Clone)]
+#[group(required = true, multiple = false)]
+struct DbArgs {
+    /// The SQLite database file (created if missing).
+    #[arg(long, env = "WICKET_HO_DB")]
+    db: Option<PathBuf>,
+    /// A PostgreSQL database: postgres://USER:PASS@HOST:PORT/DB.
+    #[arg(long, env = "WICKET_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+/// Connections each process keeps to PostgreSQL.
+const DEFAULT_POOL: u32 = 16;
+
+impl DbArgs {
+    fn open(&self, pool: u32) -> anyhow::Result<SqlStore> {
+        match (&self.database_url, &self.db) {
+            (Some(url), _) => SqlStore::connect(url, pool)
+                .with_context(|| "connecting to the PostgreSQL database".to_string()),
+            (None, Some(db)) => {
+                SqlStore::open(db).with_context(|| format!("opening {}", db.display()))
+            }
+            (None, None) => anyhow::bail!("give --db FILE or --database-url URL"),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match (&self.database_url, &self.db) {
+            // Never log the password.
+            (Some(url), _) => match url.rsplit_once('@') {
+                Some((_, host)) => format!("postgres://…@{host}"),
+                None => "postgres".into(),
+            },
+            (None, Some(db)) => db.display().to_string(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Serve the API (creates the database if missing).
     Serve {
-        #[arg(long, env = "WICKET_HO_DB")]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+        /// PostgreSQL connections this process keeps open.
+        #[arg(long, env = "WICKET_DB_POOL", default_value_t = DEFAULT_POOL)]
+        db_pool: u32,
         #[arg(long, env = "WICKET_HO_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         #[command(flatten)]
@@ -35,16 +79,16 @@ enum Cmd {
     },
     /// Seed a demo project and print a write key.
     Demo {
-        #[arg(long, env = "WICKET_HO_DB")]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         #[arg(long, default_value_t = 10_000)]
         users: u32,
     },
     /// Create a one-time device enrollment code and print it (the code is the last
     /// word of the output).
     EnrollmentCode {
-        #[arg(long, env = "WICKET_HO_DB")]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         /// Hours the code stays valid (1 minute to 7 days; default 1 hour).
         #[arg(long, default_value_t = 1.0)]
         ttl_hours: f64,
@@ -60,8 +104,8 @@ enum Cmd {
 enum KeysCmd {
     /// Create a key and print it (the key is the last word of the output).
     Create {
-        #[arg(long, env = "WICKET_HO_DB")]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         #[arg(long, value_enum)]
         scope: ScopeArg,
     },
@@ -73,9 +117,9 @@ enum ScopeArg {
     Write,
 }
 
-fn open(db: &std::path::Path) -> anyhow::Result<Arc<dyn Store>> {
-    let store = SqliteStore::open(db).with_context(|| format!("opening {}", db.display()))?;
-    Ok(Arc::new(store))
+fn open(db: &DbArgs) -> anyhow::Result<Arc<dyn Store>> {
+    // One-shot commands need one connection.
+    Ok(Arc::new(db.open(1)?))
 }
 
 #[tokio::main]
@@ -88,14 +132,18 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().cmd {
-        Cmd::Serve { db, listen, mint } => {
-            let sqlite =
-                SqliteStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
-            let store: Arc<dyn Store> = Arc::new(sqlite.clone());
+        Cmd::Serve {
+            db,
+            db_pool,
+            listen,
+            mint,
+        } => {
+            let sql = db.open(db_pool)?;
+            let store: Arc<dyn Store> = Arc::new(sql.clone());
             let (stop_mint, stop_rx) = tokio::sync::watch::channel(false);
             let worker = match mint.into_config()? {
                 Some(cfg) => Some(wicket_headoffice::mint::spawn(
-                    Arc::new(sqlite),
+                    Arc::new(sql.clone()),
                     cfg,
                     stop_rx,
                 )?),
@@ -108,7 +156,7 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("binding {listen}"))?;
             let addr = listener.local_addr()?;
-            tracing::info!(%addr, db = %db.display(), "wicket head office listening");
+            tracing::info!(%addr, db = %db.describe(), engine = sql.engine(), "wicket head office listening");
             wicket_headoffice::serve(listener, store, wicket_headoffice::shutdown_signal()).await?;
             if let Some(w) = worker {
                 let _ = stop_mint.send(true);

@@ -2,15 +2,16 @@
 //! `mint_nft` product, the per-product collection, and the [`MintQueue`] boundary
 //! the mint worker ([`crate::mint`]) uses. The SQLite implementation lives here.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::{Connection, Dialect, OptionalExtension, Row};
+use crate::params;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use wicket_domain::{Chain, Item, Product};
 
 use crate::error::{Error, Result};
-use crate::sqlite::SqliteStore;
-use crate::sqlite::rows::{now, to_i64};
+use crate::sql::SqlStore;
+use crate::sql::rows::{now, to_i64};
 use crate::store::StoreFuture;
 
 /// NFT state of an item as shown in the item JSON (`nft`).
@@ -63,7 +64,7 @@ impl NftOut {
 /// starting at column `at`: state, chain, collection_id, owner_address,
 /// extrinsic_hash, block_hash, metadata_extrinsic_hash, attempts, last_error_code,
 /// last_error.
-pub(crate) fn nft_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<NftOut> {
+pub(crate) fn nft_from_row(r: &Row, at: usize) -> Result<NftOut> {
     let state: Option<String> = r.get(at)?;
     let Some(state) = state else {
         return Ok(NftOut::none());
@@ -191,6 +192,32 @@ fn collection_of(conn: &Connection, product: Uuid) -> Result<Option<u32>> {
     Ok(opt_u32(v))
 }
 
+/// How long a process may work on the mints it claimed before another may take
+/// them (it died, or lost the database).
+pub const MINT_LEASE_SECS: i64 = 300;
+
+/// PostgreSQL, several processes: lease up to `limit` due rows to `owner`. Rows
+/// another process is claiming right now are skipped (SKIP LOCKED), rows it holds
+/// a live lease on are left alone, and an expired lease is taken over.
+fn claim_due(conn: &Connection, chain: Chain, now: i64, limit: u32, owner: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE nft_mints SET lease_owner = ?4, lease_until = ?5 WHERE item_uuid IN (
+           SELECT item_uuid FROM nft_mints
+            WHERE state = 'pending' AND chain = ?1 AND next_attempt_at <= ?2
+              AND (lease_until IS NULL OR lease_until <= ?2 OR lease_owner = ?4)
+            ORDER BY next_attempt_at, created_at, item_id
+            LIMIT ?3 FOR UPDATE SKIP LOCKED)",
+        params![
+            chain.as_str(),
+            now,
+            limit,
+            owner,
+            now.saturating_add(MINT_LEASE_SECS)
+        ],
+    )?;
+    Ok(())
+}
+
 fn one_row(changed: usize, item: Uuid) -> Result<()> {
     if changed == 1 {
         Ok(())
@@ -199,17 +226,29 @@ fn one_row(changed: usize, item: Uuid) -> Result<()> {
     }
 }
 
-impl MintQueue for SqliteStore {
+impl MintQueue for SqlStore {
     fn due_mints(&self, chain: Chain, now: i64, limit: u32) -> StoreFuture<Vec<DueMint>> {
-        self.run(move |conn| {
-            let mut st = conn.prepare_cached(
+        let owner = self.instance().to_string();
+        self.write(move |conn| {
+            if conn.dialect() == Dialect::Postgres {
+                claim_due(conn, chain, now, limit, &owner)?;
+            }
+            let mut st = conn.prepare_cached(&format!(
                 "SELECT n.item_uuid, n.product_id, n.item_id, p.metadata_uri, n.attempts
                    FROM nft_mints n JOIN products p ON p.id = n.product_id
-                  WHERE n.state = 'pending' AND n.chain = ?1 AND n.next_attempt_at <= ?2
+                  WHERE n.state = 'pending' AND n.chain = ?1 AND n.next_attempt_at <= ?2 {}
                   ORDER BY n.next_attempt_at, n.created_at, n.item_id
                   LIMIT ?3",
-            )?;
-            let rows = st.query_map(params![chain.as_str(), now, limit], |r| {
+                match conn.dialect() {
+                    Dialect::Sqlite => "",
+                    Dialect::Postgres => "AND n.lease_owner = ?4",
+                }
+            ))?;
+            let mut args = params![chain.as_str(), now, limit];
+            if conn.dialect() == Dialect::Postgres {
+                args.push(crate::db::Value::Text(owner.clone()));
+            }
+            let rows = st.query_map(args, |r| {
                 let item: String = r.get(0)?;
                 let product: String = r.get(1)?;
                 let item_id: i64 = r.get(2)?;
@@ -273,7 +312,7 @@ impl MintQueue for SqliteStore {
                 "UPDATE nft_mints SET state = 'minted', collection_id = ?2, owner_address = ?3,
                         extrinsic_hash = ?4, block_hash = ?5, metadata_extrinsic_hash = ?6,
                         metadata_block_hash = ?7, minted_at = ?8, last_error_code = NULL,
-                        last_error = NULL, updated_at = ?9
+                        last_error = NULL, updated_at = ?9, lease_owner = NULL, lease_until = NULL
                   WHERE item_uuid = ?1",
                 params![
                     item.to_string(),
@@ -296,7 +335,7 @@ impl MintQueue for SqliteStore {
             let (_, iso) = now();
             let n = tx.execute(
                 "UPDATE nft_mints SET attempts = attempts + 1, last_error_code = ?2, last_error = ?3,
-                        next_attempt_at = ?4, updated_at = ?5
+                        next_attempt_at = ?4, updated_at = ?5, lease_owner = NULL, lease_until = NULL
                   WHERE item_uuid = ?1 AND state = 'pending'",
                 params![item.to_string(), code, error, next_at, iso],
             )?;
@@ -309,7 +348,7 @@ impl MintQueue for SqliteStore {
             let (_, iso) = now();
             let n = tx.execute(
                 "UPDATE nft_mints SET state = 'failed', attempts = attempts + 1, last_error_code = ?2,
-                        last_error = ?3, updated_at = ?4
+                        last_error = ?3, updated_at = ?4, lease_owner = NULL, lease_until = NULL
                   WHERE item_uuid = ?1 AND state = 'pending'",
                 params![item.to_string(), code, error, iso],
             )?;
@@ -322,7 +361,7 @@ impl MintQueue for SqliteStore {
             let mut c = NftCounts::default();
             let mut st =
                 conn.prepare_cached("SELECT state, COUNT(*) FROM nft_mints GROUP BY state")?;
-            let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let rows = st.query_map((), |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)))?;
             for row in rows {
                 let (state, n) = row?;
                 let n = u64::try_from(n).unwrap_or(0);

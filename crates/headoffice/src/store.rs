@@ -1,6 +1,6 @@
 //! The storage boundary. Handlers see only [`Store`]; each method is one business
 //! operation that an implementation runs in one transaction, asking `wicket_domain`
-//! for every decision. SQLite ([`crate::sqlite::SqliteStore`]) is the implementation
+//! for every decision. SQLite ([`crate::sql::SqliteStore`]) is the implementation
 //! today; a PostgreSQL one would implement the same trait.
 
 use std::future::Future;
@@ -178,6 +178,10 @@ pub trait Store: Send + Sync + 'static {
     fn sync_conflicts(&self, limit: u32) -> StoreFuture<Vec<crate::review::SyncIssue>>;
     /// Per-device sync state.
     fn device_states(&self) -> StoreFuture<Vec<wicket_protocol::DeviceSyncState>>;
+
+    // --- operations
+    /// The database answers and its schema is this build's (for `/readyz`).
+    fn ready(&self) -> StoreFuture<()>;
 
     // --- demo
     /// Seed a demo project in one transaction; returns counts for the log.

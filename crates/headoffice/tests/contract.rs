@@ -1,5 +1,5 @@
 //! The backend contract suite: every storage trait exercised through the use cases,
-//! on the backend `WICKET_TEST_BACKEND` names (`sqlite`, the default). A new backend
+//! on the backend `WICKET_TEST_BACKEND` names (`sqlite`, the default, or `postgres`). A new backend
 //! passes this file unchanged.
 
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use wicket_domain::{Customer, ItemOrigin, ProductInput, Role};
 use wicket_headoffice::model::{AdjustBody, NewUserBody, RewardBody, UserKey};
 use wicket_headoffice::storage::{Scan, Tx};
 use wicket_headoffice::usecase::{claim, customer, issue, push, reward, sale, scan, transfer};
-use wicket_headoffice::{Result, SqliteStore, Store};
+use wicket_headoffice::{Result, SqlStore, Store};
 
 /// Runs one use case (given as a closure) in one transaction of a backend.
 type RunTx = Box<dyn Fn(&mut dyn FnMut(&dyn Tx) -> Result<()>) -> Result<()>>;
@@ -24,19 +24,13 @@ struct Backend {
 }
 
 fn backend() -> Backend {
-    let which = std::env::var("WICKET_TEST_BACKEND").unwrap_or_else(|_| "sqlite".into());
-    match which.as_str() {
-        "sqlite" => {
-            let dir = tempfile::tempdir().expect("tmp");
-            let s = SqliteStore::open(&dir.path().join("ho.db")).expect("open");
-            let for_tx = s.clone();
-            Backend {
-                store: Arc::new(s),
-                tx: Box::new(move |f| for_tx.with_tx(|t| f(t))),
-                _dir: dir,
-            }
-        }
-        other => panic!("WICKET_TEST_BACKEND={other:?}: no such backend (sqlite)"),
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = SqlStore::open_test_backend(dir.path()).expect("open the backend under test");
+    let for_tx = s.clone();
+    Backend {
+        store: Arc::new(s),
+        tx: Box::new(move |f| for_tx.with_tx(|t| f(t))),
+        _dir: dir,
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use wicket_domain::Chain;
 use wicket_headoffice::mint_store::{MintQueue, NftCounts};
 use wicket_headoffice::model::Scope;
-use wicket_headoffice::{SqliteStore, Store, keys};
+use wicket_headoffice::{SqlStore, Store, keys};
 
 fn nft_product() -> Value {
     json!({
@@ -90,7 +90,7 @@ async fn issue_sale_and_claim_all_queue_mints() {
 #[tokio::test]
 async fn queue_rows_follow_the_item_transaction() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(&dir.path().join("ho.db")).expect("open");
+    let store = SqlStore::open_test_backend(dir.path()).expect("open");
     let write = keys::create_key(&store, Scope::Write).await.expect("key");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -254,6 +254,9 @@ pub fn push_batch(
             }
             // A storage failure is not the op's fault: fail the batch, the device retries.
             Err(Error::Storage(e)) => return Err(Error::Storage(e)),
+            // The database lost a race (another head office process): the whole
+            // batch is tried again, so nothing is recorded for this op now.
+            Err(Error::Busy(e)) => return Err(Error::Busy(e)),
             Err(e) => {
                 if let Ok(op) = &decoded {
                     touch_refs(tx, op)?;

@@ -24,7 +24,18 @@ pub enum Outcome {
 /// happened): a refusal is kept as a conflict, and a scan of an unknown item is kept
 /// pending until the item arrives.
 pub fn record_scan(tx: &dyn Tx, s: &Scan, strict: bool) -> Result<Outcome> {
-    let Some(item) = tx.item(s.item)? else {
+    let mut found = tx.item(s.item)?;
+    if found.is_none()
+        && let Some(pid) = s.product_id
+    {
+        // Another head office process may be inserting this item right now. Every
+        // issue holds its product's row until commit, so taking the product waits
+        // for that insert; then look again (or the scan would stay pending forever).
+        if tx.product(pid)?.is_some() {
+            found = tx.item(s.item)?;
+        }
+    }
+    let Some(item) = found else {
         if strict {
             return Err(Error::not_found(format!("item {}", s.item)));
         }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use wicket_headoffice::model::Scope;
-use wicket_headoffice::{SqliteStore, Store, keys};
+use wicket_headoffice::{SqlStore, Store, keys};
 
 pub struct Server {
     pub base: String,
@@ -20,7 +20,7 @@ pub struct Server {
 pub async fn start() -> Server {
     let dir = tempfile::tempdir().expect("tempdir");
     let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("ho.db")).expect("open store"));
+        Arc::new(SqlStore::open_test_backend(dir.path()).expect("open store"));
     let write = keys::create_key(store.as_ref(), Scope::Write)
         .await
         .expect("write key");

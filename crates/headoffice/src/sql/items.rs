@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::{Connection, OptionalExtension, Row};
+use crate::params;
 use uuid::Uuid;
 use wicket_domain::{Customer, Item, ItemOrigin, Product};
 
@@ -29,7 +30,7 @@ pub(crate) struct ItemRow {
     pub(crate) nft: crate::mint_store::NftOut,
 }
 
-pub(crate) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<ItemRow> {
+pub(crate) fn item_from_row(r: &Row) -> Result<ItemRow> {
     let origin: String = r.get(7)?;
     let item = Item {
         id: uuid_at(r, 0)?,
@@ -85,7 +86,11 @@ pub(crate) fn item_out(row: &ItemRow) -> ItemOut {
 
 pub(crate) fn find_item(conn: &Connection, id: Uuid) -> Result<Option<ItemRow>> {
     Ok(conn
-        .prepare_cached(&format!("{ITEM_SELECT} WHERE i.id = ?1"))?
+        .prepare_cached(&format!(
+            "{ITEM_SELECT} WHERE i.id = ?1{}",
+            // In a PostgreSQL write: hold the item (its scan count) until commit.
+            conn.for_update_of("i")
+        ))?
         .query_row([id.to_string()], item_from_row)
         .optional()?)
 }
@@ -152,7 +157,7 @@ pub(crate) const SALE_SELECT: &str = "SELECT s.id, s.order_number, s.product_id,
        s.device_id, s.sold_at, s.created_at
   FROM sales s JOIN users u ON u.id = s.buyer_id";
 
-pub(crate) fn sale_from_row(r: &Row<'_>) -> rusqlite::Result<SaleOut> {
+pub(crate) fn sale_from_row(r: &Row) -> Result<SaleOut> {
     Ok(SaleOut {
         id: uuid_at(r, 0)?,
         order_number: r.get(1)?,

@@ -1,6 +1,7 @@
 //! The storage traits ([`crate::storage`]) over one SQLite transaction: row I/O only.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::{Connection, Dialect, OptionalExtension, Row};
+use crate::params;
 use uuid::Uuid;
 use wicket_domain::{
     Allotment, ClaimCode, Customer, Event, Item, OrderRule, Product, ProductCounters, RewardOffer,
@@ -19,12 +20,12 @@ use crate::error::{Error, Result};
 use crate::storage::*;
 
 /// One SQLite transaction (or savepoint) as a [`Tx`].
-pub struct SqliteTx<'a>(pub &'a Connection);
+pub struct SqlTx<'a>(pub &'a Connection);
 
 pub(crate) const ALLOT_COLS: &str =
     "id, product_id, device_id, units, used, first_item_id, expires_at";
 
-pub(crate) fn allot_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Allotment> {
+pub(crate) fn allot_from_row(r: &Row) -> Result<Allotment> {
     Ok(Allotment {
         id: uuid_at(r, 0)?,
         product_id: uuid_at(r, 1)?,
@@ -40,7 +41,7 @@ fn iso() -> String {
     now().1
 }
 
-impl Products for SqliteTx<'_> {
+impl Products for SqlTx<'_> {
     fn product(&self, id: Uuid) -> Result<Option<(Product, ProductCounters)>> {
         Ok(find_product_where(self.0, "id", &id.to_string())?.map(|r| (r.p, r.counters)))
     }
@@ -50,7 +51,7 @@ impl Products for SqliteTx<'_> {
     }
 }
 
-impl Customers for SqliteTx<'_> {
+impl Customers for SqlTx<'_> {
     fn customer(&self, key: &UserKey) -> Result<Option<Customer>> {
         Ok(find_user(self.0, key)?.map(|u| u.c))
     }
@@ -69,7 +70,7 @@ impl Customers for SqliteTx<'_> {
 
     fn add_alias(&self, alias: Uuid, customer: Uuid) -> Result<()> {
         self.0.execute(
-            "INSERT OR IGNORE INTO customer_aliases (alias_id, customer_id) VALUES (?1, ?2)",
+            "INSERT INTO customer_aliases (alias_id, customer_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
             params![alias.to_string(), customer.to_string()],
         )?;
         Ok(())
@@ -93,7 +94,7 @@ impl Customers for SqliteTx<'_> {
     }
 }
 
-impl Items for SqliteTx<'_> {
+impl Items for SqlTx<'_> {
     fn item(&self, id: Uuid) -> Result<Option<Item>> {
         Ok(find_item(self.0, id)?.map(|r| r.item))
     }
@@ -168,7 +169,8 @@ impl Items for SqliteTx<'_> {
 
     fn revoke(&self, item: Uuid, at: Timestamp, reason: Option<&str>) -> Result<()> {
         self.0.execute(
-            "INSERT OR REPLACE INTO revocations (item, revoked_at, reason) VALUES (?1, ?2, ?3)",
+            "INSERT INTO revocations (item, revoked_at, reason) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (item) DO UPDATE SET revoked_at = excluded.revoked_at, reason = excluded.reason",
             params![item.to_string(), at, reason],
         )?;
         self.0.execute(
@@ -179,12 +181,12 @@ impl Items for SqliteTx<'_> {
     }
 }
 
-impl Redemptions for SqliteTx<'_> {
+impl Redemptions for SqlTx<'_> {
     fn insert_redemption(&self, s: &Scan, conflict: bool, pending: bool) -> Result<()> {
         self.0
             .prepare_cached(
-                "INSERT OR IGNORE INTO redemptions (id, item, product_id, device_id, staff_id, gate, redeemed_at, op_id, \
-                 conflict, pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO redemptions (id, item, product_id, device_id, staff_id, gate, redeemed_at, op_id, \
+                 conflict, pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
             )?
             .execute(params![
                 s.id.to_string(),
@@ -218,7 +220,7 @@ impl Redemptions for SqliteTx<'_> {
                 at: r.get(6)?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<Result<_>>()?)
     }
 
     fn delete_redemption(&self, id: Uuid) -> Result<()> {
@@ -248,15 +250,20 @@ impl Redemptions for SqliteTx<'_> {
     }
 }
 
-impl Sales for SqliteTx<'_> {
+impl Sales for SqlTx<'_> {
     fn insert_sale(&self, r: &SaleRow) -> Result<()> {
         let s = &r.sale;
+        // SQLite numbers a NULL seq itself; PostgreSQL draws it from its sequence.
+        let seq = match self.0.dialect() {
+            Dialect::Sqlite => "?1",
+            Dialect::Postgres => "COALESCE(?1, nextval('sales_seq_seq'))",
+        };
         self.0
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "INSERT INTO sales (seq, id, order_number, product_id, quantity, currency, unit_price, subtotal, \
                  discount_percentage, discount, total, payment_method, buyer_id, device_id, sold_at, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            )?
+                 VALUES ({seq}, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+            ))?
             .execute(params![
                 r.seq,
                 s.id.to_string(),
@@ -293,21 +300,23 @@ impl Sales for SqliteTx<'_> {
     }
 
     fn next_sale_seq(&self) -> Result<i64> {
-        Ok(self
-            .0
-            .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM sales", [], |r| {
-                r.get(0)
-            })?)
+        // PostgreSQL: a sequence, so two processes never take the same number.
+        let sql = match self.0.dialect() {
+            Dialect::Sqlite => "SELECT COALESCE(MAX(seq), 0) + 1 FROM sales",
+            Dialect::Postgres => "SELECT nextval('sales_seq_seq')",
+        };
+        self.0.query_row(sql, (), |r| r.get(0))
     }
 }
 
-impl Claims for SqliteTx<'_> {
+impl Claims for SqlTx<'_> {
     fn claim_code(&self, code: Uuid) -> Result<Option<ClaimCode>> {
         Ok(self
             .0
-            .prepare_cached(
-                "SELECT code, product_id, claimed_by, claimed_at FROM claim_codes WHERE code = ?1",
-            )?
+            .prepare_cached(&format!(
+                "SELECT code, product_id, claimed_by, claimed_at FROM claim_codes WHERE code = ?1{}",
+                self.0.for_update()
+            ))?
             .query_row([code.to_string()], |r| {
                 Ok(ClaimCode {
                     code: uuid_at(r, 0)?,
@@ -328,11 +337,14 @@ impl Claims for SqliteTx<'_> {
     }
 }
 
-impl Rewards for SqliteTx<'_> {
+impl Rewards for SqlTx<'_> {
     fn reward(&self, id: Uuid) -> Result<Option<RewardOffer>> {
         Ok(self
             .0
-            .prepare_cached(&format!("SELECT {REWARD_COLS} FROM rewards WHERE id = ?1"))?
+            .prepare_cached(&format!(
+                "SELECT {REWARD_COLS} FROM rewards WHERE id = ?1{}",
+                self.0.for_update()
+            ))?
             .query_row([id.to_string()], reward_from_row)
             .optional()?
             .map(|r| r.o))
@@ -369,17 +381,18 @@ impl Rewards for SqliteTx<'_> {
     }
 }
 
-impl Allotments for SqliteTx<'_> {
+impl Allotments for SqlTx<'_> {
     fn device_allotments(&self, device: Uuid, product: Uuid) -> Result<Vec<Allotment>> {
         let mut st = self.0.prepare_cached(&format!(
             "SELECT {ALLOT_COLS} FROM allotments WHERE device_id = ?1 AND product_id = ?2 \
-             AND released_at IS NULL ORDER BY first_item_id"
+             AND released_at IS NULL ORDER BY first_item_id{}",
+            self.0.for_update()
         ))?;
         let rows = st.query_map(
             params![device.to_string(), product.to_string()],
             allot_from_row,
         )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<Result<_>>()?)
     }
 
     fn set_allotment_used(&self, id: Uuid, used: u64) -> Result<()> {
@@ -411,7 +424,8 @@ impl Allotments for SqliteTx<'_> {
             .0
             .query_row(
                 &format!(
-                    "SELECT {ALLOT_COLS}, released_at IS NOT NULL FROM allotments WHERE id = ?1 AND device_id = ?2"
+                    "SELECT {ALLOT_COLS}, released_at IS NOT NULL FROM allotments WHERE id = ?1 AND device_id = ?2{}",
+                    self.0.for_update()
                 ),
                 params![id.to_string(), device.to_string()],
                 |r| Ok((allot_from_row(r)?, r.get(7)?)),
@@ -428,14 +442,15 @@ impl Allotments for SqliteTx<'_> {
 
     fn expired_allotments(&self, at: Timestamp) -> Result<Vec<Allotment>> {
         let mut st = self.0.prepare_cached(&format!(
-            "SELECT {ALLOT_COLS} FROM allotments WHERE released_at IS NULL AND expires_at <= ?1"
+            "SELECT {ALLOT_COLS} FROM allotments WHERE released_at IS NULL AND expires_at <= ?1{}",
+            self.0.for_update()
         ))?;
         let rows = st.query_map([at], allot_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<Result<_>>()?)
     }
 }
 
-impl SyncLog for SqliteTx<'_> {
+impl SyncLog for SqlTx<'_> {
     fn staff_role(&self, id: Uuid) -> Result<Option<(Role, bool)>> {
         let row: Option<(String, bool)> = self
             .0
@@ -455,6 +470,14 @@ impl SyncLog for SqliteTx<'_> {
     }
 
     fn op_status(&self, op_id: Uuid) -> Result<Option<(String, Option<String>)>> {
+        if self.0.dialect() == Dialect::Postgres {
+            // Claim the op id first: a second process pushing the same op waits here
+            // on the unique index until the first commits, then reads its answer.
+            self.0.execute(
+                "INSERT INTO sync_op_claims (op_id) VALUES (?1) ON CONFLICT DO NOTHING",
+                [op_id.to_string()],
+            )?;
+        }
         Ok(self
             .0
             .prepare_cached("SELECT status, code FROM sync_ops WHERE op_id = ?1")?
@@ -516,7 +539,7 @@ impl SyncLog for SqliteTx<'_> {
     }
 }
 
-impl Catalog for SqliteTx<'_> {
+impl Catalog for SqlTx<'_> {
     fn event(&self, key: &crate::store::EventKey) -> Result<Option<Event>> {
         Ok(find_event(self.0, key)?.map(|e| domain_event(&e)))
     }
@@ -647,7 +670,7 @@ impl Catalog for SqliteTx<'_> {
     }
 }
 
-impl Devices for SqliteTx<'_> {
+impl Devices for SqlTx<'_> {
     fn insert_enrollment_code(&self, code_hash: &str, expires_at: Timestamp) -> Result<()> {
         self.0.execute(
             "INSERT INTO enrollment_codes (code_hash, expires_at, created_at) VALUES (?1, ?2, ?3)",

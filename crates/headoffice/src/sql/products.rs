@@ -1,7 +1,8 @@
 //! Products: rows, order rules, counters, the list query.
 
-use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::Value;
+use crate::db::{Connection, Dialect, OptionalExtension, Row};
+use crate::params;
 use uuid::Uuid;
 use wicket_domain::{
     self as domain, OrderRule, Product, ProductCounters, ProductStatus, ProductType,
@@ -20,7 +21,7 @@ pub(crate) struct ProductRow {
     pub(crate) updated_at: String,
 }
 
-pub(crate) fn product_from_row(r: &Row<'_>) -> rusqlite::Result<ProductRow> {
+pub(crate) fn product_from_row(r: &Row) -> Result<ProductRow> {
     let ty: String = r.get(4)?;
     let chain: Option<String> = r.get(16)?;
     let status: String = r.get(17)?;
@@ -75,7 +76,7 @@ pub(crate) fn load_rules(conn: &Connection, product: Uuid) -> Result<Vec<OrderRu
             purchase_limit: r.get(3)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<Result<_>>()?)
 }
 
 pub(crate) fn find_product_where(
@@ -85,7 +86,9 @@ pub(crate) fn find_product_where(
 ) -> Result<Option<ProductRow>> {
     let row = conn
         .prepare_cached(&format!(
-            "SELECT {PRODUCT_COLS} FROM products WHERE {col} = ?1"
+            "SELECT {PRODUCT_COLS} FROM products WHERE {col} = ?1{}",
+            // In a PostgreSQL write: hold the row (stock, item numbers) until commit.
+            conn.for_update()
         ))?
         .query_row([val], product_from_row)
         .optional()?;
@@ -271,8 +274,12 @@ pub(crate) fn list_products_sql(
     let mut args: Vec<Value> = Vec::new();
     if let Some(s) = q.search.filter(|s| !s.trim().is_empty()) {
         args.push(Value::Text(s.trim().to_lowercase()));
+        let pos = match conn.dialect() {
+            Dialect::Sqlite => "instr",
+            Dialect::Postgres => "strpos",
+        };
         wh.push(format!(
-            "(instr(lower(name), ?{n}) > 0 OR instr(lower(COALESCE(description, '')), ?{n}) > 0 OR instr(slug, ?{n}) > 0)",
+            "({pos}(lower(name), ?{n}) > 0 OR {pos}(lower(COALESCE(description, '')), ?{n}) > 0 OR {pos}(slug, ?{n}) > 0)",
             n = args.len()
         ));
     }
@@ -286,8 +293,12 @@ pub(crate) fn list_products_sql(
             args.push(Value::Text(t));
             marks.push(format!("?{}", args.len()));
         }
+        let each = match conn.dialect() {
+            Dialect::Sqlite => "SELECT value FROM json_each(products.tags)",
+            Dialect::Postgres => "SELECT json_array_elements_text(products.tags::json) AS value",
+        };
         wh.push(format!(
-            "EXISTS (SELECT 1 FROM json_each(products.tags) WHERE json_each.value IN ({}))",
+            "EXISTS (SELECT 1 FROM ({each}) t WHERE t.value IN ({}))",
             marks.join(", ")
         ));
     }
@@ -296,7 +307,10 @@ pub(crate) fn list_products_sql(
         ProductSort::UpdatedAt => "updated_at",
         ProductSort::Name => "lower(name)",
         // Ordering only; amounts are never read back from this REAL.
-        ProductSort::Price => "CAST(json_extract(prices, '$[0].amount') AS REAL)",
+        ProductSort::Price => match conn.dialect() {
+            Dialect::Sqlite => "CAST(json_extract(prices, '$[0].amount') AS REAL)",
+            Dialect::Postgres => "CAST(prices::json -> 0 ->> 'amount' AS NUMERIC)",
+        },
         ProductSort::StartSaleAt => "start_sale_at",
         ProductSort::EndSaleAt => "end_sale_at",
         ProductSort::Status => "status",

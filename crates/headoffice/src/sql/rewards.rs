@@ -1,6 +1,7 @@
 //! Reward offers (PERS): rows, API records, redemptions.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::{Connection, OptionalExtension, Row};
+use crate::params;
 use uuid::Uuid;
 use wicket_domain::{RewardGrant, RewardOffer};
 
@@ -16,7 +17,7 @@ pub(crate) struct RewardRow {
     pub(crate) updated_at: String,
 }
 
-pub(crate) fn reward_from_row(r: &Row<'_>) -> rusqlite::Result<RewardRow> {
+pub(crate) fn reward_from_row(r: &Row) -> Result<RewardRow> {
     Ok(RewardRow {
         o: RewardOffer {
             id: uuid_at(r, 0)?,
@@ -113,7 +114,7 @@ pub(crate) fn write_reward(
 
 pub(crate) const REDEEM_SELECT: &str = "SELECT id, reward_id, user_id, country, credits_spent, redeemed_at, created_at FROM reward_redeems";
 
-pub(crate) fn redeem_from_row(r: &Row<'_>) -> rusqlite::Result<RedeemOut> {
+pub(crate) fn redeem_from_row(r: &Row) -> Result<RedeemOut> {
     Ok(RedeemOut {
         id: uuid_at(r, 0)?,
         reward_id: uuid_at(r, 1)?,

@@ -1,6 +1,7 @@
 //! Users (project customers): rows, balances and the ledger, status tiers.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::{Connection, OptionalExtension, Row};
+use crate::params;
 use uuid::Uuid;
 use wicket_domain::{self as domain, BalanceKind, Customer, StatusTier};
 
@@ -32,7 +33,7 @@ impl UserRow {
     }
 }
 
-pub(crate) fn user_from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
+pub(crate) fn user_from_row(r: &Row) -> Result<UserRow> {
     Ok(UserRow {
         c: Customer {
             id: uuid_at(r, 0)?,
@@ -57,7 +58,11 @@ pub(crate) fn find_user(conn: &Connection, key: &UserKey) -> Result<Option<UserR
         UserKey::Reference(r) => ("reference_id", r.clone()),
     };
     Ok(conn
-        .prepare_cached(&format!("SELECT {USER_COLS} FROM users WHERE {col} = ?1"))?
+        .prepare_cached(&format!(
+            "SELECT {USER_COLS} FROM users WHERE {col} = ?1{}",
+            // In a PostgreSQL write: hold the customer (balances) until commit.
+            conn.for_update()
+        ))?
         .query_row([val], user_from_row)
         .optional()?)
 }
@@ -149,7 +154,7 @@ pub(crate) fn load_tiers(conn: &Connection) -> Result<Vec<(StatusTier, String)>>
     let mut st = conn.prepare_cached(
         "SELECT id, name, min_token_balance, discount_percentage, created_at FROM status_tiers ORDER BY min_token_balance",
     )?;
-    let rows = st.query_map([], |r| {
+    let rows = st.query_map((), |r| {
         Ok((
             StatusTier {
                 id: r.get(0)?,
@@ -157,10 +162,10 @@ pub(crate) fn load_tiers(conn: &Connection) -> Result<Vec<(StatusTier, String)>>
                 min_token_balance: r.get(2)?,
                 discount_percentage: decimal_at(r, 3)?,
             },
-            r.get::<_, String>(4)?,
+            r.get::<String>(4)?,
         ))
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<Result<_>>()?)
 }
 
 pub(crate) fn tier_out(t: &StatusTier, created_at: &str) -> TierOut {

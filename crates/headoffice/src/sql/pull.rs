@@ -2,7 +2,8 @@
 //! `migrations/headoffice/0002_sync.sql`), each change the typed protocol record of
 //! the entity's current state.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::{Connection, OptionalExtension, Row};
+use crate::params;
 use uuid::Uuid;
 use wicket_domain::{self as domain, ClaimCode, Event, Role, Sale, StatusTier};
 use wicket_protocol::{
@@ -38,26 +39,20 @@ fn stored(e: impl std::fmt::Display) -> Error {
     Error::Storage(e.to_string())
 }
 
-fn origin_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<domain::ItemOrigin> {
+fn origin_at(r: &Row, i: usize) -> Result<domain::ItemOrigin> {
     let s: String = r.get(i)?;
-    domain::ItemOrigin::parse(&s).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            i,
-            rusqlite::types::Type::Text,
-            format!("item origin {s:?}").into(),
-        )
-    })
+    domain::ItemOrigin::parse(&s)
+        .ok_or_else(|| super::rows::conv_err(i, format!("item origin {s:?}")))
 }
 
 pub(crate) fn pull_changes(
-    conn: &mut Connection,
+    tx: &Connection,
     device: Uuid,
     since: i64,
     limit: u32,
     count: bool,
 ) -> Result<PullResponse> {
-    // One read transaction: the page is a consistent snapshot.
-    let tx = conn.transaction()?;
+    // Called in one snapshot transaction: the page is consistent.
     let remaining = if count {
         let n: i64 = tx.query_row(
             "SELECT COUNT(*) FROM changes WHERE seq > ?1",
@@ -85,7 +80,7 @@ pub(crate) fn pull_changes(
             let entity: String = r.get(1)?;
             let key: String = r.get(2)?;
             let body = if entity == "item" {
-                if r.get::<_, bool>(12)? {
+                if r.get::<bool>(12)? {
                     let nft = nft_from_row(r, 13)?;
                     Some(Entity::Item(ItemRecord {
                         id: Uuid::parse_str(&key).map_err(stored)?,
@@ -106,7 +101,7 @@ pub(crate) fn pull_changes(
                     None
                 }
             } else {
-                entity_data(&tx, &entity, &key)?
+                entity_data(tx, &entity, &key)?
             };
             changes.push(match body {
                 Some(e) => Change::upsert(seq, key, &e).map_err(stored)?,
@@ -123,7 +118,6 @@ pub(crate) fn pull_changes(
          last_pull_cursor = excluded.last_pull_cursor",
     )?
     .execute(params![device.to_string(), at, next])?;
-    tx.commit()?;
     Ok(PullResponse {
         protocol_version: PROTOCOL_VERSION,
         changes,
@@ -212,8 +206,8 @@ fn entity_data(c: &Connection, entity: &str, key: &str) -> Result<Option<Entity>
         "trusted_key" if key == "headoffice" => c
             .query_row(
                 "SELECT value FROM ho_meta WHERE key = 'public_key'",
-                [],
-                |r| r.get::<_, String>(0),
+                (),
+                |r| r.get::<String>(0),
             )
             .optional()?
             .map(|pk| {
@@ -235,7 +229,7 @@ fn entity_data(c: &Connection, entity: &str, key: &str) -> Result<Option<Entity>
             .optional()?,
         "revocation" => c
             .prepare_cached("SELECT revoked_at, reason FROM revocations WHERE item = ?1")?
-            .query_row([key], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?)))
+            .query_row([key], |r| Ok((r.get::<i64>(0)?, r.get(1)?)))
             .optional()?
             .map(|(revoked_at, reason)| -> Result<Entity> {
                 Ok(Entity::Revocation(RevocationRecord {
@@ -339,6 +333,6 @@ fn sale_data(c: &Connection, key: &str) -> Result<Option<Sale>> {
     sale.item_ids = c
         .prepare_cached("SELECT id FROM items WHERE origin_ref = ?1 ORDER BY item_id")?
         .query_map([key], |r| uuid_at(r, 0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     Ok(Some(sale))
 }

@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 
-use rusqlite::Transaction;
+use crate::db::Connection;
 use uuid::Uuid;
 
 use super::items::*;
 use super::rows::now;
-use super::tx::SqliteTx;
+use super::tx::SqlTx;
 use super::users::*;
 use crate::error::Result;
 use crate::model::*;
@@ -19,18 +19,18 @@ use crate::usecase::transfer::{TransferInput, transfer};
 use crate::usecase::{issue, sale};
 
 pub(crate) fn op_issue(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     product: Uuid,
     users: Vec<Uuid>,
     emails: Vec<String>,
 ) -> Result<Vec<ItemOut>> {
     let (at, iso) = now();
-    let done = issue::issue(&SqliteTx(tx), product, &users, &emails, at)?;
+    let done = issue::issue(&SqlTx(tx), product, &users, &emails, at)?;
     items_out(&done.product, &done.items, &done.owners, &iso)
 }
 
 pub(crate) fn op_transfer(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     product: Uuid,
     item: Uuid,
     sender: UserKey,
@@ -38,7 +38,7 @@ pub(crate) fn op_transfer(
 ) -> Result<TransferOut> {
     let (at, _) = now();
     let t = transfer(
-        &SqliteTx(tx),
+        &SqlTx(tx),
         &TransferInput {
             id: Uuid::now_v7(),
             product: Some(product),
@@ -67,9 +67,9 @@ pub(crate) fn op_transfer(
     })
 }
 
-pub(crate) fn op_sale(tx: &Transaction<'_>, req: SaleRequest) -> Result<SaleOut> {
+pub(crate) fn op_sale(tx: &Connection, req: SaleRequest) -> Result<SaleOut> {
     let (at, iso) = now();
-    let s = sale::sell(&SqliteTx(tx), &req, at)?;
+    let s = sale::sell(&SqlTx(tx), &req, at)?;
     let owners = HashMap::from([(s.buyer.id, s.buyer.clone())]);
     let items = items_out(&s.product, &s.items, &owners, &iso)?;
     let q = &s.quote;
@@ -94,21 +94,21 @@ pub(crate) fn op_sale(tx: &Transaction<'_>, req: SaleRequest) -> Result<SaleOut>
 }
 
 pub(crate) fn op_redeem_reward(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: Uuid,
     user: UserKey,
     country: Option<String>,
 ) -> Result<RedeemOut> {
     let (at, iso) = now();
     let r = redeem_reward(
-        &SqliteTx(tx),
+        &SqlTx(tx),
         id,
         &user,
         country.as_deref(),
         RewardNumbering::HeadOffice,
         at,
     )?;
-    let granted = crate::usecase::issue::product(&SqliteTx(tx), r.offer.grants.product_id)?.0;
+    let granted = crate::usecase::issue::product(&SqlTx(tx), r.offer.grants.product_id)?.0;
     let owners = HashMap::from([(r.customer.id, r.customer.clone())]);
     let items = items_out(&granted, &r.items, &owners, &iso)?;
     Ok(RedeemOut {
@@ -124,8 +124,8 @@ pub(crate) fn op_redeem_reward(
     })
 }
 
-pub(crate) fn op_claim(tx: &Transaction<'_>, code: Uuid, user: UserKey) -> Result<ItemOut> {
+pub(crate) fn op_claim(tx: &Connection, code: Uuid, user: UserKey) -> Result<ItemOut> {
     let (at, _) = now();
-    let item = claim(&SqliteTx(tx), code, &user, Numbering::HeadOffice, at)?;
+    let item = claim(&SqlTx(tx), code, &user, Numbering::HeadOffice, at)?;
     Ok(item_out(&require_item(tx, item.id)?))
 }

@@ -1,11 +1,12 @@
-//! `Store` for `SqliteStore`: each call one read or one IMMEDIATE write transaction.
+//! `Store` for [`SqlStore`]: each call one read or one write transaction.
 
-use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, params};
+use crate::db::OptionalExtension;
+use crate::db::Value;
+use crate::params;
 use uuid::Uuid;
 use wicket_domain::{self as domain, EventInput, ProductInput};
 
-use super::SqliteStore;
+use super::SqlStore;
 use super::acts::*;
 use super::demo::*;
 use super::events::*;
@@ -13,15 +14,15 @@ use super::items::*;
 use super::products::*;
 use super::rewards::*;
 use super::rows::*;
-use super::tx::SqliteTx;
+use super::tx::SqlTx;
 use super::users::*;
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::model::*;
 use crate::storage::Devices;
 use crate::store::{DemoSummary, EventKey, RewardFilter, SaleRequest, Store, StoreFuture};
 use crate::usecase::{catalog, devices};
 
-impl Store for SqliteStore {
+impl Store for SqlStore {
     fn key_scope(&self, key_hash: String) -> StoreFuture<Option<Scope>> {
         self.run(move |c| {
             let s: Option<String> = c
@@ -45,7 +46,7 @@ impl Store for SqliteStore {
 
     fn create_event(&self, input: EventInput) -> StoreFuture<EventOut> {
         self.write(move |tx| {
-            let e = catalog::create_event(&SqliteTx(tx), input)?;
+            let e = catalog::create_event(&SqlTx(tx), input.clone())?;
             find_event(tx, &EventKey::Id(e.id))?
                 .ok_or_else(|| Error::Storage("event vanished".into()))
         })
@@ -53,7 +54,7 @@ impl Store for SqliteStore {
 
     fn update_event(&self, key: EventKey, input: EventInput) -> StoreFuture<EventOut> {
         self.write(move |tx| {
-            let e = catalog::update_event(&SqliteTx(tx), &key, input)?;
+            let e = catalog::update_event(&SqlTx(tx), &key, input.clone())?;
             find_event(tx, &EventKey::Id(e.id))?
                 .ok_or_else(|| Error::Storage("event vanished".into()))
         })
@@ -79,12 +80,12 @@ impl Store for SqliteStore {
     }
 
     fn delete_event(&self, id: Uuid) -> StoreFuture<()> {
-        self.write(move |tx| catalog::delete_event(&SqliteTx(tx), id))
+        self.write(move |tx| catalog::delete_event(&SqlTx(tx), id))
     }
 
     fn create_users(&self, users: Vec<NewUserBody>) -> StoreFuture<Vec<UserOut>> {
         self.write(move |tx| {
-            let made = catalog::create_users(&SqliteTx(tx), users)?;
+            let made = catalog::create_users(&SqlTx(tx), users.clone())?;
             let (_, iso) = now();
             Ok(made
                 .into_iter()
@@ -104,7 +105,7 @@ impl Store for SqliteStore {
 
     fn fetch_users(&self, limit: u32, offset: u64) -> StoreFuture<UsersPage> {
         self.run(move |c| {
-            let total = count(c, "SELECT COUNT(*) FROM users", [])?;
+            let total = count(c, "SELECT COUNT(*) FROM users", ())?;
             let mut st = c.prepare(&format!(
                 "SELECT {USER_COLS} FROM users ORDER BY rowid LIMIT ?1 OFFSET ?2"
             ))?;
@@ -112,7 +113,7 @@ impl Store for SqliteStore {
                 .query_map(params![limit, to_i64(offset)], |r| {
                     user_from_row(r).map(|u| u.out())
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<Result<Vec<_>>>()?;
             Ok(UsersPage { users, total })
         })
     }
@@ -133,7 +134,7 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             let (at, _) = now();
             let after = catalog::adjust_balance(
-                &SqliteTx(tx),
+                &SqlTx(tx),
                 user,
                 &body.kind,
                 body.delta,
@@ -172,7 +173,7 @@ impl Store for SqliteStore {
 
     fn create_tier(&self, body: TierBody) -> StoreFuture<TierOut> {
         self.write(move |tx| {
-            let t = catalog::create_tier(&SqliteTx(tx), &body)?;
+            let t = catalog::create_tier(&SqlTx(tx), &body)?;
             Ok(tier_out(&t, &now().1))
         })
     }
@@ -188,7 +189,7 @@ impl Store for SqliteStore {
 
     fn create_product(&self, input: ProductInput) -> StoreFuture<ProductOut> {
         self.write(move |tx| {
-            let p = catalog::create_product(&SqliteTx(tx), input)?;
+            let p = catalog::create_product(&SqlTx(tx), input.clone())?;
             Ok(product_out(&require_product(tx, p.id)?))
         })
     }
@@ -211,14 +212,14 @@ impl Store for SqliteStore {
 
     fn update_product(&self, id: Uuid, input: ProductInput) -> StoreFuture<ProductOut> {
         self.write(move |tx| {
-            catalog::update_product(&SqliteTx(tx), id, input)?;
+            catalog::update_product(&SqlTx(tx), id, input.clone())?;
             Ok(product_out(&require_product(tx, id)?))
         })
     }
 
     fn publish_product(&self, id: Uuid) -> StoreFuture<ProductOut> {
         self.write(move |tx| {
-            catalog::publish_product(&SqliteTx(tx), id)?;
+            catalog::publish_product(&SqlTx(tx), id)?;
             Ok(product_out(&require_product(tx, id)?))
         })
     }
@@ -238,7 +239,7 @@ impl Store for SqliteStore {
     fn add_order_rule(&self, product: Uuid, rule: OrderRuleBody) -> StoreFuture<OrderRuleOut> {
         self.write(move |tx| {
             let r = catalog::add_order_rule(
-                &SqliteTx(tx),
+                &SqlTx(tx),
                 product,
                 rule.start_at,
                 rule.end_at,
@@ -249,7 +250,7 @@ impl Store for SqliteStore {
     }
 
     fn delete_order_rule(&self, product: Uuid, rule: Uuid) -> StoreFuture<()> {
-        self.write(move |tx| catalog::delete_order_rule(&SqliteTx(tx), product, rule))
+        self.write(move |tx| catalog::delete_order_rule(&SqlTx(tx), product, rule))
     }
 
     fn issue_items(
@@ -258,7 +259,7 @@ impl Store for SqliteStore {
         users: Vec<Uuid>,
         emails: Vec<String>,
     ) -> StoreFuture<Vec<ItemOut>> {
-        self.write(move |tx| op_issue(tx, product, users, emails))
+        self.write(move |tx| op_issue(tx, product, users.clone(), emails.clone()))
     }
 
     fn product_items(&self, product: Uuid, page: PageReq) -> StoreFuture<Page<ItemOut>> {
@@ -314,7 +315,7 @@ impl Store for SqliteStore {
             // The same use case as a door's pushed scan, strict: a refusal is an
             // error and writes nothing. Head office's own scans carry the nil device.
             crate::usecase::scan::record_scan(
-                &super::tx::SqliteTx(tx),
+                &super::tx::SqlTx(tx),
                 &crate::storage::Scan {
                     id,
                     op_id: id,
@@ -338,19 +339,19 @@ impl Store for SqliteStore {
         sender: UserKey,
         recipient: UserKey,
     ) -> StoreFuture<TransferOut> {
-        self.write(move |tx| op_transfer(tx, product, item, sender, recipient))
+        self.write(move |tx| op_transfer(tx, product, item, sender.clone(), recipient.clone()))
     }
 
     fn create_claim_codes(&self, product: Uuid, n: u32) -> StoreFuture<Vec<Uuid>> {
-        self.write(move |tx| catalog::create_claim_codes(&SqliteTx(tx), product, n))
+        self.write(move |tx| catalog::create_claim_codes(&SqlTx(tx), product, n))
     }
 
     fn claim(&self, code: Uuid, user: UserKey) -> StoreFuture<ItemOut> {
-        self.write(move |tx| op_claim(tx, code, user))
+        self.write(move |tx| op_claim(tx, code, user.clone()))
     }
 
     fn create_sale(&self, req: SaleRequest) -> StoreFuture<SaleOut> {
-        self.write(move |tx| op_sale(tx, req))
+        self.write(move |tx| op_sale(tx, req.clone()))
     }
 
     fn list_sales(&self, product: Option<Uuid>, page: PageReq) -> StoreFuture<Page<SaleOut>> {
@@ -378,30 +379,30 @@ impl Store for SqliteStore {
 
     fn create_reward(&self, body: RewardBody) -> StoreFuture<RewardOut> {
         self.write(move |tx| {
-            let o = catalog::create_reward(&SqliteTx(tx), body)?;
+            let o = catalog::create_reward(&SqlTx(tx), body.clone())?;
             Ok(reward_out(&require_reward(tx, o.id)?))
         })
     }
 
     fn replace_reward(&self, id: Uuid, body: RewardBody) -> StoreFuture<RewardOut> {
         self.write(move |tx| {
-            catalog::replace_reward(&SqliteTx(tx), id, body)?;
+            catalog::replace_reward(&SqlTx(tx), id, body.clone())?;
             Ok(reward_out(&require_reward(tx, id)?))
         })
     }
 
     fn delete_reward(&self, id: Uuid) -> StoreFuture<()> {
-        self.write(move |tx| catalog::delete_reward(&SqliteTx(tx), id))
+        self.write(move |tx| catalog::delete_reward(&SqlTx(tx), id))
     }
 
     fn list_rewards(&self, filter: RewardFilter) -> StoreFuture<Vec<RewardOut>> {
         self.run(move |c| {
             let mut st = c.prepare(&format!(
-                "SELECT {REWARD_COLS} FROM rewards WHERE (?1 IS NULL OR active = ?1) ORDER BY ord, created_at, id"
+                "SELECT {REWARD_COLS} FROM rewards WHERE (CAST(?1 AS INTEGER) IS NULL OR active = ?1) ORDER BY ord, created_at, id"
             ))?;
             let rows = st
                 .query_map([filter.active], reward_from_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<Result<Vec<_>>>()?;
             Ok(rows.iter().map(reward_out).collect())
         })
     }
@@ -412,7 +413,7 @@ impl Store for SqliteStore {
 
     fn toggle_reward(&self, id: Uuid) -> StoreFuture<RewardOut> {
         self.write(move |tx| {
-            catalog::toggle_reward(&SqliteTx(tx), id)?;
+            catalog::toggle_reward(&SqlTx(tx), id)?;
             Ok(reward_out(&require_reward(tx, id)?))
         })
     }
@@ -423,7 +424,7 @@ impl Store for SqliteStore {
         user: UserKey,
         country: Option<String>,
     ) -> StoreFuture<RedeemOut> {
-        self.write(move |tx| op_redeem_reward(tx, id, user, country))
+        self.write(move |tx| op_redeem_reward(tx, id, user.clone(), country.clone()))
     }
 
     fn list_reward_redeems(
@@ -437,7 +438,7 @@ impl Store for SqliteStore {
                 user.map_or(Value::Null, |u| Value::Text(u.to_string())),
                 reward.map_or(Value::Null, |r| Value::Text(r.to_string())),
             ];
-            let wh = "(?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR reward_id = ?2)";
+            let wh = "(CAST(?1 AS TEXT) IS NULL OR user_id = ?1) AND (CAST(?2 AS TEXT) IS NULL OR reward_id = ?2)";
             page_of(
                 c,
                 &format!("SELECT COUNT(*) FROM reward_redeems WHERE {wh}"),
@@ -451,7 +452,7 @@ impl Store for SqliteStore {
 
     fn item_ticket(&self, product: Uuid, item: Uuid) -> StoreFuture<String> {
         // A write: the first ticket may create head office's signing key.
-        self.write(move |tx| devices::item_ticket(&SqliteTx(tx), product, item))
+        self.write(move |tx| devices::item_ticket(&SqlTx(tx), product, item))
     }
 
     fn seed_demo(&self, users: u32) -> StoreFuture<DemoSummary> {
@@ -459,7 +460,7 @@ impl Store for SqliteStore {
     }
 
     fn create_enrollment_code(&self, code_hash: String, expires_at: i64) -> StoreFuture<()> {
-        self.write(move |tx| devices::create_enrollment_code(&SqliteTx(tx), &code_hash, expires_at))
+        self.write(move |tx| devices::create_enrollment_code(&SqlTx(tx), &code_hash, expires_at))
     }
 
     fn enroll_device(
@@ -472,7 +473,7 @@ impl Store for SqliteStore {
     ) -> StoreFuture<String> {
         self.write(move |tx| {
             devices::enroll(
-                &SqliteTx(tx),
+                &SqlTx(tx),
                 &code_hash,
                 device_id,
                 &name,
@@ -484,7 +485,7 @@ impl Store for SqliteStore {
     }
 
     fn device_by_credential(&self, credential_hash: String) -> StoreFuture<Option<Uuid>> {
-        self.run(move |c| SqliteTx(c).device_by_credential(&credential_hash))
+        self.run(move |c| SqlTx(c).device_by_credential(&credential_hash))
     }
 
     fn create_staff(
@@ -493,7 +494,7 @@ impl Store for SqliteStore {
         role: domain::Role,
         pin_hash: String,
     ) -> StoreFuture<wicket_protocol::StaffResponse> {
-        self.write(move |tx| devices::create_staff(&SqliteTx(tx), &name, role, &pin_hash, now().0))
+        self.write(move |tx| devices::create_staff(&SqlTx(tx), &name, role, &pin_hash, now().0))
     }
 
     fn push_ops(
@@ -501,7 +502,7 @@ impl Store for SqliteStore {
         device: Uuid,
         ops: Vec<wicket_protocol::WireOp>,
     ) -> StoreFuture<Vec<wicket_protocol::OpResult>> {
-        self.run(move |c| super::sync::push_ops(c, device, ops))
+        self.write(move |tx| super::sync::push_ops(tx, device, &ops))
     }
 
     fn pull_changes(
@@ -511,7 +512,7 @@ impl Store for SqliteStore {
         limit: u32,
         count: bool,
     ) -> StoreFuture<wicket_protocol::PullResponse> {
-        self.run(move |c| super::pull::pull_changes(c, device, since, limit, count))
+        self.snapshot(move |tx| super::pull::pull_changes(tx, device, since, limit, count))
     }
 
     fn create_allotment(
@@ -541,5 +542,9 @@ impl Store for SqliteStore {
 
     fn device_states(&self) -> StoreFuture<Vec<wicket_protocol::DeviceSyncState>> {
         self.run(|c| super::sync::device_states(c))
+    }
+
+    fn ready(&self) -> StoreFuture<()> {
+        self.check_ready()
     }
 }

@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Transaction, params};
+use crate::db::Connection;
+use crate::params;
 use uuid::Uuid;
 use wicket_domain::{
     self as domain, BalanceKind, CustomerInput, Decimal, EventInput, ItemOrigin, ProductInput,
@@ -17,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::model::*;
 use crate::store::DemoSummary;
 
-pub(crate) fn op_demo(tx: &Transaction<'_>, n_users: u32) -> Result<DemoSummary> {
+pub(crate) fn op_demo(tx: &Connection, n_users: u32) -> Result<DemoSummary> {
     if tx
         .prepare("SELECT 1 FROM users WHERE email = ?1")?
         .exists(["demo-00001@example.com"])?
@@ -90,7 +91,7 @@ pub(crate) fn op_demo(tx: &Transaction<'_>, n_users: u32) -> Result<DemoSummary>
     ];
     for p in &mut products {
         p.slug = Some(crate::usecase::catalog::unique_slug(
-            &super::tx::SqliteTx(tx),
+            &super::tx::SqlTx(tx),
             &domain::slugify(&p.name),
         )?);
         insert_product(tx, p, &iso)?;
@@ -128,7 +129,7 @@ pub(crate) fn op_demo(tx: &Transaction<'_>, n_users: u32) -> Result<DemoSummary>
         let recipients = &customers[..n.min(customers.len())];
         let plan = domain::plan_issue(&row.p, &row.counters, recipients, &HashMap::new(), at)?;
         issued += crate::usecase::issue::store_planned(
-            &super::tx::SqliteTx(tx),
+            &super::tx::SqlTx(tx),
             &row.p,
             &row.counters,
             &plan,
@@ -175,13 +176,13 @@ pub(crate) fn op_demo(tx: &Transaction<'_>, n_users: u32) -> Result<DemoSummary>
     ];
     let n_rewards = rewards.len() as u32;
     for b in rewards {
-        crate::usecase::catalog::create_reward(&super::tx::SqliteTx(tx), b)?;
+        crate::usecase::catalog::create_reward(&super::tx::SqlTx(tx), b)?;
     }
     // Staff reach devices through sync (the `staff` change feed), PINs hashed
     // exactly as `POST /v1/staff` hashes them.
     for (name, role, pin) in crate::sync::DEMO_STAFF {
         crate::usecase::devices::create_staff(
-            &super::tx::SqliteTx(tx),
+            &super::tx::SqlTx(tx),
             name,
             *role,
             &crate::sync::hash_pin(pin)?,

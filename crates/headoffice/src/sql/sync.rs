@@ -1,30 +1,23 @@
-//! The SQLite side of device sync: the push batch and allotments in one IMMEDIATE
+//! The store side of device sync: the push batch and allotments in one write
 //! transaction each (the acts are `crate::usecase`'s), and the review queries.
 
-use rusqlite::{Connection, TransactionBehavior};
+use crate::db::Connection;
 use uuid::Uuid;
 use wicket_domain::Allotment;
 use wicket_protocol::{DeviceSyncState, OpResult, RedemptionHistoryEntry, WireOp};
 
 use super::rows::{now, opt_u64, opt_uuid_at, uuid_at};
-use super::tx::SqliteTx;
+use super::tx::SqlTx;
 use crate::error::Result;
 use crate::review::SyncIssue;
 use crate::usecase::{allotment, push};
 
 // ------------------------------------------------------------------ push and allotments
 
-/// A device's batch in one IMMEDIATE transaction (see `usecase::push::push_batch`).
-pub(crate) fn push_ops(
-    conn: &mut Connection,
-    device: Uuid,
-    ops: Vec<WireOp>,
-) -> Result<Vec<OpResult>> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+/// A device's batch in one write transaction (see `usecase::push::push_batch`).
+pub(crate) fn push_ops(tx: &Connection, device: Uuid, ops: &[WireOp]) -> Result<Vec<OpResult>> {
     let (at, _) = now();
-    let out = push::push_batch(&SqliteTx(&tx), device, &ops, at)?;
-    tx.commit()?;
-    Ok(out)
+    push::push_batch(&SqlTx(tx), device, ops, at)
 }
 
 pub(crate) fn create_allotment(
@@ -35,12 +28,12 @@ pub(crate) fn create_allotment(
     ttl_secs: i64,
 ) -> Result<Allotment> {
     let (at, _) = now();
-    allotment::grant(&SqliteTx(tx), device, product, units, ttl_secs, at)
+    allotment::grant(&SqlTx(tx), device, product, units, ttl_secs, at)
 }
 
 pub(crate) fn release_allotment(tx: &Connection, device: Uuid, id: Uuid) -> Result<u64> {
     let (at, _) = now();
-    allotment::release(&SqliteTx(tx), device, id, at)
+    allotment::release(&SqlTx(tx), device, id, at)
 }
 
 // ------------------------------------------------------------------ review
@@ -64,7 +57,7 @@ pub(crate) fn item_redemptions(c: &Connection, item: Uuid) -> Result<Vec<Redempt
             pending: r.get(7)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<Result<_>>()?)
 }
 
 pub(crate) fn sync_issues(c: &Connection, limit: u32) -> Result<Vec<SyncIssue>> {
@@ -88,7 +81,7 @@ pub(crate) fn sync_issues(c: &Connection, limit: u32) -> Result<Vec<SyncIssue>> 
             source: r.get(8)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<Result<_>>()?)
 }
 
 pub(crate) fn device_states(c: &Connection) -> Result<Vec<DeviceSyncState>> {
@@ -97,7 +90,7 @@ pub(crate) fn device_states(c: &Connection) -> Result<Vec<DeviceSyncState>> {
          COALESCE(s.applied, 0), COALESCE(s.duplicate, 0), COALESCE(s.conflict, 0), COALESCE(s.rejected, 0) \
          FROM devices d LEFT JOIN device_sync s ON s.device_id = d.id ORDER BY d.enrolled_at, d.id",
     )?;
-    let rows = st.query_map([], |r| {
+    let rows = st.query_map((), |r| {
         Ok(DeviceSyncState {
             device_id: uuid_at(r, 0)?,
             name: r.get(1)?,
@@ -111,5 +104,5 @@ pub(crate) fn device_states(c: &Connection) -> Result<Vec<DeviceSyncState>> {
             rejected: opt_u64(r.get(9)?).unwrap_or(0),
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<Result<_>>()?)
 }

@@ -1,6 +1,7 @@
 //! Events: rows and their API records.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::{Connection, OptionalExtension, Row};
+use crate::params;
 use uuid::Uuid;
 use wicket_domain::Event;
 
@@ -11,7 +12,7 @@ use crate::store::EventKey;
 
 pub(crate) const EVENT_COLS: &str = "id, name, start_date, end_date, location, address, description, reference_id, created_at, updated_at";
 
-pub(crate) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<EventOut> {
+pub(crate) fn event_from_row(r: &Row) -> Result<EventOut> {
     Ok(EventOut {
         id: uuid_at(r, 0)?,
         name: r.get(1)?,
