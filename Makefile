@@ -17,9 +17,14 @@ lint:
 
 # The chain tests need chopsticks (a real Asset Hub runtime); with CI set they fail
 # rather than skip when it is missing.
+# PostgreSQL: a throwaway cluster (scripts/postgres.sh); the head office suites run
+# once on SQLite and once on PostgreSQL, and the multi-process tests need it. A
+# missing server fails the run, never skips it.
 rust-test:
 	scripts/chopsticks.sh install
-	CI=$${CI:-true} cargo test --workspace
+	url=$$(scripts/postgres.sh env) && \
+	  CI=$${CI:-true} WICKET_TEST_DATABASE_URL=$$url cargo test --workspace && \
+	  WICKET_TEST_DATABASE_URL=$$url WICKET_TEST_BACKEND=postgres cargo test -p wicket-headoffice
 
 ui-test:
 	if [ -f ui/package.json ]; then (cd ui && npm test); fi

@@ -29,22 +29,20 @@ pub(crate) fn event_from_row(r: &Row) -> Result<EventOut> {
 
 pub(crate) fn find_event(conn: &Connection, key: &EventKey) -> Result<Option<EventOut>> {
     let by_id = |id: Uuid| -> Result<Option<EventOut>> {
-        Ok(conn
-            .query_row(
-                &format!("SELECT {EVENT_COLS} FROM events WHERE id = ?1"),
-                [id.to_string()],
-                event_from_row,
-            )
-            .optional()?)
+        conn.query_row(
+            &format!("SELECT {EVENT_COLS} FROM events WHERE id = ?1"),
+            [id.to_string()],
+            event_from_row,
+        )
+        .optional()
     };
     let by_ref = |r: &str| -> Result<Option<EventOut>> {
-        Ok(conn
-            .query_row(
-                &format!("SELECT {EVENT_COLS} FROM events WHERE reference_id = ?1"),
-                [r],
-                event_from_row,
-            )
-            .optional()?)
+        conn.query_row(
+            &format!("SELECT {EVENT_COLS} FROM events WHERE reference_id = ?1"),
+            [r],
+            event_from_row,
+        )
+        .optional()
     };
     match key {
         EventKey::Id(id) => by_id(*id),

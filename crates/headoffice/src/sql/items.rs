@@ -85,14 +85,13 @@ pub(crate) fn item_out(row: &ItemRow) -> ItemOut {
 }
 
 pub(crate) fn find_item(conn: &Connection, id: Uuid) -> Result<Option<ItemRow>> {
-    Ok(conn
-        .prepare_cached(&format!(
-            "{ITEM_SELECT} WHERE i.id = ?1{}",
-            // In a PostgreSQL write: hold the item (its scan count) until commit.
-            conn.for_update_of("i")
-        ))?
-        .query_row([id.to_string()], item_from_row)
-        .optional()?)
+    conn.prepare_cached(&format!(
+        "{ITEM_SELECT} WHERE i.id = ?1{}",
+        // In a PostgreSQL write: hold the item (its scan count) until commit.
+        conn.for_update_of("i")
+    ))?
+    .query_row([id.to_string()], item_from_row)
+    .optional()
 }
 
 pub(crate) fn require_item(conn: &Connection, id: Uuid) -> Result<ItemRow> {

@@ -76,7 +76,7 @@ pub(crate) fn load_rules(conn: &Connection, product: Uuid) -> Result<Vec<OrderRu
             purchase_limit: r.get(3)?,
         })
     })?;
-    Ok(rows.collect::<Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 pub(crate) fn find_product_where(

@@ -541,7 +541,7 @@ impl Store for SqlStore {
     }
 
     fn device_states(&self) -> StoreFuture<Vec<wicket_protocol::DeviceSyncState>> {
-        self.run(|c| super::sync::device_states(c))
+        self.run(super::sync::device_states)
     }
 
     fn ready(&self) -> StoreFuture<()> {

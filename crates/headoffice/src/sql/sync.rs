@@ -57,7 +57,7 @@ pub(crate) fn item_redemptions(c: &Connection, item: Uuid) -> Result<Vec<Redempt
             pending: r.get(7)?,
         })
     })?;
-    Ok(rows.collect::<Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 pub(crate) fn sync_issues(c: &Connection, limit: u32) -> Result<Vec<SyncIssue>> {
@@ -81,7 +81,7 @@ pub(crate) fn sync_issues(c: &Connection, limit: u32) -> Result<Vec<SyncIssue>> 
             source: r.get(8)?,
         })
     })?;
-    Ok(rows.collect::<Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 pub(crate) fn device_states(c: &Connection) -> Result<Vec<DeviceSyncState>> {
@@ -104,5 +104,5 @@ pub(crate) fn device_states(c: &Connection) -> Result<Vec<DeviceSyncState>> {
             rejected: opt_u64(r.get(9)?).unwrap_or(0),
         })
     })?;
-    Ok(rows.collect::<Result<_>>()?)
+    rows.collect::<Result<_>>()
 }

@@ -65,7 +65,6 @@ impl Customers for SqlTx<'_> {
             .prepare_cached("SELECT customer_id FROM customer_aliases WHERE alias_id = ?1")?
             .query_row([id.to_string()], |r| uuid_at(r, 0))
             .optional()
-            .map_err(Error::from)
     }
 
     fn add_alias(&self, alias: Uuid, customer: Uuid) -> Result<()> {
@@ -220,7 +219,7 @@ impl Redemptions for SqlTx<'_> {
                 at: r.get(6)?,
             })
         })?;
-        Ok(rows.collect::<Result<_>>()?)
+        rows.collect::<Result<_>>()
     }
 
     fn delete_redemption(&self, id: Uuid) -> Result<()> {
@@ -311,7 +310,7 @@ impl Sales for SqlTx<'_> {
 
 impl Claims for SqlTx<'_> {
     fn claim_code(&self, code: Uuid) -> Result<Option<ClaimCode>> {
-        Ok(self
+        self
             .0
             .prepare_cached(&format!(
                 "SELECT code, product_id, claimed_by, claimed_at FROM claim_codes WHERE code = ?1{}",
@@ -325,7 +324,7 @@ impl Claims for SqlTx<'_> {
                     claimed_at: r.get(3)?,
                 })
             })
-            .optional()?)
+            .optional()
     }
 
     fn mark_claimed(&self, code: Uuid, by: Uuid, at: Timestamp, item: Uuid) -> Result<()> {
@@ -392,7 +391,7 @@ impl Allotments for SqlTx<'_> {
             params![device.to_string(), product.to_string()],
             allot_from_row,
         )?;
-        Ok(rows.collect::<Result<_>>()?)
+        rows.collect::<Result<_>>()
     }
 
     fn set_allotment_used(&self, id: Uuid, used: u64) -> Result<()> {
@@ -420,7 +419,7 @@ impl Allotments for SqlTx<'_> {
     }
 
     fn allotment(&self, id: Uuid, device: Uuid) -> Result<Option<(Allotment, bool)>> {
-        Ok(self
+        self
             .0
             .query_row(
                 &format!(
@@ -430,7 +429,7 @@ impl Allotments for SqlTx<'_> {
                 params![id.to_string(), device.to_string()],
                 |r| Ok((allot_from_row(r)?, r.get(7)?)),
             )
-            .optional()?)
+            .optional()
     }
 
     fn mark_released(&self, id: Uuid, at: Timestamp) -> Result<()> {
@@ -446,7 +445,7 @@ impl Allotments for SqlTx<'_> {
             self.0.for_update()
         ))?;
         let rows = st.query_map([at], allot_from_row)?;
-        Ok(rows.collect::<Result<_>>()?)
+        rows.collect::<Result<_>>()
     }
 }
 
@@ -478,11 +477,10 @@ impl SyncLog for SqlTx<'_> {
                 [op_id.to_string()],
             )?;
         }
-        Ok(self
-            .0
+        self.0
             .prepare_cached("SELECT status, code FROM sync_ops WHERE op_id = ?1")?
             .query_row([op_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?)
+            .optional()
     }
 
     fn record_op(&self, r: &OpRecord<'_>) -> Result<()> {
@@ -517,7 +515,7 @@ impl SyncLog for SqlTx<'_> {
         self.0
             .prepare_cached(&format!(
                 "INSERT INTO device_sync (device_id, last_push_at, {col}) VALUES (?1, ?2, 1) \
-                 ON CONFLICT (device_id) DO UPDATE SET last_push_at = excluded.last_push_at, {col} = {col} + 1"
+                 ON CONFLICT (device_id) DO UPDATE SET last_push_at = excluded.last_push_at, {col} = device_sync.{col} + 1"
             ))?
             .execute(params![device.to_string(), at])?;
         Ok(())
@@ -602,10 +600,9 @@ impl Catalog for SqlTx<'_> {
     }
 
     fn slug_taken(&self, slug: &str) -> Result<bool> {
-        Ok(self
-            .0
+        self.0
             .prepare_cached("SELECT 1 FROM products WHERE slug = ?1")?
-            .exists([slug])?)
+            .exists([slug])
     }
 
     fn insert_rule(&self, product: Uuid, r: &OrderRule) -> Result<()> {
@@ -706,13 +703,12 @@ impl Devices for SqlTx<'_> {
     }
 
     fn device_by_credential(&self, credential_hash: &str) -> Result<Option<Uuid>> {
-        Ok(self
-            .0
+        self.0
             .prepare_cached(
                 "SELECT id FROM devices WHERE credential_hash = ?1 AND revoked_at IS NULL",
             )?
             .query_row([credential_hash], |r| uuid_at(r, 0))
-            .optional()?)
+            .optional()
     }
 
     fn insert_staff(
@@ -731,11 +727,10 @@ impl Devices for SqlTx<'_> {
     }
 
     fn setting(&self, key: &str) -> Result<Option<String>> {
-        Ok(self
-            .0
+        self.0
             .prepare_cached("SELECT value FROM ho_meta WHERE key = ?1")?
             .query_row([key], |r| r.get(0))
-            .optional()?)
+            .optional()
     }
 
     fn set_setting(&self, key: &str, value: &str) -> Result<()> {

@@ -57,14 +57,13 @@ pub(crate) fn find_user(conn: &Connection, key: &UserKey) -> Result<Option<UserR
         UserKey::Email(e) => ("email", domain::normalize_email(e)?),
         UserKey::Reference(r) => ("reference_id", r.clone()),
     };
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {USER_COLS} FROM users WHERE {col} = ?1{}",
-            // In a PostgreSQL write: hold the customer (balances) until commit.
-            conn.for_update()
-        ))?
-        .query_row([val], user_from_row)
-        .optional()?)
+    conn.prepare_cached(&format!(
+        "SELECT {USER_COLS} FROM users WHERE {col} = ?1{}",
+        // In a PostgreSQL write: hold the customer (balances) until commit.
+        conn.for_update()
+    ))?
+    .query_row([val], user_from_row)
+    .optional()
 }
 
 pub(crate) fn require_user(conn: &Connection, id: Uuid) -> Result<UserRow> {
@@ -165,7 +164,7 @@ pub(crate) fn load_tiers(conn: &Connection) -> Result<Vec<(StatusTier, String)>>
             r.get::<String>(4)?,
         ))
     })?;
-    Ok(rows.collect::<Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 pub(crate) fn tier_out(t: &StatusTier, created_at: &str) -> TierOut {

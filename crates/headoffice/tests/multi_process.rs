@@ -1,0 +1,402 @@
+//! Several head office processes on one PostgreSQL database, as behind a load
+//! balancer: real `wicket-headoffice serve` processes on a fresh database of the
+//! server `WICKET_TEST_DATABASE_URL` names (`scripts/postgres.sh env`). Without that
+//! server these tests fail; they never skip.
+
+use std::collections::{BTreeSet, HashMap};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const BIN: &str = env!("CARGO_BIN_EXE_wicket-headoffice");
+
+fn admin_url() -> String {
+    std::env::var("WICKET_TEST_DATABASE_URL").unwrap_or_else(|_| {
+        panic!("these tests need PostgreSQL: export WICKET_TEST_DATABASE_URL=$(scripts/postgres.sh env)")
+    })
+}
+
+/// A fresh database and a write key made with the CLI.
+fn database() -> (String, String) {
+    let url = wicket_headoffice::db::postgres::create_database(&admin_url()).expect("create db");
+    let out = Command::new(BIN)
+        .args(["keys", "create", "--database-url", &url, "--scope", "write"])
+        .output()
+        .expect("run keys create");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let key = text.split_whitespace().last().expect("key").to_string();
+    (url, key)
+}
+
+/// One `wicket-headoffice serve` process, killed on drop.
+struct Proc {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+async fn spawn(url: &str, client: &reqwest::Client) -> Proc {
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args(["serve", "--database-url", url, "--db-pool", "8"])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(match std::env::var("WICKET_TEST_HO_LOG") {
+            // A folder to keep each process's log in, for debugging.
+            Ok(dir) => std::fs::File::create(format!("{dir}/ho-{port}.log"))
+                .map(Stdio::from)
+                .unwrap_or_else(|_| Stdio::null()),
+            Err(_) => Stdio::null(),
+        })
+        .spawn()
+        .expect("spawn head office");
+    let p = Proc {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    for _ in 0..200 {
+        if let Ok(r) = client.get(format!("{}/readyz", p.base)).send().await
+            && r.status().is_success()
+        {
+            return p;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("head office at {} never became ready", p.base);
+}
+
+async fn send(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    key: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut rb = client.request(method, url).bearer_auth(key);
+    if let Some(b) = body {
+        rb = rb.json(&b);
+    }
+    let r = rb.send().await.expect("request");
+    let st = r.status().as_u16();
+    (st, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn post(c: &reqwest::Client, base: &str, path: &str, key: &str, body: Value) -> (u16, Value) {
+    send(
+        c,
+        reqwest::Method::POST,
+        format!("{base}{path}"),
+        key,
+        Some(body),
+    )
+    .await
+}
+
+async fn get(c: &reqwest::Client, base: &str, path: &str, key: &str) -> (u16, Value) {
+    send(c, reqwest::Method::GET, format!("{base}{path}"), key, None).await
+}
+
+/// Create customers with these emails (through `base`).
+async fn users(c: &reqwest::Client, base: &str, key: &str, emails: &[String]) {
+    let body: Vec<Value> = emails.iter().map(|e| json!({"email": e})).collect();
+    let (st, v) = post(c, base, "/v1/users/create", key, Value::Array(body)).await;
+    assert_eq!(st, 201, "create users: {v}");
+}
+
+fn id(v: &Value) -> Uuid {
+    Uuid::parse_str(v["id"].as_str().unwrap_or_default()).expect("id")
+}
+
+async fn product(c: &reqwest::Client, base: &str, key: &str, stock: u32) -> Uuid {
+    let (st, v) = post(
+        c,
+        base,
+        "/v1/products",
+        key,
+        json!({"type": "admission", "name": "Gig", "price": "5.00", "stock": stock}),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    id(&v)
+}
+
+/// Enroll a device through `base`; its id and credential.
+async fn enroll(c: &reqwest::Client, base: &str, key: &str) -> (Uuid, String) {
+    let (st, code) = post(c, base, "/v1/devices/enrollment-codes", key, json!({})).await;
+    assert_eq!(st, 200, "{code}");
+    let pk = hex::encode(
+        ed25519_dalek::SigningKey::from_bytes(&[7u8; 32])
+            .verifying_key()
+            .to_bytes(),
+    );
+    let device = Uuid::now_v7();
+    let (st, v) = post(
+        c,
+        base,
+        "/v1/devices/enroll",
+        "",
+        json!({"code": code["code"], "name": "door", "public_key": pk, "device_id": device}),
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    (
+        device,
+        v["credential"].as_str().expect("credential").to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixteen_clients_on_two_processes_sell_exactly_the_stock() {
+    let (url, key) = database();
+    let c = reqwest::Client::new();
+    let (a, b) = (spawn(&url, &c).await, spawn(&url, &c).await);
+    let pid = product(&c, &a.base, &key, 50).await;
+    let bases = [a.base.clone(), b.base.clone()];
+    let mut tasks = Vec::new();
+    for client in 0..16usize {
+        let (c, key, base) = (c.clone(), key.clone(), bases[client % 2].clone());
+        tasks.push(tokio::spawn(async move {
+            let mut sold = 0u32;
+            let mut codes = Vec::new();
+            for n in 0.. {
+                let (st, v) = post(
+                    &c,
+                    &base,
+                    "/v1/sales",
+                    &key,
+                    json!({"product_id": pid, "quantity": 1, "payment_method": "cash",
+                           "buyer_email": format!("c{client}-{n}@example.com")}),
+                )
+                .await;
+                codes.push(st);
+                match st {
+                    201 => sold += 1,
+                    _ => {
+                        assert!(st < 500, "a 5xx under contention: {st} {v}");
+                        break;
+                    }
+                }
+            }
+            (sold, codes)
+        }));
+    }
+    let mut sold = 0;
+    for t in tasks {
+        sold += t.await.expect("client").0;
+    }
+    assert_eq!(sold, 50, "exactly the stock is sold");
+    let (st, page) = get(
+        &c,
+        &b.base,
+        &format!("/v1/products/{pid}/items?limit=100"),
+        &key,
+    )
+    .await;
+    assert_eq!(st, 200, "{page}");
+    let ids: BTreeSet<u64> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["item_id"].as_u64())
+        .collect();
+    assert_eq!(
+        ids,
+        (1..=50).collect::<BTreeSet<u64>>(),
+        "item numbers 1..=50, once each"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_batch_pushed_to_two_processes_at_once_applies_once() {
+    let (url, key) = database();
+    let c = reqwest::Client::new();
+    let (a, b) = (spawn(&url, &c).await, spawn(&url, &c).await);
+    let pid = product(&c, &a.base, &key, 100).await;
+    let emails: Vec<String> = (0..30).map(|i| format!("g{i}@example.com")).collect();
+    users(&c, &b.base, &key, &emails).await;
+    let (st, v) = post(
+        &c,
+        &a.base,
+        &format!("/v1/products/{pid}/items"),
+        &key,
+        json!({"emails": emails}),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    let items: Vec<Uuid> = v
+        .as_array()
+        .or_else(|| v["items"].as_array())
+        .expect("items")
+        .iter()
+        .map(id)
+        .collect();
+    let (device, cred) = enroll(&c, &b.base, &key).await;
+    let ops: Vec<Value> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            json!({"seq": i, "op_id": Uuid::now_v7(), "device_id": device, "staff_id": null,
+                   "device_time": 1_767_225_600, "kind": "redeem",
+                   "payload": {"item": item, "product_id": pid, "gate": "north"}})
+        })
+        .collect();
+    let batch = json!({"protocol_version": 1, "ops": ops});
+    let (ra, rb) = tokio::join!(
+        post(&c, &a.base, "/v1/sync/push", &cred, batch.clone()),
+        post(&c, &b.base, "/v1/sync/push", &cred, batch.clone()),
+    );
+    assert_eq!((ra.0, rb.0), (200, 200), "{} / {}", ra.1, rb.1);
+    let mut applied: HashMap<String, usize> = HashMap::new();
+    for r in [&ra.1, &rb.1] {
+        for res in r["results"].as_array().expect("results") {
+            let status = res["status"].as_str().unwrap_or_default();
+            assert!(status == "applied" || status == "duplicate", "{res}");
+            if status == "applied" {
+                *applied
+                    .entry(res["op_id"].as_str().unwrap_or_default().into())
+                    .or_default() += 1;
+            }
+        }
+    }
+    assert_eq!(applied.len(), items.len(), "every op applied somewhere");
+    assert!(
+        applied.values().all(|n| *n == 1),
+        "no op applied twice: {applied:?}"
+    );
+    for item in &items {
+        let (st, v) = get(&c, &a.base, &format!("/v1/items/{item}/redemptions"), &key).await;
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(
+            v.as_array().map(Vec::len),
+            Some(1),
+            "one scan of {item}: {v}"
+        );
+        let (_, it) = get(&c, &b.base, &format!("/v1/items/{item}"), &key).await;
+        assert_eq!(it["redemption_count"], 1, "{it}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_device_pulling_while_two_processes_write_misses_nothing() {
+    let (url, key) = database();
+    let c = reqwest::Client::new();
+    let (a, b) = (spawn(&url, &c).await, spawn(&url, &c).await);
+    let pid = product(&c, &a.base, &key, 10_000).await;
+    let (_, cred) = enroll(&c, &a.base, &key).await;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+
+    // The device pulls in a loop from process A while both processes write.
+    let puller = {
+        let (c, base, cred, done) = (c.clone(), a.base.clone(), cred.clone(), done.clone());
+        tokio::spawn(async move {
+            let mut since = 0i64;
+            let mut seen: BTreeSet<String> = BTreeSet::new();
+            let mut pulls = 0u32;
+            loop {
+                let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                loop {
+                    let (st, v) = get(
+                        &c,
+                        &base,
+                        &format!("/v1/sync/pull?since={since}&limit=50"),
+                        &cred,
+                    )
+                    .await;
+                    assert_eq!(st, 200, "{v}");
+                    pulls += 1;
+                    for ch in v["changes"].as_array().expect("changes") {
+                        if ch["entity"] == "item" {
+                            seen.insert(ch["key"].as_str().unwrap_or_default().to_string());
+                        }
+                    }
+                    since = v["next"].as_i64().expect("next");
+                    if v["more"] != true {
+                        break;
+                    }
+                }
+                // One last full pull after the writers stopped, then compare.
+                if finished {
+                    return (seen, pulls);
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+    let mut writers = Vec::new();
+    for w in 0..6usize {
+        let (c, key, base) = (
+            c.clone(),
+            key.clone(),
+            if w % 2 == 0 {
+                a.base.clone()
+            } else {
+                b.base.clone()
+            },
+        );
+        writers.push(tokio::spawn(async move {
+            let mut made = Vec::new();
+            for n in 0..25 {
+                let emails = vec![
+                    format!("w{w}-{n}@example.com"),
+                    format!("w{w}-{n}b@example.com"),
+                ];
+                users(&c, &base, &key, &emails).await;
+                let (st, v) = post(
+                    &c,
+                    &base,
+                    &format!("/v1/products/{pid}/items"),
+                    &key,
+                    json!({"emails": emails}),
+                )
+                .await;
+                assert_eq!(st, 201, "{v}");
+                made.extend(
+                    v.as_array()
+                        .or_else(|| v["items"].as_array())
+                        .expect("items")
+                        .iter()
+                        .map(|i| id(i).to_string()),
+                );
+            }
+            made
+        }));
+    }
+    let mut issued = BTreeSet::new();
+    for w in writers {
+        issued.extend(w.await.expect("writer"));
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (seen, pulls) = puller.await.expect("puller");
+    assert_eq!(issued.len(), 300);
+    assert!(
+        pulls > 3,
+        "the device pulled while writes went on ({pulls} pulls)"
+    );
+    let missing: Vec<_> = issued.difference(&seen).collect();
+    assert!(
+        missing.is_empty(),
+        "{} items never reached the device: {missing:?}",
+        missing.len()
+    );
+}
