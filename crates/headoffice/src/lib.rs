@@ -9,6 +9,7 @@ pub mod api;
 pub mod db;
 pub mod error;
 pub mod keys;
+pub mod metrics;
 pub mod mint;
 pub mod mint_store;
 pub mod model;
@@ -41,6 +42,8 @@ pub fn app(store: Arc<dyn Store>) -> axum::Router {
     router(state.clone())
         .merge(sync::routes(state.clone()))
         .merge(health_routes(state))
+        // After the routes: the layer sees each request's matched route pattern.
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // One INFO line per request (method, path, status, latency); the defaults
         // log at DEBUG, which a box office operator would never see.
@@ -67,6 +70,7 @@ fn health_routes(state: AppState) -> axum::Router {
     axum::Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::render))
         .with_state(state)
 }
 

@@ -93,6 +93,16 @@ enum Cmd {
         #[arg(long, default_value_t = 1.0)]
         ttl_hours: f64,
     },
+    /// Copy a SQLite head office into an empty PostgreSQL database: everything,
+    /// change feed positions included, so enrolled devices keep syncing.
+    CopyDb {
+        /// The SQLite head office file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The empty PostgreSQL database: postgres://USER:PASS@HOST:PORT/DB.
+        #[arg(long)]
+        to: String,
+    },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -197,6 +207,21 @@ async fn main() -> anyhow::Result<()> {
             .await?;
             println!("expires at {} (unix)", out.expires_at);
             println!("enrollment code: {}", out.code);
+        }
+        Cmd::CopyDb { from, to } => {
+            let started = std::time::Instant::now();
+            let copied = tokio::task::spawn_blocking(move || {
+                wicket_headoffice::sql::copy::copy_sqlite_to_postgres(&from, &to, |table, n| {
+                    eprintln!("copy-db: {table}: {n} rows");
+                })
+            })
+            .await??;
+            let total: u64 = copied.iter().map(|(_, n)| n).sum();
+            println!(
+                "copied {total} rows in {} tables in {:.2?}",
+                copied.len(),
+                started.elapsed()
+            );
         }
         Cmd::Keys {
             cmd: KeysCmd::Create { db, scope },

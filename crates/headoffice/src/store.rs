@@ -182,10 +182,22 @@ pub trait Store: Send + Sync + 'static {
     // --- operations
     /// The database answers and its schema is this build's (for `/readyz`).
     fn ready(&self) -> StoreFuture<()>;
+    /// Figures for `/metrics`: pool use and the mint queue.
+    fn stats(&self) -> StoreFuture<StoreStats>;
 
     // --- demo
     /// Seed a demo project in one transaction; returns counts for the log.
     fn seed_demo(&self, users: u32) -> StoreFuture<DemoSummary>;
+}
+
+/// What `/metrics` reports of the store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    pub pool_open: u32,
+    pub pool_idle: u32,
+    pub mints_pending: u64,
+    pub mints_minted: u64,
+    pub mints_failed: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

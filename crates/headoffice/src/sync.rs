@@ -196,6 +196,9 @@ pub async fn push(
     }
     let n = req.ops.len();
     let results = st.store.push_ops(device, req.ops).await?;
+    for r in &results {
+        crate::metrics::sync_op(r.status.as_str());
+    }
     tracing::info!(%device, ops = n, "push applied");
     Ok(Json(PushResponse {
         protocol_version: PROTOCOL_VERSION,

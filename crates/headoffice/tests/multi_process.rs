@@ -56,9 +56,15 @@ fn free_port() -> u16 {
 }
 
 async fn spawn(url: &str, client: &reqwest::Client) -> Proc {
+    spawn_on(&["--database-url", url, "--db-pool", "8"], client).await
+}
+
+/// A process on `db` (`--database-url URL` or `--db FILE`).
+async fn spawn_on(db: &[&str], client: &reqwest::Client) -> Proc {
     let port = free_port();
     let child = Command::new(BIN)
-        .args(["serve", "--database-url", url, "--db-pool", "8"])
+        .arg("serve")
+        .args(db)
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -398,5 +404,253 @@ async fn a_device_pulling_while_two_processes_write_misses_nothing() {
         missing.is_empty(),
         "{} items never reached the device: {missing:?}",
         missing.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kill_9_of_one_process_loses_no_acknowledged_write() {
+    let (url, key) = database();
+    let c = reqwest::Client::new();
+    let (mut a, b) = (spawn(&url, &c).await, spawn(&url, &c).await);
+    let mut writers = Vec::new();
+    for w in 0..4usize {
+        let (c, key, base) = (c.clone(), key.clone(), a.base.clone());
+        writers.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for n in 0..10_000 {
+                let body = Value::Array(vec![json!({"email": format!("k{w}-{n}@example.com")})]);
+                let resp = c
+                    .post(format!("{base}/v1/users/create"))
+                    .bearer_auth(&key)
+                    .json(&body)
+                    .send()
+                    .await;
+                // After the kill the connection fails: that write was never acknowledged.
+                let Ok(resp) = resp else { break };
+                if resp.status().as_u16() != 201 {
+                    break;
+                }
+                let Ok(v) = resp.json::<Value>().await else {
+                    break;
+                };
+                acked.push(v["users"][0]["id"].as_str().unwrap_or_default().to_string());
+            }
+            acked
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    // SIGKILL: no drain, no clean shutdown.
+    a.child.kill().expect("kill -9");
+    let _ = a.child.wait();
+    let mut acked = Vec::new();
+    for w in writers {
+        acked.extend(w.await.expect("writer"));
+    }
+    assert!(
+        acked.len() > 20,
+        "writes were flowing before the kill ({})",
+        acked.len()
+    );
+    for id in &acked {
+        let (st, v) = get(&c, &b.base, &format!("/v1/users/{id}/balances"), &key).await;
+        assert_eq!(st, 200, "acknowledged user {id} lost: {v}");
+    }
+    // The other process keeps serving, reads and writes.
+    let (st, v) = post(
+        &c,
+        &b.base,
+        "/v1/users/create",
+        &key,
+        json!([{"email": "after@example.com"}]),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn devices_enrolled_on_sqlite_keep_syncing_on_postgres_after_copy_db() {
+    let c = reqwest::Client::new();
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("ho.db");
+    let file_s = file.to_string_lossy().to_string();
+    let out = Command::new(BIN)
+        .args(["keys", "create", "--db", &file_s, "--scope", "write"])
+        .output()
+        .expect("keys create");
+    assert!(out.status.success());
+    let key = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .last()
+        .expect("key")
+        .to_string();
+
+    // Before: a SQLite head office, a device enrolled, synced, one scan pushed.
+    let lite = spawn_on(&["--db", &file_s], &c).await;
+    let pid = product(&c, &lite.base, &key, 10).await;
+    let emails: Vec<String> = (0..3).map(|i| format!("m{i}@example.com")).collect();
+    users(&c, &lite.base, &key, &emails).await;
+    let (st, v) = post(
+        &c,
+        &lite.base,
+        &format!("/v1/products/{pid}/items"),
+        &key,
+        json!({"emails": emails}),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    let items: Vec<Uuid> = v
+        .as_array()
+        .or_else(|| v["items"].as_array())
+        .expect("items")
+        .iter()
+        .map(id)
+        .collect();
+    let (device, cred) = enroll(&c, &lite.base, &key).await;
+    let redeem = |seq: i64, item: Uuid| {
+        json!({"seq": seq, "op_id": Uuid::now_v7(), "device_id": device, "staff_id": null,
+               "device_time": 1_767_225_600, "kind": "redeem",
+               "payload": {"item": item, "product_id": pid, "gate": "north"}})
+    };
+    let first = redeem(1, items[0]);
+    let (st, v) = post(
+        &c,
+        &lite.base,
+        "/v1/sync/push",
+        &cred,
+        json!({"ops": [first.clone()]}),
+    )
+    .await;
+    assert_eq!(
+        (st, v["results"][0]["status"].as_str()),
+        (200, Some("applied")),
+        "{v}"
+    );
+    let mut cursor = 0i64;
+    loop {
+        let (st, v) = get(
+            &c,
+            &lite.base,
+            &format!("/v1/sync/pull?since={cursor}&limit=500"),
+            &cred,
+        )
+        .await;
+        assert_eq!(st, 200, "{v}");
+        cursor = v["next"].as_i64().expect("next");
+        if v["more"] != true {
+            break;
+        }
+    }
+    drop(lite);
+
+    // The move: copy-db into an empty PostgreSQL database.
+    let url = wicket_headoffice::db::postgres::create_database(&admin_url()).expect("create db");
+    let out = Command::new(BIN)
+        .args(["copy-db", "--from", &file_s, "--to", &url])
+        .output()
+        .expect("copy-db");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pg = spawn(&url, &c).await;
+
+    // After: the same key and device credential work; the cursor stays valid (no
+    // change is sent again); a new scan applies, the old op is a duplicate.
+    let (st, v) = get(
+        &c,
+        &pg.base,
+        &format!("/v1/sync/pull?since={cursor}&limit=500"),
+        &cred,
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        v["changes"].as_array().map(Vec::len),
+        Some(0),
+        "nothing new since the cursor: {v}"
+    );
+    let (st, v) = post(
+        &c,
+        &pg.base,
+        "/v1/sync/push",
+        &cred,
+        json!({"ops": [first, redeem(2, items[1])]}),
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["results"][0]["status"], "duplicate", "{v}");
+    assert_eq!(v["results"][1]["status"], "applied", "{v}");
+    let (st, v) = get(
+        &c,
+        &pg.base,
+        &format!("/v1/sync/pull?since={cursor}&limit=500"),
+        &cred,
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    let keys: Vec<&str> = v["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter_map(|ch| ch["key"].as_str())
+        .collect();
+    assert!(
+        keys.contains(&items[1].to_string().as_str()),
+        "the new scan's item reaches the device: {keys:?}"
+    );
+    assert!(v["next"].as_i64().expect("next") > cursor);
+    let (_, it) = get(&c, &pg.base, &format!("/v1/items/{}", items[0]), &key).await;
+    assert_eq!(it["redemption_count"], 1, "{it}");
+    // The API key made on SQLite still writes.
+    let (st, _) = post(
+        &c,
+        &pg.base,
+        "/v1/users/create",
+        &key,
+        json!([{"email": "later@example.com"}]),
+    )
+    .await;
+    assert_eq!(st, 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_finishes_the_request_in_flight_then_exits() {
+    let (url, key) = database();
+    let c = reqwest::Client::new();
+    let mut a = spawn(&url, &c).await;
+    // A big batch keeps a request in flight for a while.
+    let body: Vec<Value> = (0..1500)
+        .map(|i| json!({"email": format!("t{i}@example.com")}))
+        .collect();
+    let req = {
+        let (c, base, key) = (c.clone(), a.base.clone(), key.clone());
+        tokio::spawn(
+            async move { post(&c, &base, "/v1/users/create", &key, Value::Array(body)).await },
+        )
+    };
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let pid = a.child.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill -TERM");
+    assert!(killed.success());
+    let (st, v) = req.await.expect("request");
+    assert_eq!(st, 201, "the request in flight was finished: {v}");
+    assert_eq!(v["users"].as_array().map(Vec::len), Some(1500));
+    let mut exited = None;
+    for _ in 0..100 {
+        if let Ok(Some(status)) = a.child.try_wait() {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let status = exited.expect("the process exits after SIGTERM");
+    assert!(status.success(), "clean exit: {status}");
+    assert!(
+        c.get(format!("{}/healthz", a.base)).send().await.is_err(),
+        "no longer accepting"
     );
 }

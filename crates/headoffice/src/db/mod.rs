@@ -9,7 +9,7 @@
 use crate::error::{Error, Result};
 
 pub mod postgres;
-mod sqlite;
+pub(crate) mod sqlite;
 
 /// Which engine a connection talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

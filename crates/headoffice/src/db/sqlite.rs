@@ -18,7 +18,7 @@ impl rusqlite::ToSql for Value {
     }
 }
 
-fn read(v: ValueRef<'_>) -> Result<Value> {
+pub(crate) fn read(v: ValueRef<'_>) -> Result<Value> {
     Ok(match v {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(i) => Value::Int(i),

@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::store::StoreFuture;
 
 mod acts;
+pub mod copy;
 mod demo;
 mod events;
 pub(crate) mod items;

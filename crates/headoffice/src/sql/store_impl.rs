@@ -547,4 +547,19 @@ impl Store for SqlStore {
     fn ready(&self) -> StoreFuture<()> {
         self.check_ready()
     }
+
+    fn stats(&self) -> StoreFuture<crate::store::StoreStats> {
+        let (pool_open, pool_idle) = self.pool_state();
+        let counts = crate::mint_store::MintQueue::nft_counts(self);
+        Box::pin(async move {
+            let c = counts.await?;
+            Ok(crate::store::StoreStats {
+                pool_open,
+                pool_idle,
+                mints_pending: c.pending,
+                mints_minted: c.minted,
+                mints_failed: c.failed,
+            })
+        })
+    }
 }
