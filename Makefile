@@ -24,7 +24,7 @@ rust-test:
 	scripts/chopsticks.sh install
 	url=$$(scripts/postgres.sh env) && \
 	  CI=$${CI:-true} WICKET_TEST_DATABASE_URL=$$url cargo test --workspace && \
-	  WICKET_TEST_DATABASE_URL=$$url WICKET_TEST_BACKEND=postgres cargo test -p wicket-headoffice
+	  WICKET_TEST_DATABASE_URL=$$url WICKET_TEST_BACKEND=postgres cargo test -p wicket-headoffice -p wicket-tests
 
 ui-test:
 	if [ -f ui/package.json ]; then (cd ui && npm test); fi

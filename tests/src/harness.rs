@@ -1,6 +1,6 @@
 //! The head office and device fixtures the cross-part tests share.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
@@ -8,12 +8,13 @@ use uuid::Uuid;
 use wicket_device::Replica;
 use wicket_device::sync::{self, SharedReplica, SyncEngine, checksum_items};
 use wicket_headoffice::model::Scope;
-use wicket_headoffice::{SqliteStore, Store, keys};
+use wicket_headoffice::{SqlStore, Store, keys};
 
 pub struct Ho {
     pub base: String,
     pub write: String,
-    pub db: PathBuf,
+    /// The store under test (`WICKET_TEST_BACKEND`: SQLite file or PostgreSQL).
+    pub store: SqlStore,
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
     /// Dropping it stops the in-process server.
@@ -23,8 +24,8 @@ pub struct Ho {
 /// Head office in this process.
 pub async fn start_ho() -> Ho {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("ho.db");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).expect("open store"));
+    let sql = SqlStore::open_test_backend(dir.path()).expect("open store");
+    let store: Arc<dyn Store> = Arc::new(sql.clone());
     let write = keys::create_key(store.as_ref(), Scope::Write)
         .await
         .expect("write key");
@@ -42,7 +43,7 @@ pub async fn start_ho() -> Ho {
     Ho {
         base: format!("http://{addr}"),
         write,
-        db,
+        store: sql,
         client: reqwest::Client::new(),
         dir,
         _stop: Some(tx),
@@ -132,45 +133,43 @@ impl Ho {
         (shared, Arc::new(engine))
     }
 
-    pub fn conn(&self) -> rusqlite::Connection {
-        let c = rusqlite::Connection::open(&self.db).expect("open ho db");
-        c.busy_timeout(std::time::Duration::from_secs(10))
-            .expect("busy timeout");
-        c
+    /// The first column of the first row of `sql`, as an integer.
+    pub fn scalar(&self, sql: &str) -> i64 {
+        self.store.scalar(sql).expect(sql)
     }
 
-    pub fn scalar(&self, sql: &str) -> i64 {
-        self.conn().query_row(sql, [], |r| r.get(0)).expect(sql)
+    /// Every row of `sql`, each value as text.
+    pub fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        self.store.query_text(sql).expect(sql)
     }
 
     pub fn items_checksum(&self) -> String {
-        ho_items_checksum(&self.db)
+        ho_items_checksum(&self.store)
     }
 }
 
-pub fn ho_items_checksum(db: &Path) -> String {
-    let c = rusqlite::Connection::open(db).expect("open ho db");
-    c.busy_timeout(std::time::Duration::from_secs(10))
-        .expect("busy timeout");
-    let mut st = c
-        .prepare("SELECT id, product_id, item_id, owner_id, redemption_count, revoked FROM items")
-        .expect("prepare");
-    let u = |s: String| Uuid::parse_str(&s).expect("uuid");
-    let rows = st
-        .query_map([], |r| {
-            Ok((
-                u(r.get(0)?),
-                u(r.get(1)?),
-                r.get::<_, i64>(2)? as u64,
-                u(r.get(3)?),
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })
-        .expect("query")
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .expect("rows");
-    checksum_items(rows)
+pub fn ho_items_checksum(store: &SqlStore) -> String {
+    let u = |s: &str| Uuid::parse_str(s).expect("uuid");
+    let n = |s: &str| s.parse::<i64>().expect("number");
+    let rows = store
+        .query_text(
+            "SELECT id, product_id, item_id, owner_id, redemption_count, revoked FROM items",
+        )
+        .expect("items");
+    checksum_items(
+        rows.iter()
+            .map(|r| {
+                (
+                    u(&r[0]),
+                    u(&r[1]),
+                    n(&r[2]) as u64,
+                    u(&r[3]),
+                    u32::try_from(n(&r[4])).expect("count"),
+                    n(&r[5]) != 0,
+                )
+            })
+            .collect(),
+    )
 }
 
 pub fn lock(r: &SharedReplica) -> std::sync::MutexGuard<'_, Replica> {

@@ -1,5 +1,6 @@
 //! Harness of Wicket's cross-part tests: a real head office (in-process or as a
-//! child process) on 127.0.0.1 over a SQLite file, and real device replicas enrolled
+//! child process) on 127.0.0.1 over the store `WICKET_TEST_BACKEND` names (a SQLite
+//! file by default, or PostgreSQL), and real device replicas enrolled
 //! with it. The tests themselves are under `tests/`.
 #![forbid(unsafe_code)]
 

@@ -127,14 +127,7 @@ async fn two_doors_redeem_the_same_ticket_offline_one_conflict_kept() {
     }
 
     // Pushing the same ops again is harmless: head office answers duplicate.
-    let ops: Vec<_> = ho
-        .conn()
-        .prepare("SELECT op_id FROM sync_ops")
-        .expect("prep")
-        .query_map([], |r| r.get::<_, String>(0))
-        .expect("q")
-        .collect::<rusqlite::Result<_>>()
-        .expect("rows");
+    let ops = ho.rows("SELECT op_id FROM sync_ops");
     assert_eq!(ops.len(), 2);
 }
 
@@ -260,17 +253,9 @@ async fn offline_allotments_and_online_sales_never_oversell() {
 }
 
 fn ho_totals(ho: &wicket_tests::Ho) -> BTreeMap<String, Decimal> {
-    let c = ho.conn();
-    let mut st = c
-        .prepare("SELECT payment_method, total FROM sales")
-        .expect("prep");
     let mut out: BTreeMap<String, Decimal> = BTreeMap::new();
-    for row in st
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-        .expect("q")
-    {
-        let (pm, t) = row.expect("row");
-        *out.entry(pm).or_default() += money(&t);
+    for row in ho.rows("SELECT payment_method, total FROM sales") {
+        *out.entry(row[0].clone()).or_default() += money(&row[1]);
     }
     out
 }
@@ -307,7 +292,7 @@ async fn nft_state_reaches_devices_through_the_pull() {
 
     // The mint worker records a mint (here through its store, as after a chain
     // round trip): the item changes for devices and the next pull brings the hashes.
-    let store = wicket_headoffice::SqliteStore::open(&ho.db).expect("store");
+    let store = ho.store.clone();
     store
         .mint_done(
             nft_items[0],

@@ -261,15 +261,16 @@ async fn proxy_faults_lose_nothing_and_apply_nothing_twice() {
 
 struct Child {
     proc: Option<std::process::Child>,
-    db: std::path::PathBuf,
+    /// `--db FILE` or `--database-url URL`.
+    db: Vec<String>,
     addr: SocketAddr,
 }
 
 impl Child {
     fn start(&mut self) {
         let c = std::process::Command::new(wicket_tests::bin("wicket-headoffice"))
-            .args(["serve", "--db"])
-            .arg(&self.db)
+            .arg("serve")
+            .args(&self.db)
             .args(["--listen", &self.addr.to_string()])
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())
@@ -320,7 +321,7 @@ async fn head_office_sigkilled_during_pushes_recovers_exactly_once() {
         .expect("free port");
     let mut child = Child {
         proc: None,
-        db: ho.db.clone(),
+        db: ho.store.serve_args(),
         addr: port,
     };
     child.start();
@@ -383,7 +384,7 @@ async fn head_office_sigkilled_during_pushes_recovers_exactly_once() {
     assert_eq!(ho.scalar("SELECT COUNT(*) FROM sync_ops") as u64, total_ops);
     assert_eq!(ho.scalar("SELECT COUNT(*) FROM redemptions"), 100);
     assert_eq!(ho.scalar("SELECT COUNT(*) FROM items"), 50 + 2 * 600);
-    let sum = ho_items_checksum(&ho.db);
+    let sum = ho_items_checksum(&ho.store);
     for (r, _) in &devs {
         let g = lock(r);
         assert_eq!(g.outbox_len().expect("outbox"), 0);

@@ -154,6 +154,15 @@ impl Row {
         Row { vals }
     }
 
+    /// Number of columns.
+    pub fn len(&self) -> usize {
+        self.vals.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.vals.is_empty()
+    }
+
     pub fn get<T: FromValue>(&self, idx: usize) -> Result<T> {
         let v = self
             .vals

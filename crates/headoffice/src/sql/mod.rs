@@ -16,8 +16,8 @@ use include_dir::{Dir, include_dir};
 use rusqlite::TransactionBehavior;
 use rusqlite_migration::{M, Migrations};
 
-use crate::db::Connection;
 use crate::db::postgres::{self as pg, Isolation, PgDb, PgPool};
+use crate::db::{Connection, Driver};
 use crate::error::{Error, Result};
 use crate::store::StoreFuture;
 
@@ -72,6 +72,8 @@ pub struct SqlStore {
     backend: Backend,
     /// This process's name in mint leases.
     instance: uuid::Uuid,
+    /// `serve`'s arguments for this database.
+    target: Vec<String>,
 }
 
 /// The name the embedded store had first; the same type.
@@ -91,6 +93,7 @@ impl SqlStore {
         Ok(SqlStore {
             backend: Backend::Sqlite(Arc::new(Mutex::new(conn))),
             instance: uuid::Uuid::now_v7(),
+            target: vec!["--db".into(), path.to_string_lossy().into_owned()],
         })
     }
 
@@ -100,6 +103,7 @@ impl SqlStore {
         Ok(SqlStore {
             backend: Backend::Postgres(pg::connect(url, pool)?),
             instance: uuid::Uuid::now_v7(),
+            target: vec!["--database-url".into(), url.to_string()],
         })
     }
 
@@ -136,6 +140,50 @@ impl SqlStore {
                 "WICKET_TEST_BACKEND={other:?}: no such backend (sqlite, postgres)"
             ))),
         }
+    }
+
+    /// Where this store lives, as `serve` takes it: `["--db", FILE]` or
+    /// `["--database-url", URL]` (tests start head office processes on it).
+    pub fn serve_args(&self) -> Vec<String> {
+        self.target.clone()
+    }
+
+    /// Run a read-only query and return every value as text (NULL as ""): support
+    /// scripts and cross-part tests, on either engine.
+    pub fn query_text(&self, sql: &str) -> Result<Vec<Vec<String>>> {
+        let rows = match &self.backend {
+            Backend::Sqlite(conn) => lock(conn).rows(sql, Vec::new())?,
+            Backend::Postgres(pool) => {
+                let pool = pool.clone();
+                pg::off_runtime(|| PgDb::new(pool.get()?).rows(sql, Vec::new()))?
+            }
+        };
+        rows.iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| {
+                        r.get::<crate::db::Value>(i).map(|v| match v {
+                            crate::db::Value::Null => String::new(),
+                            crate::db::Value::Int(n) => n.to_string(),
+                            crate::db::Value::Real(f) => f.to_string(),
+                            crate::db::Value::Text(t) => t,
+                            crate::db::Value::Bool(b) => i64::from(b).to_string(),
+                        })
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The first column of the first row of `sql` as an integer.
+    pub fn scalar(&self, sql: &str) -> Result<i64> {
+        let rows = self.query_text(sql)?;
+        let v = rows.first().and_then(|r| r.first()).ok_or(Error::NoRows)?;
+        if v.is_empty() {
+            return Ok(0);
+        }
+        v.parse()
+            .map_err(|_| Error::Storage(format!("{sql}: {v:?} is not an integer")))
     }
 
     /// Which engine this store runs on: `sqlite` or `postgres`.
