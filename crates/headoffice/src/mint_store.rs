@@ -196,15 +196,23 @@ fn collection_of(conn: &Connection, product: Uuid) -> Result<Option<u32>> {
 /// them (it died, or lost the database).
 pub const MINT_LEASE_SECS: i64 = 300;
 
-/// PostgreSQL, several processes: lease up to `limit` due rows to `owner`. Rows
-/// another process is claiming right now are skipped (SKIP LOCKED), rows it holds
-/// a live lease on are left alone, and an expired lease is taken over.
+/// PostgreSQL, several processes: lease up to `limit` due rows to `owner`. Claims
+/// take turns (one locked row), rows of a product another process holds a live
+/// lease on are left alone (so one product's collection is made once), rows
+/// another claim is taking are skipped, and an expired lease is taken over.
 fn claim_due(conn: &Connection, chain: Chain, now: i64, limit: u32, owner: &str) -> Result<()> {
+    conn.rows(
+        "SELECT id FROM mint_claim_lock WHERE id = 1 FOR UPDATE",
+        Vec::new(),
+    )?;
     conn.execute(
         "UPDATE nft_mints SET lease_owner = ?4, lease_until = ?5 WHERE item_uuid IN (
            SELECT item_uuid FROM nft_mints
             WHERE state = 'pending' AND chain = ?1 AND next_attempt_at <= ?2
               AND (lease_until IS NULL OR lease_until <= ?2 OR lease_owner = ?4)
+              AND product_id NOT IN (
+                  SELECT product_id FROM nft_mints
+                   WHERE state = 'pending' AND lease_owner <> ?4 AND lease_until > ?2)
             ORDER BY next_attempt_at, created_at, item_id
             LIMIT ?3 FOR UPDATE SKIP LOCKED)",
         params![

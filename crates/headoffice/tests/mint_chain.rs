@@ -69,17 +69,30 @@ async fn serve(
     log: &Path,
     per_tx: usize,
 ) -> HeadOffice {
+    let args = ["--db".to_string(), db.to_string_lossy().into_owned()];
+    serve_on(&args, write, chain_url, secret, log, per_tx).await
+}
+
+/// `serve` on `db` (`--db FILE` or `--database-url URL`).
+async fn serve_on(
+    db: &[String],
+    write: &str,
+    chain_url: &str,
+    secret: &str,
+    log: &Path,
+    per_tx: usize,
+) -> HeadOffice {
     let port = free_port();
     let logf = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
         .expect("log file");
-    let secret_file = db.with_extension("secret");
+    let secret_file = log.with_extension("secret");
     std::fs::write(&secret_file, format!("{secret}\n")).expect("secret file");
     let child = Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--db"])
-        .arg(db)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(db)
         .args(["--chain-url", chain_url, "--chain", "WestendAssetHub"])
         .args([
             "--chain-symbol",
@@ -627,4 +640,92 @@ async fn measure_mints_per_minute() {
         "mint worker: {n} items minted (mint + set_metadata each, {per_tx} per transaction) in {secs:.1} s = {:.1} mints per minute",
         n as f64 * 60.0 / secs
     );
+}
+
+/// Two head office processes on one PostgreSQL database, both running the mint
+/// worker with the same wallet: every item is minted, on chain, and no item is
+/// submitted twice (each `item minted` line names a distinct item).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_postgres_mint_every_item_once() {
+    let secret = "//WicketHoTwo";
+    let wallet = account(secret);
+    let Some(f) = fixture(
+        "two_processes_on_postgres_mint_every_item_once",
+        vec![(wallet, 1_000 * KSM)],
+        false,
+    )
+    .await
+    else {
+        return;
+    };
+    let admin = std::env::var("WICKET_TEST_DATABASE_URL").unwrap_or_else(|_| {
+        panic!("needs PostgreSQL: export WICKET_TEST_DATABASE_URL=$(scripts/postgres.sh env)")
+    });
+    let url = wicket_headoffice::db::postgres::create_database(&admin).expect("database");
+    let out = Command::new(BIN)
+        .args(["keys", "create", "--scope", "write", "--database-url", &url])
+        .output()
+        .expect("keys create");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let write = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    let db = ["--database-url".to_string(), url.clone()];
+    let (log_a, log_b) = (f.dir.path().join("a.log"), f.dir.path().join("b.log"));
+    let a = serve_on(&db, &write, &f.chain.url, secret, &log_a, 1).await;
+    let b = serve_on(&db, &write, &f.chain.url, secret, &log_b, 1).await;
+    let mut pids = Vec::new();
+    for (n, ho) in [&a, &b, &a].iter().enumerate() {
+        let pid = ho.product(&format!("Pass {n}")).await;
+        ho.issue(&pid, &format!("two{n}"), 2).await;
+        pids.push(pid);
+    }
+    let cfg = ChainConfig::kusama_asset_hub(&f.chain.url);
+    let reader = Minter::connect(cfg, keypair_from_secret(secret).expect("secret"))
+        .await
+        .expect("connect");
+    for pid in &pids {
+        let items = b
+            .wait_items(pid, Duration::from_secs(240), "2 minted", all_minted(2))
+            .await;
+        assert_on_chain(&reader, &items, &wallet).await;
+    }
+    let logs = strip_ansi(&format!(
+        "{}{}",
+        std::fs::read_to_string(&log_a).unwrap_or_default(),
+        std::fs::read_to_string(&log_b).unwrap_or_default()
+    ));
+    let minted: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("item minted"))
+        .filter_map(|l| l.split("item=").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .collect();
+    let distinct: std::collections::BTreeSet<&&str> = minted.iter().collect();
+    assert_eq!(minted.len(), 6, "six mints in all: {minted:?}");
+    assert_eq!(distinct.len(), 6, "no item minted twice: {minted:?}");
+}
+
+/// The log's text without terminal colour codes.
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
