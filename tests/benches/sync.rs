@@ -1,20 +1,25 @@
-//! Sync benchmark (prints figures; no assertions): a fresh device pulling an
-//! N-item replica over loopback, and 10,000 queued offline operations uploaded,
-//! each with and without gzip, with bytes on the wire.
+//! Sync benchmark (prints figures; no assertions): fresh devices pulling an N-item
+//! replica over loopback, and 10,000 queued offline operations uploaded, on three
+//! head offices side by side in one run: the SQLite file (one process), PostgreSQL
+//! with one process, and PostgreSQL with two processes (two devices at once, one
+//! per process). Head offices are real `wicket-headoffice serve` processes; the
+//! PostgreSQL database is filled from the seeded SQLite file with `copy-db` (timed).
 //!
 //! `WICKET_BENCH_ITEMS` (default 1,000,000) and `WICKET_BENCH_OPS` (default 10,000)
-//! size it; run with `cargo bench -p wicket-tests --bench sync`.
+//! size it; PostgreSQL comes from `WICKET_TEST_DATABASE_URL` (else
+//! `scripts/postgres.sh env`). Run with `make bench`, or build the release
+//! `wicket-headoffice` first and `cargo bench -p wicket-tests --bench sync`.
 
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use serde_json::json;
 use uuid::Uuid;
 use wicket_device::sync::{self, SharedReplica, SyncEngine};
 use wicket_device::{Replica, SellRequest};
-use wicket_headoffice::model::Scope;
-use wicket_headoffice::{SqliteStore, Store, keys};
 
 fn env_n(k: &str, d: usize) -> usize {
     std::env::var(k)
@@ -38,18 +43,79 @@ fn mb(b: u64) -> String {
     format!("{:.1} MB", b as f64 / 1_000_000.0)
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> anyhow::Result<()> {
-    let n_items = env_n("WICKET_BENCH_ITEMS", 1_000_000);
-    let n_ops = env_n("WICKET_BENCH_OPS", 10_000);
-    let dir = tempfile::tempdir()?;
-    let db = dir.path().join("ho.db");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db)?);
-    let key = keys::create_key(store.as_ref(), Scope::Write).await?;
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", l.local_addr()?);
-    tokio::spawn(wicket_headoffice::serve(l, store, std::future::pending()));
+/// A `wicket-headoffice serve` child, killed on drop.
+struct Ho {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Ho {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn cli(args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(wicket_tests::bin("wicket-headoffice"))
+        .args(args)
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "wicket-headoffice {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).to_string())
+}
+
+async fn serve(db: &[&str], c: &reqwest::Client) -> anyhow::Result<Ho> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let child = Command::new(wicket_tests::bin("wicket-headoffice"))
+        .arg("serve")
+        .args(db)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let ho = Ho {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    for _ in 0..400 {
+        if let Ok(r) = c.get(format!("{}/readyz", ho.base)).send().await
+            && r.status().is_success()
+        {
+            return Ok(ho);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("head office on {db:?} did not become ready")
+}
+
+fn postgres_admin_url() -> anyhow::Result<String> {
+    if let Ok(u) = std::env::var("WICKET_TEST_DATABASE_URL") {
+        return Ok(u);
+    }
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/postgres.sh");
+    let out = Command::new("bash").arg(script).arg("env").output()?;
+    anyhow::ensure!(out.status.success(), "scripts/postgres.sh env failed");
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Seed a SQLite head office file: a key, a product, 1,000 customers, `n` items.
+async fn seed(db: &std::path::Path, n_items: usize) -> anyhow::Result<(String, Uuid)> {
+    let db_s = db.to_string_lossy().to_string();
+    let key = cli(&["keys", "create", "--db", &db_s, "--scope", "write"])?
+        .split_whitespace()
+        .last()
+        .context("key")?
+        .to_string();
     let c = reqwest::Client::new();
+    let ho = serve(&["--db", &db_s], &c).await?;
+    let base = &ho.base;
     let p = post(
         &c,
         format!("{base}/v1/products"),
@@ -74,130 +140,260 @@ async fn main() -> anyhow::Result<()> {
             owners.push(u["id"].as_str().unwrap_or_default().to_string());
         }
     }
+    drop(ho);
     let t = Instant::now();
+    let mut h = rusqlite::Connection::open(db)?;
+    h.busy_timeout(Duration::from_secs(30))?;
+    let tx = h.transaction()?;
     {
-        let mut h = rusqlite::Connection::open(&db)?;
-        h.busy_timeout(Duration::from_secs(30))?;
-        let tx = h.transaction()?;
-        {
-            let mut st = tx.prepare(
-                "INSERT INTO items (id, product_id, item_id, owner_id, redemption_count, redemption_quantity, origin, revoked, issued_at, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, 0, 1, 'issue', 0, 1700000000, '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z')",
-            )?;
-            for n in 0..n_items {
-                st.execute(rusqlite::params![
-                    Uuid::now_v7().to_string(),
-                    pid.to_string(),
-                    n as i64 + 1,
-                    owners[n % owners.len()]
-                ])?;
-            }
-        }
-        tx.execute(
-            "UPDATE products SET issued = ?1, next_item_id = ?1 + 1",
-            [n_items as i64],
+        let mut st = tx.prepare(
+            "INSERT INTO items (id, product_id, item_id, owner_id, redemption_count, redemption_quantity, origin, revoked, issued_at, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, 0, 1, 'issue', 0, 1700000000, '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z')",
         )?;
-        tx.commit()?;
+        for n in 0..n_items {
+            st.execute(rusqlite::params![
+                Uuid::now_v7().to_string(),
+                pid.to_string(),
+                n as i64 + 1,
+                owners[n % owners.len()]
+            ])?;
+        }
     }
+    tx.execute(
+        "UPDATE products SET issued = ?1, next_item_id = ?1 + 1",
+        [n_items as i64],
+    )?;
+    tx.commit()?;
     println!(
-        "seeded head office with {n_items} items in {:.2?}",
+        "seeded the SQLite head office with {n_items} items in {:.2?}",
+        t.elapsed()
+    );
+    Ok((key, pid))
+}
+
+async fn device(
+    c: &reqwest::Client,
+    base: &str,
+    key: &str,
+    dir: &std::path::Path,
+    name: &str,
+) -> anyhow::Result<SharedReplica> {
+    let code = post(
+        c,
+        format!("{base}/v1/devices/enrollment-codes"),
+        key,
+        json!({}),
+    )
+    .await?;
+    let shared: SharedReplica =
+        Arc::new(Mutex::new(Replica::open(dir.join(format!("{name}.db")))?));
+    sync::enroll(
+        &shared,
+        base,
+        code["code"].as_str().unwrap_or_default(),
+        name,
+    )
+    .await?;
+    Ok(shared)
+}
+
+/// A fresh device pulls everything (gzip on); its elapsed time and changes.
+async fn pull_all(shared: SharedReplica) -> anyhow::Result<(Duration, u64, u64, u64)> {
+    let mut e = SyncEngine::new(shared).await?;
+    e.set_gzip(true);
+    let t = Instant::now();
+    let s = e.pull(|_, _| {}).await?;
+    let el = t.elapsed();
+    Ok((
+        el,
+        s.changes,
+        s.pages,
+        e.client().bytes.received.load(Ordering::Relaxed),
+    ))
+}
+
+/// A synced device with `ops` offline ops queued (4/5 redeems of items from
+/// `skip`, 1/5 sales), ready to push.
+async fn queue_ops(
+    shared: SharedReplica,
+    pid: Uuid,
+    ops: usize,
+    skip: usize,
+) -> anyhow::Result<SyncEngine> {
+    let mut e = SyncEngine::new(Arc::clone(&shared)).await?;
+    e.set_gzip(true);
+    e.pull(|_, _| {}).await?;
+    let sales = ops / 5;
+    e.reserve(pid, sales as u64, None).await?;
+    let mut r = shared.lock().map_err(|_| anyhow::anyhow!("lock"))?;
+    // Queue quickly: durability is not what is measured here.
+    r.connection().pragma_update(None, "synchronous", "OFF")?;
+    let ids: Vec<Uuid> = {
+        let mut st = r
+            .connection()
+            .prepare("SELECT id FROM items ORDER BY item_id LIMIT ?1 OFFSET ?2")?;
+        st.query_map([(ops - sales) as i64, skip as i64], |x| x.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    for id in ids {
+        r.redeem(id, Some("bench"))?;
+    }
+    for k in 0..sales {
+        r.sell(&SellRequest {
+            product_id: pid,
+            quantity: 1,
+            buyer_email: format!("u0-{}@example.com", k % 500),
+            payment_method: Some("card".into()),
+            ..SellRequest::default()
+        })?;
+    }
+    drop(r);
+    Ok(e)
+}
+
+/// Push everything queued: elapsed time and (sent, applied, conflict, rejected).
+async fn push_all(e: SyncEngine) -> anyhow::Result<(Duration, [u64; 4])> {
+    let t = Instant::now();
+    let s = e.push().await?;
+    Ok((
+        t.elapsed(),
+        [
+            s.sent as u64,
+            s.applied as u64,
+            s.conflict as u64,
+            s.rejected as u64,
+        ],
+    ))
+}
+
+struct Figures {
+    pull: Duration,
+    push: Duration,
+}
+
+/// Pull and push on head offices `bases` (one device per base, all at once).
+async fn run(
+    label: &str,
+    bases: &[String],
+    key: &str,
+    pid: Uuid,
+    n_ops: usize,
+    offset: usize,
+    dir: &std::path::Path,
+) -> anyhow::Result<Figures> {
+    let c = reqwest::Client::new();
+    let mut pulls = Vec::new();
+    for (i, base) in bases.iter().enumerate() {
+        let shared = device(&c, base, key, dir, &format!("{label}-pull{i}")).await?;
+        pulls.push(tokio::spawn(pull_all(shared)));
+    }
+    let t = Instant::now();
+    let mut notes = Vec::new();
+    for p in pulls {
+        let (el, changes, pages, bytes) = p.await??;
+        notes.push(format!(
+            "{changes} changes in {pages} pages, {el:.2?}, {}",
+            mb(bytes)
+        ));
+    }
+    let pull = t.elapsed();
+    println!(
+        "{label:<26} pull : {pull:.2?} for {} device(s) [{}]",
+        bases.len(),
+        notes.join("; ")
+    );
+
+    // Each device queues its share offline first (redeeming items of its own);
+    // then all push at once and the wall time of the pushes is the figure.
+    let per = n_ops / bases.len();
+    let mut engines = Vec::new();
+    for (i, base) in bases.iter().enumerate() {
+        let shared = device(&c, base, key, dir, &format!("{label}-push{i}")).await?;
+        engines.push(queue_ops(shared, pid, per, offset + i * per).await?);
+    }
+    let t = Instant::now();
+    let tasks: Vec<_> = engines
+        .into_iter()
+        .map(|e| tokio::spawn(push_all(e)))
+        .collect();
+    let mut notes = Vec::new();
+    for task in tasks {
+        let (el, [sent, applied, conflict, rejected]) = task.await??;
+        notes.push(format!(
+            "{sent} ops in {el:.2?}: applied {applied} conflict {conflict} rejected {rejected}"
+        ));
+    }
+    let push = t.elapsed();
+    println!(
+        "{label:<26} push : {push:.2?} for {} device(s) [{}]",
+        bases.len(),
+        notes.join("; ")
+    );
+    Ok(Figures { pull, push })
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let n_items = env_n("WICKET_BENCH_ITEMS", 1_000_000);
+    let n_ops = env_n("WICKET_BENCH_OPS", 10_000);
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("ho.db");
+    let db_s = db.to_string_lossy().to_string();
+    let (key, pid) = seed(&db, n_items).await?;
+
+    // PostgreSQL is filled from the same seeded file before SQLite's run changes it.
+    let url = wicket_headoffice::db::postgres::create_database(&postgres_admin_url()?)?;
+    let t = Instant::now();
+    cli(&["copy-db", "--from", &db_s, "--to", &url])?;
+    println!(
+        "copy-db of that head office into PostgreSQL: {:.2?}",
         t.elapsed()
     );
 
-    let new_device = |name: &'static str| {
-        let base = base.clone();
-        let key = key.clone();
-        let c = c.clone();
-        let path = dir.path().join(format!("{name}.db"));
-        async move {
-            let code = post(
-                &c,
-                format!("{base}/v1/devices/enrollment-codes"),
+    let c = reqwest::Client::new();
+    let mut table = Vec::new();
+    {
+        let ho = serve(&["--db", &db_s], &c).await?;
+        table.push((
+            "SQLite, 1 process",
+            run(
+                "sqlite",
+                &[ho.base.clone()],
                 &key,
-                json!({}),
+                pid,
+                n_ops,
+                0,
+                dir.path(),
             )
-            .await?;
-            let shared: SharedReplica = Arc::new(Mutex::new(Replica::open(path)?));
-            sync::enroll(
-                &shared,
-                &base,
-                code["code"].as_str().unwrap_or_default(),
-                name,
-            )
-            .await?;
-            anyhow::Ok(shared)
-        }
-    };
-
-    for gzip in [true, false] {
-        let shared = new_device(if gzip { "pull-gz" } else { "pull-raw" }).await?;
-        let mut e = SyncEngine::new(shared).await?;
-        e.set_gzip(gzip);
-        let t = Instant::now();
-        let s = e.pull(|_, _| {}).await?;
-        let el = t.elapsed();
-        println!(
-            "pull  gzip={gzip:<5} {} changes ({n_items} items) in {} pages: {:.2?} ({:.0} changes/s); received {}",
-            s.changes,
-            s.pages,
-            el,
-            s.changes as f64 / el.as_secs_f64(),
-            mb(e.client().bytes.received.load(Ordering::Relaxed))
-        );
+            .await?,
+        ));
     }
+    let a = serve(&["--database-url", &url], &c).await?;
+    table.push((
+        "PostgreSQL, 1 process",
+        run("pg1", &[a.base.clone()], &key, pid, n_ops, 0, dir.path()).await?,
+    ));
+    let b = serve(&["--database-url", &url], &c).await?;
+    table.push((
+        "PostgreSQL, 2 processes",
+        run(
+            "pg2",
+            &[a.base.clone(), b.base.clone()],
+            &key,
+            pid,
+            n_ops,
+            n_ops,
+            dir.path(),
+        )
+        .await?,
+    ));
 
-    for gzip in [true, false] {
-        let shared = new_device(if gzip { "push-gz" } else { "push-raw" }).await?;
-        let mut e = SyncEngine::new(Arc::clone(&shared)).await?;
-        e.set_gzip(gzip);
-        e.pull(|_, _| {}).await?;
-        let sales = n_ops / 5;
-        e.reserve(pid, sales as u64, None).await?;
-        {
-            let mut r = shared.lock().map_err(|_| anyhow::anyhow!("lock"))?;
-            // Queue quickly: durability is not what is measured here.
-            r.connection().pragma_update(None, "synchronous", "OFF")?;
-            let ids: Vec<Uuid> = {
-                let mut st = r
-                    .connection()
-                    .prepare("SELECT id FROM items ORDER BY item_id LIMIT ?1 OFFSET ?2")?;
-                let skip = if gzip { 0 } else { n_ops as i64 };
-                st.query_map([(n_ops - sales) as i64, skip], |x| x.get(0))?
-                    .collect::<rusqlite::Result<_>>()?
-            };
-            for id in ids {
-                r.redeem(id, Some("bench"))?;
-            }
-            for k in 0..sales {
-                r.sell(&SellRequest {
-                    product_id: pid,
-                    quantity: 1,
-                    buyer_email: format!("u0-{}@example.com", k % 500),
-                    payment_method: Some("card".into()),
-                    ..SellRequest::default()
-                })?;
-            }
-        }
-        let queued = shared
-            .lock()
-            .map_err(|_| anyhow::anyhow!("lock"))?
-            .outbox_len()?;
-        let sent0 = e.client().bytes.sent.load(Ordering::Relaxed);
-        let recv0 = e.client().bytes.received.load(Ordering::Relaxed);
-        let t = Instant::now();
-        let s = e.push().await?;
-        let el = t.elapsed();
-        println!(
-            "push  gzip={gzip:<5} {queued} ops ({} redeems, {sales} sales): {:.2?} ({:.0} ops/s); applied {} conflict {} rejected {}; sent {}, received {}",
-            n_ops - sales,
-            el,
-            s.sent as f64 / el.as_secs_f64(),
-            s.applied,
-            s.conflict,
-            s.rejected,
-            mb(e.client().bytes.sent.load(Ordering::Relaxed) - sent0),
-            mb(e.client().bytes.received.load(Ordering::Relaxed) - recv0)
-        );
+    println!();
+    println!(
+        "sync, {n_items} items, {n_ops} ops          | full pull (wall) | push of all ops (wall)"
+    );
+    for (label, f) in &table {
+        println!("{label:<38} | {:>14.2?} | {:>14.2?}", f.pull, f.push);
     }
     Ok(())
 }

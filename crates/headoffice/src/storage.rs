@@ -3,6 +3,8 @@
 //! [`crate::usecase`] run against one [`Tx`] (one database transaction); a backend
 //! implements these traits and passes the contract suite (`tests/contract.rs`).
 
+use std::collections::HashMap;
+
 use uuid::Uuid;
 use wicket_domain::{
     Allotment, BalanceKind, ClaimCode, Customer, Event, Item, OrderRule, Product, ProductCounters,
@@ -94,12 +96,34 @@ pub trait Customers {
     /// Store the new balances and the ledger line, together.
     fn post_ledger(&self, post: &LedgerPost<'_>) -> Result<()>;
     fn tiers(&self) -> Result<Vec<StatusTier>>;
+    /// Several customers at once, in `keys` order (a backend may read them in one
+    /// query; an issue names up to 550).
+    fn customers(&self, keys: &[UserKey]) -> Result<Vec<Option<Customer>>> {
+        keys.iter().map(|k| self.customer(k)).collect()
+    }
+    /// The customers several device ids alias, for those that are aliases.
+    fn aliases_of(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Uuid>> {
+        let mut out = HashMap::new();
+        for id in ids {
+            if let Some(c) = self.alias_of(*id)? {
+                out.insert(*id, c);
+            }
+        }
+        Ok(out)
+    }
 }
 
 pub trait Items {
     fn item(&self, id: Uuid) -> Result<Option<Item>>;
     /// Live (not revoked) items of `product` that `owner` holds.
     fn holding(&self, product: Uuid, owner: Uuid) -> Result<u64>;
+    /// `holding` of several owners at once (every owner is in the answer).
+    fn holdings(&self, product: Uuid, owners: &[Uuid]) -> Result<HashMap<Uuid, u64>> {
+        owners
+            .iter()
+            .map(|o| Ok((*o, self.holding(product, *o)?)))
+            .collect()
+    }
     /// Insert items (and queue the mints of a `mint_nft` product).
     fn insert_items(&self, product: &Product, items: &[NewItemRow]) -> Result<()>;
     fn set_redemption(&self, item: Uuid, count: u32, at: Timestamp) -> Result<()>;

@@ -344,6 +344,9 @@ fn connect_here(url: &str, size: u32) -> Result<PgPool> {
     r2d2::Pool::builder()
         .max_size(size.max(1))
         .min_idle(Some(1))
+        // No probe round trip per checkout: a dead connection fails its first
+        // statement (nothing written) and `has_broken` drops it from the pool.
+        .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(10))
         .build(PgManager { config })
         .map_err(|e| Error::Storage(format!("database pool: {e}")))

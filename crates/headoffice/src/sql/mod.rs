@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::store::StoreFuture;
 
 mod acts;
+mod batch;
 pub mod copy;
 mod demo;
 mod events;

@@ -101,6 +101,12 @@ pub(crate) fn find_product_where(
     }
 }
 
+/// Whether a product exists (no lock).
+pub(crate) fn product_exists(conn: &Connection, id: Uuid) -> Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM products WHERE id = ?1")?
+        .exists([id.to_string()])
+}
+
 pub(crate) fn require_product(conn: &Connection, id: Uuid) -> Result<ProductRow> {
     find_product_where(conn, "id", &id.to_string())?
         .ok_or_else(|| Error::not_found(format!("product {id}")))

@@ -88,6 +88,14 @@ impl Customers for SqlTx<'_> {
         )
     }
 
+    fn customers(&self, keys: &[UserKey]) -> Result<Vec<Option<Customer>>> {
+        super::batch::customers(self.0, keys)
+    }
+
+    fn aliases_of(&self, ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, Uuid>> {
+        super::batch::aliases_of(self.0, ids)
+    }
+
     fn tiers(&self) -> Result<Vec<StatusTier>> {
         Ok(load_tiers(self.0)?.into_iter().map(|(t, _)| t).collect())
     }
@@ -104,28 +112,18 @@ impl Items for SqlTx<'_> {
 
     fn insert_items(&self, product: &Product, items: &[NewItemRow]) -> Result<()> {
         let iso = iso();
-        let mut st = self.0.prepare_cached(
-            "INSERT INTO items (id, product_id, item_id, owner_id, redemption_count, redemption_quantity, redeemed_at, \
-             origin, origin_ref, revoked, issued_at, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, 0, ?5, NULL, ?6, ?7, 0, ?8, ?9, ?9)",
-        )?;
-        for r in items {
-            let i = &r.item;
-            st.execute(params![
-                i.id.to_string(),
-                i.product_id.to_string(),
-                to_i64(i.item_id),
-                i.owner_id.to_string(),
-                i.redemption_quantity,
-                i.origin.as_str(),
-                r.origin_ref,
-                i.created_at,
-                iso
-            ])?;
-        }
+        super::batch::insert_items(self.0, items, &iso)?;
         let all: Vec<Item> = items.iter().map(|r| r.item.clone()).collect();
         let at = all.first().map_or(now().0, |i| i.created_at);
         crate::mint_store::enqueue(self.0, product, &all, at, &iso)
+    }
+
+    fn holdings(
+        &self,
+        product: Uuid,
+        owners: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, u64>> {
+        super::batch::holdings(self.0, product, owners)
     }
 
     fn set_redemption(&self, item: Uuid, count: u32, at: Timestamp) -> Result<()> {

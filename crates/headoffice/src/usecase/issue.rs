@@ -12,7 +12,6 @@ use wicket_domain::{
 
 use crate::error::{Error, Result};
 use crate::storage::{NewItemRow, Tx, UserKey};
-use crate::usecase::customer;
 use crate::usecase::scan::settle_pending;
 
 /// The product and its counters, or `not_found`.
@@ -40,17 +39,32 @@ pub fn issue(
 ) -> Result<Issued> {
     let refs = domain::recipient_batch(users, emails)?;
     let (product, counters) = product(tx, product_id)?;
-    let mut known: HashMap<RecipientRef, Customer> = HashMap::new();
+    // Every recipient in a few queries, not one per recipient.
+    let mut distinct: Vec<RecipientRef> = Vec::new();
     for r in &refs {
-        if known.contains_key(r) {
-            continue;
+        if !distinct.contains(r) {
+            distinct.push(r.clone());
         }
-        let key = match r {
-            RecipientRef::User(u) => UserKey::Id(customer::resolve(tx, *u)?),
+    }
+    let ids: Vec<Uuid> = distinct
+        .iter()
+        .filter_map(|r| match r {
+            RecipientRef::User(u) => Some(*u),
+            RecipientRef::Email(_) => None,
+        })
+        .collect();
+    let aliases = tx.aliases_of(&ids)?;
+    let keys: Vec<UserKey> = distinct
+        .iter()
+        .map(|r| match r {
+            RecipientRef::User(u) => UserKey::Id(aliases.get(u).copied().unwrap_or(*u)),
             RecipientRef::Email(e) => UserKey::Email(e.clone()),
-        };
-        if let Some(c) = tx.customer(&key)? {
-            known.insert(r.clone(), c);
+        })
+        .collect();
+    let mut known: HashMap<RecipientRef, Customer> = HashMap::new();
+    for (r, c) in distinct.into_iter().zip(tx.customers(&keys)?) {
+        if let Some(c) = c {
+            known.insert(r, c);
         }
     }
     let recipients = domain::resolve_recipients(&refs, |r| known.get(r).cloned())?;
@@ -70,15 +84,15 @@ pub fn holdings_of(
     product: Uuid,
     recipients: &[Customer],
 ) -> Result<(HashMap<Uuid, u64>, HashMap<Uuid, Customer>)> {
-    let mut holdings = HashMap::new();
-    let mut owners = HashMap::new();
+    let mut owners: HashMap<Uuid, Customer> = HashMap::new();
+    let mut ids = Vec::new();
     for c in recipients {
-        if let std::collections::hash_map::Entry::Vacant(e) = holdings.entry(c.id) {
-            e.insert(tx.holding(product, c.id)?);
+        if !owners.contains_key(&c.id) {
+            ids.push(c.id);
             owners.insert(c.id, c.clone());
         }
     }
-    Ok((holdings, owners))
+    Ok((tx.holdings(product, &ids)?, owners))
 }
 
 /// Items head office numbered (a plan from `wicket_domain`): materialize, insert,
@@ -135,22 +149,26 @@ pub fn device_items(
             "item number {n} is out of range (1..={MAX_ITEM_NUMBER})"
         )));
     }
+    let raw: Vec<Uuid> = items.iter().map(|(_, _, o)| *o).collect();
+    let aliases = tx.aliases_of(&raw)?;
     let items: Vec<DeviceItem> = items
         .iter()
-        .map(|(i, n, o)| Ok((*i, *n, customer::resolve(tx, *o)?)))
-        .collect::<Result<_>>()?;
-    let mut owners: HashMap<Uuid, Customer> = HashMap::new();
-    let mut holdings = HashMap::new();
+        .map(|(i, n, o)| (*i, *n, aliases.get(o).copied().unwrap_or(*o)))
+        .collect();
+    let mut ids: Vec<Uuid> = Vec::new();
     for (_, _, o) in &items {
-        if owners.contains_key(o) {
-            continue;
+        if !ids.contains(o) {
+            ids.push(*o);
         }
-        let c = tx
-            .customer(&UserKey::Id(*o))?
-            .ok_or_else(|| Error::Domain(DomainError::UnknownRecipient(vec![o.to_string()])))?;
-        holdings.insert(c.id, tx.holding(product_id, c.id)?);
+    }
+    let keys: Vec<UserKey> = ids.iter().map(|o| UserKey::Id(*o)).collect();
+    let mut owners: HashMap<Uuid, Customer> = HashMap::new();
+    for (o, c) in ids.iter().zip(tx.customers(&keys)?) {
+        let c =
+            c.ok_or_else(|| Error::Domain(DomainError::UnknownRecipient(vec![o.to_string()])))?;
         owners.insert(c.id, c);
     }
+    let mut holdings = tx.holdings(product_id, &ids)?;
     let allotments = tx.device_allotments(device, product_id)?;
     // Group the items by the allotment whose range holds their number.
     let mut groups: Vec<(Option<Allotment>, Vec<&DeviceItem>)> = Vec::new();
