@@ -54,7 +54,7 @@ async fn require_write_key(st: &AppState, headers: &HeaderMap) -> Result<()> {
     let key = bearer(headers)
         .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
         .ok_or(Error::Unauthorized)?;
-    match st.store.key_scope(hash_key(key)).await? {
+    match crate::keys::scope_of(st.store.as_ref(), key).await? {
         Some(Scope::Write) => Ok(()),
         Some(_) => Err(Error::Forbidden),
         None => Err(Error::Unauthorized),

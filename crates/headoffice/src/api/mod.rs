@@ -10,7 +10,6 @@ use axum::routing::MethodRouter;
 use axum::{Json, Router};
 
 use crate::error::{Error, ErrorBody, Result};
-use crate::keys::hash_key;
 use crate::model::*;
 
 pub(crate) mod extract;
@@ -53,9 +52,7 @@ async fn auth(State(st): State<AppState>, mut req: Request, next: Next) -> Resul
     let key = presented_key(req.headers())
         .filter(|k| !k.is_empty())
         .ok_or(Error::Unauthorized)?;
-    let scope = st
-        .store
-        .key_scope(hash_key(key))
+    let scope = crate::keys::scope_of(st.store.as_ref(), key)
         .await?
         .ok_or(Error::Unauthorized)?;
     let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
