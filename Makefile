@@ -32,10 +32,14 @@ ui-test:
 e2e:
 	if [ -x ui/e2e/run.sh ]; then ui/e2e/run.sh; fi
 
+# The head office benches run SQLite, PostgreSQL with one process and with two
+# processes side by side (real `wicket-headoffice serve` processes, release build).
 bench:
 	cargo bench -p wicket-device --bench redeem
-	cargo bench -p wicket-headoffice --bench api
-	cargo bench -p wicket-tests --bench sync
+	cargo build --release -p wicket-headoffice
+	url=$$(scripts/postgres.sh env) && \
+	  WICKET_TEST_DATABASE_URL=$$url cargo bench -p wicket-headoffice --bench api && \
+	  WICKET_TEST_DATABASE_URL=$$url cargo bench -p wicket-tests --bench sync
 	cargo run --release -p wicket-ticket --bin qrscan -- --corpus ../shared/qr/zxing-cpp-samples
 	cargo run --release -p wicket-ticket --bin framebench
 

@@ -202,9 +202,25 @@ pub trait SyncLog {
     fn touch(&self, entity: &str, key: &str) -> Result<()>;
     /// The status and code an op id was answered with, if it was received before.
     fn op_status(&self, op_id: Uuid) -> Result<Option<(String, Option<String>)>>;
+    /// `op_status` of a whole batch at once: the ids received before, with their
+    /// answers (a backend may read them, and claim the new ones, in one query).
+    fn op_statuses(&self, ops: &[Uuid]) -> Result<HashMap<Uuid, (String, Option<String>)>> {
+        let mut out = HashMap::new();
+        for id in ops {
+            if let Some(s) = self.op_status(*id)? {
+                out.insert(*id, s);
+            }
+        }
+        Ok(out)
+    }
     fn record_op(&self, r: &OpRecord<'_>) -> Result<()>;
-    /// Count one answer (`applied`, `duplicate`, `conflict`, `rejected`) for a device.
-    fn count_op(&self, device: Uuid, status: &str, at: Timestamp) -> Result<()>;
+    /// Several `record_op`s (a backend may write them in one statement).
+    fn record_ops(&self, rs: &[OpRecord<'_>]) -> Result<()> {
+        rs.iter().try_for_each(|r| self.record_op(r))
+    }
+    /// Count `n` answers of one kind (`applied`, `duplicate`, `conflict`,
+    /// `rejected`) for a device.
+    fn count_op(&self, device: Uuid, status: &str, n: u64, at: Timestamp) -> Result<()>;
     /// Run `f` all or nothing inside this transaction (a savepoint): on error every
     /// write `f` made is undone and the transaction goes on.
     fn atomically(&self, f: &mut dyn FnMut(&dyn Tx) -> Result<()>) -> Result<()>;

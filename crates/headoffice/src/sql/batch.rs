@@ -11,7 +11,7 @@ use super::users::{USER_COLS, user_from_row};
 use crate::db::{Connection, Dialect, Value};
 use crate::error::Result;
 use crate::model::UserKey;
-use crate::storage::NewItemRow;
+use crate::storage::{NewItemRow, OpRecord};
 
 /// Values per IN list (well inside both engines' parameter limits).
 const CHUNK: usize = 500;
@@ -144,6 +144,79 @@ pub(crate) fn insert_items(conn: &Connection, items: &[NewItemRow], iso: &str) -
                 r.origin_ref.clone().map_or(Value::Null, Value::Text),
                 Value::Int(i.created_at),
                 Value::Text(iso.to_string()),
+            ]);
+        }
+        conn.execute(&sql, args)?;
+    }
+    Ok(())
+}
+
+/// Answers to op ids received before. On PostgreSQL the new ids are claimed first
+/// (in sorted order, so two batches never wait on each other in a circle): a second
+/// process pushing the same op waits on the claim until the first commits, then
+/// reads its answer.
+pub(crate) fn op_statuses(
+    conn: &Connection,
+    ops: &[Uuid],
+) -> Result<HashMap<Uuid, (String, Option<String>)>> {
+    let mut ids: Vec<Uuid> = ops.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if conn.dialect() == Dialect::Postgres {
+        for chunk in ids.chunks(CHUNK) {
+            let values = (1..=chunk.len())
+                .map(|i| format!("(?{i})"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let args: Vec<Value> = chunk.iter().map(|i| Value::Text(i.to_string())).collect();
+            conn.execute(
+                &format!(
+                    "INSERT INTO sync_op_claims (op_id) VALUES {values} ON CONFLICT DO NOTHING"
+                ),
+                args,
+            )?;
+        }
+    }
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT op_id, status, code FROM sync_ops WHERE op_id IN ({})",
+            marks(1, chunk.len())
+        );
+        let args: Vec<Value> = chunk.iter().map(|i| Value::Text(i.to_string())).collect();
+        for r in conn.rows(&sql, args)? {
+            out.insert(uuid_at(&r, 0)?, (r.get(1)?, r.get(2)?));
+        }
+    }
+    Ok(out)
+}
+
+/// The op log rows of a batch: one statement per 200 rows.
+pub(crate) fn record_ops(conn: &Connection, rs: &[OpRecord<'_>]) -> Result<()> {
+    for chunk in rs.chunks(200) {
+        let mut sql = String::from(
+            "INSERT INTO sync_ops (op_id, device_id, device_seq, staff_id, device_time, kind, status, code, \
+             message, received_at) VALUES ",
+        );
+        let mut args = Vec::with_capacity(chunk.len() * 10);
+        for (k, r) in chunk.iter().enumerate() {
+            if k > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("({})", marks(k * 10 + 1, 10)));
+            args.extend([
+                Value::Text(r.op_id.to_string()),
+                Value::Text(r.device.to_string()),
+                Value::Int(r.seq),
+                r.staff_id
+                    .map_or(Value::Null, |s| Value::Text(s.to_string())),
+                Value::Int(r.device_time),
+                Value::Text(r.kind.to_string()),
+                Value::Text(r.status.to_string()),
+                r.code.map_or(Value::Null, |c| Value::Text(c.to_string())),
+                r.message
+                    .map_or(Value::Null, |m| Value::Text(m.to_string())),
+                Value::Int(r.received_at),
             ]);
         }
         conn.execute(&sql, args)?;

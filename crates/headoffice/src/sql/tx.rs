@@ -502,7 +502,18 @@ impl SyncLog for SqlTx<'_> {
         Ok(())
     }
 
-    fn count_op(&self, device: Uuid, status: &str, at: Timestamp) -> Result<()> {
+    fn record_ops(&self, rs: &[OpRecord<'_>]) -> Result<()> {
+        super::batch::record_ops(self.0, rs)
+    }
+
+    fn op_statuses(
+        &self,
+        ops: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, (String, Option<String>)>> {
+        super::batch::op_statuses(self.0, ops)
+    }
+
+    fn count_op(&self, device: Uuid, status: &str, n: u64, at: Timestamp) -> Result<()> {
         let col = match status {
             "applied" => "applied",
             "duplicate" => "duplicate",
@@ -512,10 +523,10 @@ impl SyncLog for SqlTx<'_> {
         };
         self.0
             .prepare_cached(&format!(
-                "INSERT INTO device_sync (device_id, last_push_at, {col}) VALUES (?1, ?2, 1) \
-                 ON CONFLICT (device_id) DO UPDATE SET last_push_at = excluded.last_push_at, {col} = device_sync.{col} + 1"
+                "INSERT INTO device_sync (device_id, last_push_at, {col}) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (device_id) DO UPDATE SET last_push_at = excluded.last_push_at, {col} = device_sync.{col} + ?3"
             ))?
-            .execute(params![device.to_string(), at])?;
+            .execute(params![device.to_string(), at, n])?;
         Ok(())
     }
 

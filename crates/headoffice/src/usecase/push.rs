@@ -205,13 +205,19 @@ pub fn push_batch(
 ) -> Result<Vec<OpResult>> {
     crate::usecase::allotment::sweep_expired(tx, at)?;
     let mut out = Vec::with_capacity(ops.len());
+    let ids: Vec<Uuid> = ops.iter().map(|w| w.op_id).collect();
+    // Answers to ops received before (the same op twice in one batch is caught
+    // by adding each answer here as it is made).
+    let mut known = tx.op_statuses(&ids)?;
+    let mut counts: std::collections::BTreeMap<&'static str, u64> = Default::default();
+    let mut recorded: Vec<(&WireOp, usize)> = Vec::new();
     for w in ops {
         let decoded = w.decode();
-        if let Some((status, code)) = tx.op_status(w.op_id)? {
+        if let Some((status, code)) = known.get(&w.op_id).cloned() {
             if let Ok(op) = &decoded {
                 touch_refs(tx, op)?;
             }
-            tx.count_op(device, OpStatus::Duplicate.as_str(), at)?;
+            *counts.entry(OpStatus::Duplicate.as_str()).or_default() += 1;
             out.push(answer(
                 w.op_id,
                 OpStatus::Duplicate,
@@ -269,20 +275,33 @@ pub fn push_batch(
                 )
             }
         };
-        tx.record_op(&OpRecord {
-            op_id: w.op_id,
-            device,
-            seq: w.seq,
-            staff_id: w.staff_id,
-            device_time: w.device_time,
-            kind: &w.kind,
-            status: status.as_str(),
-            code: code.as_deref(),
-            message: message.as_deref(),
-            received_at: at,
-        })?;
-        tx.count_op(device, status.as_str(), at)?;
+        *counts.entry(status.as_str()).or_default() += 1;
+        known.insert(w.op_id, (status.as_str().to_string(), code.clone()));
+        recorded.push((w, out.len()));
         out.push(answer(w.op_id, status, code, message));
+    }
+    // The op log is written once for the batch, in the same transaction.
+    let records: Vec<OpRecord<'_>> = recorded
+        .iter()
+        .filter_map(|(w, i)| {
+            let a = out.get(*i)?;
+            Some(OpRecord {
+                op_id: w.op_id,
+                device,
+                seq: w.seq,
+                staff_id: w.staff_id,
+                device_time: w.device_time,
+                kind: &w.kind,
+                status: a.status.as_str(),
+                code: a.code.as_deref(),
+                message: a.message.as_deref(),
+                received_at: at,
+            })
+        })
+        .collect();
+    tx.record_ops(&records)?;
+    for (status, n) in counts {
+        tx.count_op(device, status, n, at)?;
     }
     Ok(out)
 }
