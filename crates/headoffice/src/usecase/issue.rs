@@ -87,9 +87,9 @@ pub fn holdings_of(
     let mut owners: HashMap<Uuid, Customer> = HashMap::new();
     let mut ids = Vec::new();
     for c in recipients {
-        if !owners.contains_key(&c.id) {
+        if let std::collections::hash_map::Entry::Vacant(e) = owners.entry(c.id) {
             ids.push(c.id);
-            owners.insert(c.id, c.clone());
+            e.insert(c.clone());
         }
     }
     Ok((tx.holdings(product, &ids)?, owners))
