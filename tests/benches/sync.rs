@@ -371,7 +371,16 @@ async fn main() -> anyhow::Result<()> {
     let a = serve(&["--database-url", &url], &c).await?;
     table.push((
         "PostgreSQL, 1 process",
-        run("pg1", std::slice::from_ref(&a.base), &key, pid, n_ops, 0, dir.path()).await?,
+        run(
+            "pg1",
+            std::slice::from_ref(&a.base),
+            &key,
+            pid,
+            n_ops,
+            0,
+            dir.path(),
+        )
+        .await?,
     ));
     let b = serve(&["--database-url", &url], &c).await?;
     table.push((
