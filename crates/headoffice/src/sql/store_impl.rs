@@ -308,16 +308,11 @@ impl Store for SqlStore {
 
     fn redeem_item(&self, product: Uuid, item: Uuid) -> StoreFuture<ItemOut> {
         self.write(move |tx| {
-            // Checked, not held: scans of one product must not queue behind each
-            // other (the item row is what a scan locks).
-            if !product_exists(tx, product)? {
-                return Err(Error::not_found(format!("product {product}")));
-            }
             let (at, _) = now();
             let id = Uuid::now_v7();
             // The same use case as a door's pushed scan, strict: a refusal is an
             // error and writes nothing. Head office's own scans carry the nil device.
-            crate::usecase::scan::record_scan(
+            let scanned = crate::usecase::scan::record_scan(
                 &super::tx::SqlTx(tx),
                 &crate::storage::Scan {
                     id,
@@ -330,7 +325,17 @@ impl Store for SqlStore {
                     at,
                 },
                 true,
-            )?;
+            );
+            if let Err(e) = scanned {
+                // An unknown product is named first, as before; it is looked up
+                // only on this path, and never held (scans of one product must not
+                // queue behind each other).
+                return Err(if product_exists(tx, product)? {
+                    e
+                } else {
+                    Error::not_found(format!("product {product}"))
+                });
+            }
             Ok(item_out(&require_item(tx, item)?))
         })
     }
