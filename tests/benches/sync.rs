@@ -197,10 +197,10 @@ async fn device(
     Ok(shared)
 }
 
-/// A fresh device pulls everything (gzip on); its elapsed time and changes.
-async fn pull_all(shared: SharedReplica) -> anyhow::Result<(Duration, u64, u64, u64)> {
+/// A fresh device pulls everything; its elapsed time, changes, pages and bytes.
+async fn pull_all(shared: SharedReplica, gzip: bool) -> anyhow::Result<(Duration, u64, u64, u64)> {
     let mut e = SyncEngine::new(shared).await?;
-    e.set_gzip(true);
+    e.set_gzip(gzip);
     let t = Instant::now();
     let s = e.pull(|_, _| {}).await?;
     let el = t.elapsed();
@@ -285,7 +285,7 @@ async fn run(
     let mut pulls = Vec::new();
     for (i, base) in bases.iter().enumerate() {
         let shared = device(&c, base, key, dir, &format!("{label}-pull{i}")).await?;
-        pulls.push(tokio::spawn(pull_all(shared)));
+        pulls.push(tokio::spawn(pull_all(shared, true)));
     }
     let t = Instant::now();
     let mut notes = Vec::new();
@@ -302,6 +302,15 @@ async fn run(
         bases.len(),
         notes.join("; ")
     );
+    if label == "sqlite" {
+        // The same pull without gzip, as the baseline of what gzip saves on the wire.
+        let shared = device(&c, &bases[0], key, dir, "sqlite-raw").await?;
+        let (el, changes, pages, bytes) = pull_all(shared, false).await?;
+        println!(
+            "{label:<26} pull without gzip (baseline): {changes} changes in {pages} pages, {el:.2?}, {}",
+            mb(bytes)
+        );
+    }
 
     // Each device queues its share offline first (redeeming items of its own);
     // then all push at once and the wall time of the pushes is the figure.
