@@ -422,9 +422,8 @@ impl HeadOffice {
     fn start(users: u32) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("ho.db");
-        let store: std::sync::Arc<dyn wicket_headoffice::Store> = std::sync::Arc::new(
-            wicket_headoffice::SqliteStore::open(&db).expect("head office store"),
-        );
+        let store: std::sync::Arc<dyn wicket_headoffice::Store> =
+            std::sync::Arc::new(wicket_headoffice::SqlStore::open(&db).expect("head office store"));
         let s2 = std::sync::Arc::clone(&store);
         let base = tauri::async_runtime::block_on(async move {
             s2.seed_demo(users).await.expect("seed demo");

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use wicket_device::Replica;
 use wicket_device::sync::{self, SharedReplica, SyncEngine};
 use wicket_headoffice::model::Scope;
-use wicket_headoffice::{SqliteStore, Store, keys};
+use wicket_headoffice::{SqlStore, Store, keys};
 
 async fn post(
     c: &reqwest::Client,
@@ -33,7 +33,7 @@ async fn killed_mid_pull_resumes_from_cursor() {
     const ITEMS: i64 = 60_000;
     let dir = tempfile::tempdir().expect("tmp");
     let db = dir.path().join("ho.db");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).expect("store"));
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open(&db).expect("store"));
     let key = keys::create_key(store.as_ref(), Scope::Write)
         .await
         .expect("key");

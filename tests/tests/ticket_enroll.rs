@@ -12,7 +12,7 @@ use uuid::Uuid;
 use wicket_device::Replica;
 use wicket_device::sync::{self, SyncEngine};
 use wicket_headoffice::model::Scope;
-use wicket_headoffice::{SqliteStore, Store, keys};
+use wicket_headoffice::{SqlStore, Store, keys};
 
 fn last_word(out: &[u8]) -> String {
     String::from_utf8_lossy(out)
@@ -24,7 +24,7 @@ fn last_word(out: &[u8]) -> String {
 
 /// Serve `db` in this process; answers the base URL and a read key.
 async fn serve(db: &std::path::Path) -> (String, String, tokio::sync::oneshot::Sender<()>) {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(db).expect("open store"));
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open(db).expect("open store"));
     let read = keys::create_key(store.as_ref(), Scope::Read)
         .await
         .expect("read key");

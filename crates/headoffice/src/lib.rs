@@ -30,7 +30,7 @@ use tracing::Level;
 
 pub use api::{AppState, router, served_routes};
 pub use error::{Error, Result};
-pub use sql::{SqlStore, SqliteStore};
+pub use sql::SqlStore;
 pub use store::Store;
 
 /// Largest request body accepted (a 1500-user batch is well under this).

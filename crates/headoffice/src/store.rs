@@ -1,7 +1,7 @@
 //! The storage boundary. Handlers see only [`Store`]; each method is one business
 //! operation that an implementation runs in one transaction, asking `wicket_domain`
-//! for every decision. SQLite ([`crate::sql::SqliteStore`]) is the implementation
-//! today; a PostgreSQL one would implement the same trait.
+//! for every decision. [`crate::sql::SqlStore`] implements it on SQLite or
+//! PostgreSQL.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -16,7 +16,8 @@ use crate::storage::{NewItemRow, OpRecord};
 /// Values per IN list (well inside both engines' parameter limits).
 const CHUNK: usize = 500;
 
-fn marks(from: usize, n: usize) -> String {
+/// `?from, ?from+1, ...` (n placeholders).
+pub(crate) fn marks(from: usize, n: usize) -> String {
     (from..from + n)
         .map(|i| format!("?{i}"))
         .collect::<Vec<_>>()

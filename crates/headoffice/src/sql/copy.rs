@@ -123,14 +123,7 @@ fn insert(db: &Connection, table: &str, cols: &[String], vals: Vec<Value>) -> Re
         if r > 0 {
             sql.push_str(", ");
         }
-        sql.push('(');
-        for c in 0..width {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("?{}", r * width + c + 1));
-        }
-        sql.push(')');
+        sql.push_str(&format!("({})", super::batch::marks(r * width + 1, width)));
     }
     db.execute(&sql, vals)?;
     Ok(u64::try_from(rows).unwrap_or(u64::MAX))

@@ -77,9 +77,6 @@ pub struct SqlStore {
     target: Vec<String>,
 }
 
-/// The name the embedded store had first; the same type.
-pub type SqliteStore = SqlStore;
-
 impl SqlStore {
     /// Open (creating if missing) a SQLite file and bring its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {

@@ -467,39 +467,11 @@ impl SyncLog for SqlTx<'_> {
     }
 
     fn op_status(&self, op_id: Uuid) -> Result<Option<(String, Option<String>)>> {
-        if self.0.dialect() == Dialect::Postgres {
-            // Claim the op id first: a second process pushing the same op waits here
-            // on the unique index until the first commits, then reads its answer.
-            self.0.execute(
-                "INSERT INTO sync_op_claims (op_id) VALUES (?1) ON CONFLICT DO NOTHING",
-                [op_id.to_string()],
-            )?;
-        }
-        self.0
-            .prepare_cached("SELECT status, code FROM sync_ops WHERE op_id = ?1")?
-            .query_row([op_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
+        Ok(super::batch::op_statuses(self.0, &[op_id])?.remove(&op_id))
     }
 
     fn record_op(&self, r: &OpRecord<'_>) -> Result<()> {
-        self.0
-            .prepare_cached(
-                "INSERT INTO sync_ops (op_id, device_id, device_seq, staff_id, device_time, kind, status, code, \
-                 message, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?
-            .execute(params![
-                r.op_id.to_string(),
-                r.device.to_string(),
-                r.seq,
-                r.staff_id.map(|s| s.to_string()),
-                r.device_time,
-                r.kind,
-                r.status,
-                r.code,
-                r.message,
-                r.received_at
-            ])?;
-        Ok(())
+        super::batch::record_ops(self.0, std::slice::from_ref(r))
     }
 
     fn record_ops(&self, rs: &[OpRecord<'_>]) -> Result<()> {

@@ -40,12 +40,7 @@ pub fn issue(
     let refs = domain::recipient_batch(users, emails)?;
     let (product, counters) = product(tx, product_id)?;
     // Every recipient in a few queries, not one per recipient.
-    let mut distinct: Vec<RecipientRef> = Vec::new();
-    for r in &refs {
-        if !distinct.contains(r) {
-            distinct.push(r.clone());
-        }
-    }
+    let distinct = first_of_each(refs.iter().cloned());
     let ids: Vec<Uuid> = distinct
         .iter()
         .filter_map(|r| match r {
@@ -76,6 +71,12 @@ pub fn issue(
         items,
         owners,
     })
+}
+
+/// Each value once, in first-seen order (a batch names up to thousands).
+fn first_of_each<T: Clone + Eq + std::hash::Hash>(all: impl Iterator<Item = T>) -> Vec<T> {
+    let mut seen = std::collections::HashSet::new();
+    all.filter(|v| seen.insert(v.clone())).collect()
 }
 
 /// Current holdings of each distinct recipient, and the recipients by id.
@@ -149,18 +150,12 @@ pub fn device_items(
             "item number {n} is out of range (1..={MAX_ITEM_NUMBER})"
         )));
     }
-    let raw: Vec<Uuid> = items.iter().map(|(_, _, o)| *o).collect();
-    let aliases = tx.aliases_of(&raw)?;
+    let aliases = tx.aliases_of(&first_of_each(items.iter().map(|(_, _, o)| *o)))?;
     let items: Vec<DeviceItem> = items
         .iter()
         .map(|(i, n, o)| (*i, *n, aliases.get(o).copied().unwrap_or(*o)))
         .collect();
-    let mut ids: Vec<Uuid> = Vec::new();
-    for (_, _, o) in &items {
-        if !ids.contains(o) {
-            ids.push(*o);
-        }
-    }
+    let ids = first_of_each(items.iter().map(|(_, _, o)| *o));
     let keys: Vec<UserKey> = ids.iter().map(|o| UserKey::Id(*o)).collect();
     let mut owners: HashMap<Uuid, Customer> = HashMap::new();
     for (o, c) in ids.iter().zip(tx.customers(&keys)?) {
