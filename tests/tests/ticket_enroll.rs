@@ -22,12 +22,15 @@ fn last_word(out: &[u8]) -> String {
         .to_string()
 }
 
-/// Serve `db` in this process; answers the base URL and a read key.
-async fn serve(db: &std::path::Path) -> (String, String, tokio::sync::oneshot::Sender<()>) {
+/// Serve `db` in this process; answers the base URL, a read key and a write key.
+async fn serve(db: &std::path::Path) -> (String, String, String, tokio::sync::oneshot::Sender<()>) {
     let store: Arc<dyn Store> = Arc::new(SqlStore::open(db).expect("open store"));
     let read = keys::create_key(store.as_ref(), Scope::Read)
         .await
         .expect("read key");
+    let write = keys::create_key(store.as_ref(), Scope::Write)
+        .await
+        .expect("write key");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -39,7 +42,7 @@ async fn serve(db: &std::path::Path) -> (String, String, tokio::sync::oneshot::S
         })
         .await;
     });
-    (format!("http://{addr}"), read, tx)
+    (format!("http://{addr}"), read, write, tx)
 }
 
 async fn get(client: &reqwest::Client, url: &str, key: &str) -> (u16, Value) {
@@ -95,7 +98,7 @@ async fn demo_staff_cli_code_and_head_office_tickets_work_at_the_door() {
         .expect("run enrollment-code");
     assert!(!bad_ttl.status.success());
 
-    let (base, read, _stop) = serve(&db).await;
+    let (base, read, write, _stop) = serve(&db).await;
     let client = reqwest::Client::new();
 
     // A device enrolls with the CLI's code and pulls everything, staff included.
@@ -144,12 +147,11 @@ async fn demo_staff_cli_code_and_head_office_tickets_work_at_the_door() {
     let items = items["items"].as_array().expect("items").clone();
     let item = items[0]["id"].as_str().expect("item id").to_string();
 
-    let (s, ticket) = get(
-        &client,
-        &format!("{base}/v1/products/{ga_id}/items/{item}/ticket"),
-        &read,
-    )
-    .await;
+    // A signed ticket admits at the door: a read key may not fetch one.
+    let ticket_url = format!("{base}/v1/products/{ga_id}/items/{item}/ticket");
+    let (s, refused) = get(&client, &ticket_url, &read).await;
+    assert_eq!(s, 403, "{refused}");
+    let (s, ticket) = get(&client, &ticket_url, &write).await;
     assert_eq!(s, 200, "{ticket}");
     let token = ticket["token"].as_str().expect("token").to_string();
     assert!(token.starts_with("WK1"), "{token}");
@@ -209,7 +211,7 @@ async fn demo_staff_cli_code_and_head_office_tickets_work_at_the_door() {
     let (s, v) = get(
         &client,
         &format!("{base}/v1/products/{ga_id}/items/{nobody}/ticket"),
-        &read,
+        &write,
     )
     .await;
     assert_eq!(s, 404, "{v}");
@@ -221,7 +223,7 @@ async fn demo_staff_cli_code_and_head_office_tickets_work_at_the_door() {
     let (s, _) = get(
         &client,
         &format!("{base}/v1/products/{perks_id}/items/{item}/ticket"),
-        &read,
+        &write,
     )
     .await;
     assert_eq!(s, 404);

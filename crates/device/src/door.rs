@@ -79,7 +79,8 @@ impl Replica {
         let id = key_id(key);
         self.conn.execute(
             "INSERT INTO trusted_keys (key_id, public_key, owner) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (key_id) DO UPDATE SET public_key = excluded.public_key, owner = excluded.owner, revoked_at = NULL",
+             ON CONFLICT (key_id) DO UPDATE SET public_key = excluded.public_key, owner = excluded.owner, \
+             revoked_at = NULL, trusted_until = NULL",
             params![id.0.to_vec(), key.to_bytes().to_vec(), owner],
         )?;
         Ok(id)
@@ -89,7 +90,7 @@ impl Replica {
     pub fn distrust_key(&mut self, id: KeyId) -> Result<()> {
         let now = self.now();
         self.conn.execute(
-            "UPDATE trusted_keys SET revoked_at = ?2 WHERE key_id = ?1",
+            "UPDATE trusted_keys SET trusted_until = ?2 WHERE key_id = ?1",
             params![id.0.to_vec(), now],
         )?;
         Ok(())
@@ -156,7 +157,7 @@ impl Replica {
                 .optional()?,
             None => None,
         };
-        let (valid_from, valid_until) = wicket_domain::ticket_validity(event, it.created_at);
+        let (valid_from, valid_until) = wicket_domain::ticket_validity(event, it.created_at)?;
         let claims = TicketClaims {
             product_id: it.product_id,
             item_uuid: it.id,
@@ -186,14 +187,19 @@ impl Replica {
             }
         };
         // 2. signature, by a key this device knows and still trusts
-        let key: Option<(Vec<u8>, Option<i64>)> = self
+        let key: Option<(Vec<u8>, Option<i64>, Option<i64>)> = self
             .conn
-            .prepare_cached("SELECT public_key, revoked_at FROM trusted_keys WHERE key_id = ?1")?
-            .query_row([ticket.key_id().0.to_vec()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .prepare_cached(
+                "SELECT public_key, revoked_at, trusted_until FROM trusted_keys WHERE key_id = ?1",
+            )?
+            .query_row([ticket.key_id().0.to_vec()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()?;
         let (signature, claims) = match key {
             None => (Signature::UnknownKey, None),
-            Some((public, key_revoked)) => {
+            Some((_, _, Some(until))) if now >= until => (Signature::KeyRetired, None),
+            Some((public, key_revoked, _)) => {
                 let public = public
                     .try_into()
                     .ok()
@@ -203,7 +209,7 @@ impl Replica {
                     })?;
                 match ticket.verify(&public) {
                     Err(_) => (Signature::Forged, None),
-                    Ok(_) if key_revoked.is_some() => (Signature::KeyRevoked, None),
+                    Ok(c) if key_revoked.is_some() => (Signature::KeyRevoked, Some(c.clone())),
                     Ok(c) => (Signature::Valid, Some(c.clone())),
                 }
             }
@@ -297,7 +303,7 @@ impl Replica {
                     .prepare_cached("SELECT COUNT(*) FROM redemptions WHERE item = ?1")?
                     .query_row([claims.item_uuid], |r| r.get(0))?;
                 let used = used.max(0) as u64;
-                match judge_unreplicated(admit_unknown(&tx)?, used, quantity) {
+                match judge_unreplicated(admit_unknown(&tx)?, signature, used, quantity) {
                     Err(VerdictCode::UnknownTicket) => Verdict::refuse(
                         VerdictCode::UnknownTicket,
                         VerdictCode::UnknownTicket.message(),

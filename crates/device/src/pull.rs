@@ -202,10 +202,11 @@ fn upsert(tx: &Transaction<'_>, e: Entity, protected: &HashSet<Uuid>) -> Result<
             let key = wicket_ticket::VerifyingKey::from_bytes(&bytes).map_err(corrupt)?;
             let kid = wicket_ticket::key_id(&key);
             tx.execute(
-                "INSERT INTO trusted_keys (key_id, public_key, owner, revoked_at) VALUES (?1, ?2, ?3, ?4) \
+                "INSERT INTO trusted_keys (key_id, public_key, owner, revoked_at, trusted_until) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) \
                  ON CONFLICT (key_id) DO UPDATE SET public_key = excluded.public_key, owner = excluded.owner, \
-                 revoked_at = excluded.revoked_at",
-                params![kid.0.to_vec(), bytes.to_vec(), k.owner, k.revoked_at],
+                 revoked_at = excluded.revoked_at, trusted_until = excluded.trusted_until",
+                params![kid.0.to_vec(), bytes.to_vec(), k.owner, k.revoked_at, k.trusted_until],
             )?;
         }
         Entity::Revocation(r) => {

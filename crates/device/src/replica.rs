@@ -28,6 +28,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "../../../migrations/device/0006_allotment_returns.sql"
         )),
+        M::up(include_str!("../../../migrations/device/0007_security.sql")),
     ])
 }
 

@@ -17,6 +17,7 @@ pub enum VerdictCode {
     AlreadyRedeemed,
     Forged,
     UnknownIssuer,
+    RevokedIssuer,
     Revoked,
     WrongEvent,
     NotYetValid,
@@ -32,6 +33,7 @@ impl VerdictCode {
             VerdictCode::AlreadyRedeemed => "already_redeemed",
             VerdictCode::Forged => "forged",
             VerdictCode::UnknownIssuer => "unknown_issuer",
+            VerdictCode::RevokedIssuer => "revoked_issuer",
             VerdictCode::Revoked => "revoked",
             VerdictCode::WrongEvent => "wrong_event",
             VerdictCode::NotYetValid => "not_yet_valid",
@@ -49,6 +51,9 @@ impl VerdictCode {
             VerdictCode::Forged => "signature does not match: ticket altered or forged",
             VerdictCode::UnknownIssuer => {
                 "signed by a key this door does not know or no longer trusts"
+            }
+            VerdictCode::RevokedIssuer => {
+                "signed by a revoked device and not confirmed by head office"
             }
             VerdictCode::Revoked => "ticket revoked",
             VerdictCode::WrongEvent => "ticket is for another event",
@@ -92,8 +97,11 @@ pub enum Signature {
     Forged,
     /// No trusted key has this key id.
     UnknownKey,
-    /// The key is known but no longer trusted.
+    /// Valid, but by a device key head office revoked: only tickets of items head
+    /// office confirmed (replicated here) still admit.
     KeyRevoked,
+    /// A retired head office key past its rotation's overlap: no longer trusted.
+    KeyRetired,
 }
 
 /// What the door knows of a parsed ticket before it looks at the item.
@@ -112,9 +120,10 @@ pub struct TicketFacts {
 /// Judge a ticket up to (not including) its item's state.
 pub fn judge_ticket(f: &TicketFacts) -> Result<(), VerdictCode> {
     match f.signature {
-        Signature::Valid => {}
+        // A revoked device's ticket goes on to the item check (judge_unreplicated).
+        Signature::Valid | Signature::KeyRevoked => {}
         Signature::Forged => return Err(VerdictCode::Forged),
-        Signature::UnknownKey | Signature::KeyRevoked => return Err(VerdictCode::UnknownIssuer),
+        Signature::UnknownKey | Signature::KeyRetired => return Err(VerdictCode::UnknownIssuer),
     }
     if f.revoked {
         return Err(VerdictCode::Revoked);
@@ -134,12 +143,17 @@ pub fn judge_ticket(f: &TicketFacts) -> Result<(), VerdictCode> {
 }
 
 /// A validly signed ticket whose item the door does not hold yet: admitted by policy,
-/// once per `quantity` scans this door knows of.
+/// once per `quantity` scans this door knows of, unless its signer is a revoked
+/// device (a stolen laptop could sign any number of such tickets).
 pub fn judge_unreplicated(
     admit_unknown: bool,
+    signature: Signature,
     known_scans: u64,
     quantity: u32,
 ) -> Result<(), VerdictCode> {
+    if signature == Signature::KeyRevoked {
+        return Err(VerdictCode::RevokedIssuer);
+    }
     if !admit_unknown {
         return Err(VerdictCode::UnknownTicket);
     }
@@ -178,7 +192,12 @@ mod tests {
             signature: Signature::KeyRevoked,
             ..facts()
         };
-        assert_eq!(judge_ticket(&key), Err(VerdictCode::UnknownIssuer));
+        assert_eq!(judge_ticket(&key), Ok(()));
+        let retired = TicketFacts {
+            signature: Signature::KeyRetired,
+            ..facts()
+        };
+        assert_eq!(judge_ticket(&retired), Err(VerdictCode::UnknownIssuer));
         let revoked_late = TicketFacts {
             revoked: true,
             now: 30,
@@ -203,15 +222,20 @@ mod tests {
 
     #[test]
     fn unreplicated_tickets_by_policy_and_count() {
-        assert_eq!(judge_unreplicated(true, 0, 1), Ok(()));
+        let v = Signature::Valid;
+        assert_eq!(judge_unreplicated(true, v, 0, 1), Ok(()));
         assert_eq!(
-            judge_unreplicated(true, 1, 1),
+            judge_unreplicated(true, v, 1, 1),
             Err(VerdictCode::AlreadyRedeemed)
         );
-        assert_eq!(judge_unreplicated(true, 1, 2), Ok(()));
+        assert_eq!(judge_unreplicated(true, v, 1, 2), Ok(()));
         assert_eq!(
-            judge_unreplicated(false, 0, 1),
+            judge_unreplicated(false, v, 0, 1),
             Err(VerdictCode::UnknownTicket)
+        );
+        assert_eq!(
+            judge_unreplicated(true, Signature::KeyRevoked, 0, 1),
+            Err(VerdictCode::RevokedIssuer)
         );
         assert_eq!(
             VerdictCode::from(&DomainError::Revoked),

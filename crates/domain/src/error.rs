@@ -63,6 +63,17 @@ pub enum DomainError {
     // --- sales
     #[error("product has no price in {0}")]
     NoPrice(String),
+    /// A device numbered an item outside every range head office allotted it.
+    #[error("item number {0} is not in a range allotted to this device")]
+    NotAllotted(u64),
+    /// An op's device time no real clock could have shown.
+    #[error("device time {0} is not plausible (before 2000 or more than a week ahead)")]
+    ImplausibleTime(i64),
+    /// Event dates whose tickets' validity window cannot be expressed.
+    #[error(
+        "the ticket validity window of these dates ends after {max}, the last second a ticket can carry (an event must end before 2106)"
+    )]
+    TicketWindow { max: i64 },
     #[error(
         "purchase limit reached: {limit} per customer in this window, {already} already bought"
     )]
@@ -126,6 +137,9 @@ impl DomainError {
             SelfTransfer => "self_transfer",
             WrongProduct => "wrong_product",
             NoPrice(_) => "no_price",
+            TicketWindow { .. } => "invalid_ticket_window",
+            NotAllotted(_) => "item_id_not_allotted",
+            ImplausibleTime(_) => "implausible_device_time",
             PurchaseLimit { .. } => "purchase_limit",
             NotClaimable => "not_claimable",
             ClaimUsed => "claim_used",
@@ -146,7 +160,7 @@ impl DomainError {
         format!("{}: {}", self.code(), self)
     }
 
-    pub(crate) fn field(field: &'static str, reason: impl Into<String>) -> Self {
+    pub fn field(field: &'static str, reason: impl Into<String>) -> Self {
         DomainError::InvalidField {
             field,
             reason: reason.into(),

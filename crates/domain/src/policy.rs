@@ -97,6 +97,7 @@ pub fn validate_pin(pin: &str) -> Result<()> {
 
 /// A staff or device name: trimmed, 1 to 100 characters. Returns the trimmed name.
 pub fn validate_name(field: &'static str, name: &str) -> Result<String> {
+    crate::validate::refuse_control(field, name, false)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(DomainError::field(field, "must be 1-100 characters"));

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::error::{DomainError, Result};
 use crate::model::*;
-use crate::validate::{MAX_RECIPIENTS, MAX_SALE_QUANTITY, normalize_email};
+use crate::validate::{MAX_RECIPIENTS, MAX_SALE_QUANTITY, check_amount, normalize_email};
 
 // ---------------------------------------------------------------- recipients
 
@@ -240,12 +240,31 @@ pub fn redeem_in_product(product_id: Uuid, item: &Item, now: Timestamp) -> Resul
 pub fn ticket_validity(
     event: Option<(Timestamp, Timestamp)>,
     issued_at: Timestamp,
-) -> (Timestamp, Timestamp) {
-    match event {
-        Some((start, end)) => ((start - 12 * 3600).min(issued_at), end + 6 * 3600),
-        None => (issued_at - 300, issued_at + 365 * 86_400),
+) -> Result<(Timestamp, Timestamp)> {
+    let bad = || DomainError::TicketWindow {
+        max: TICKET_TIME_MAX,
+    };
+    // The opening saturates at the epoch (an event dated in 1970 still gets
+    // tickets); a closing past what a token can say is refused, never wrapped.
+    let (from, until) = match event {
+        Some((start, end)) => (
+            start.saturating_sub(12 * 3600).min(issued_at),
+            end.checked_add(6 * 3600).ok_or_else(bad)?,
+        ),
+        None => (
+            issued_at.saturating_sub(300),
+            issued_at.saturating_add(365 * 86_400).min(TICKET_TIME_MAX),
+        ),
+    };
+    let from = from.max(0);
+    if until > TICKET_TIME_MAX || until < from {
+        return Err(bad());
     }
+    Ok((from, until))
 }
+
+/// The last second a ticket token can express (u32 unix seconds, early 2106).
+pub const TICKET_TIME_MAX: Timestamp = u32::MAX as Timestamp;
 
 // ---------------------------------------------------------------- transfer
 
@@ -334,11 +353,17 @@ pub fn check_sale_figures(s: &Sale, items: usize) -> Result<()> {
             "quantity does not match its items",
         ));
     }
-    let subtotal = s.unit_price * Decimal::from(s.quantity);
+    check_amount(&s.currency, s.unit_price)?;
+    check_amount(&s.currency, s.discount)?;
+    check_amount(&s.currency, s.total)?;
+    let subtotal = s
+        .unit_price
+        .checked_mul(Decimal::from(s.quantity))
+        .ok_or_else(|| DomainError::field("sale", "amount out of range"))?;
     if s.unit_price.is_sign_negative()
         || s.discount.is_sign_negative()
         || s.discount > subtotal
-        || s.total != subtotal - s.discount
+        || subtotal.checked_sub(s.discount) != Some(s.total)
     {
         return Err(DomainError::field(
             "sale",
@@ -349,6 +374,44 @@ pub fn check_sale_figures(s: &Sale, items: usize) -> Result<()> {
         return Err(DomainError::field(
             "order_number",
             "must be 1-64 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// A device's sale line held to the catalog: its unit price must be one the product
+/// asked in that currency (`asked`: the prices in force between the device's
+/// allotment and the sale), and its discount the one a status tier gives (or none),
+/// rounded exactly as [`quote_sale`] rounds. No tolerance: a device prices with the
+/// same function.
+pub fn check_device_price(s: &Sale, asked: &[Decimal], tiers: &[StatusTier]) -> Result<()> {
+    if !asked.contains(&s.unit_price) {
+        return Err(DomainError::field(
+            "unit_price",
+            format!(
+                "{} {} is not a price this product had",
+                s.unit_price, s.currency
+            ),
+        ));
+    }
+    let subtotal = s
+        .unit_price
+        .checked_mul(Decimal::from(s.quantity))
+        .ok_or_else(|| DomainError::field("sale", "amount out of range"))?;
+    let dp = s.unit_price.scale().max(2);
+    let tiered = std::iter::once(Decimal::ZERO)
+        .chain(tiers.iter().map(|t| t.discount_percentage))
+        .any(|pct| {
+            let pct = pct.clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
+            subtotal.checked_mul(pct).map(|d| {
+                (d / Decimal::ONE_HUNDRED)
+                    .round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
+            }) == Some(s.discount)
+        });
+    if !tiered {
+        return Err(DomainError::field(
+            "discount",
+            format!("{} is not the discount of any status tier", s.discount),
         ));
     }
     Ok(())

@@ -49,6 +49,59 @@ pub fn validate_currency(code: &str) -> Result<String> {
     }
 }
 
+/// ISO 4217 currencies whose minor unit is not the cent (every other code has two
+/// decimals). The list is short and fixed by the standard, so it lives here rather
+/// than behind a crate that carries every currency's name.
+const MINOR_UNITS: &[(&str, u32)] = &[
+    ("BHD", 3),
+    ("BIF", 0),
+    ("CLF", 4),
+    ("CLP", 0),
+    ("DJF", 0),
+    ("GNF", 0),
+    ("IQD", 3),
+    ("ISK", 0),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KMF", 0),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("LYD", 3),
+    ("OMR", 3),
+    ("PYG", 0),
+    ("RWF", 0),
+    ("TND", 3),
+    ("UGX", 0),
+    ("UYI", 0),
+    ("UYW", 4),
+    ("VND", 0),
+    ("VUV", 0),
+    ("XAF", 0),
+    ("XOF", 0),
+    ("XPF", 0),
+];
+
+/// Decimals a currency's amounts may carry (ISO 4217 minor unit; 2 unless listed).
+pub fn minor_units(currency: &str) -> u32 {
+    MINOR_UNITS
+        .iter()
+        .find(|(c, _)| *c == currency)
+        .map(|(_, n)| *n)
+        .unwrap_or(2)
+}
+
+/// An amount of `currency` must not be finer than its minor unit: `0.001` EUR is
+/// not money anyone can pay. Trailing zeros (`5.000`) are fine.
+pub fn check_amount(currency: &str, amount: Decimal) -> Result<()> {
+    let dp = minor_units(currency);
+    if amount.normalize().scale() > dp {
+        return Err(DomainError::InvalidPrice(format!(
+            "{amount} has more than {dp} decimals, the minor unit of {currency}"
+        )));
+    }
+    Ok(())
+}
+
 /// Minimal email syntax check: one `@`, something before it, a dot after it, no
 /// spaces, at most 254 characters. Returns the lower-cased address.
 pub fn normalize_email(email: &str) -> Result<String> {
@@ -70,6 +123,7 @@ pub fn normalize_email(email: &str) -> Result<String> {
 }
 
 fn text(field: &'static str, value: &str, min: usize, max: usize) -> Result<String> {
+    refuse_control(field, value, false)?;
     let n = value.trim().chars().count();
     if n < min || n > max {
         return Err(DomainError::field(
@@ -85,6 +139,43 @@ fn opt_text(field: &'static str, value: Option<String>, max: usize) -> Result<Op
         None => Ok(None),
         Some(v) if v.trim().is_empty() => Ok(None),
         Some(v) => text(field, &v, 1, max).map(Some),
+    }
+}
+
+/// Free text that may run over several lines (a description): line breaks and
+/// tabs are kept, every other control character is refused.
+fn opt_paragraphs(
+    field: &'static str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.trim().is_empty() => Ok(None),
+        Some(v) => {
+            refuse_control(field, &v, true)?;
+            let n = v.trim().chars().count();
+            if n > max {
+                return Err(DomainError::field(
+                    field,
+                    format!("length must be 1..={max} characters, got {n}"),
+                ));
+            }
+            Ok(Some(v.trim().to_string()))
+        }
+    }
+}
+
+/// Names and labels are shown on screens, receipts and printed tickets: a NUL, an
+/// escape sequence or a bell in one is an attack on whatever displays it.
+pub fn refuse_control(field: &'static str, value: &str, multiline: bool) -> Result<()> {
+    let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+    match value.chars().find(|c| c.is_control() && !allowed(*c)) {
+        Some(c) => Err(DomainError::field(
+            field,
+            format!("control character U+{:04X} is not allowed", c as u32),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -194,18 +285,18 @@ impl ProductInput {
             1,
             255,
         )?;
-        let description = opt_text("description", self.description, 255)?;
+        let description = opt_paragraphs("description", self.description, 255)?;
         let mut prices = Vec::new();
         if let Some(p) = &self.price {
             let currency = validate_currency(self.currency.as_deref().unwrap_or(DEFAULT_CURRENCY))?;
-            prices.push(Price {
-                currency,
-                amount: parse_price(p)?,
-            });
+            let amount = parse_price(p)?;
+            check_amount(&currency, amount)?;
+            prices.push(Price { currency, amount });
         }
         for p in self.prices.unwrap_or_default() {
             let currency = validate_currency(&p.currency)?;
             let amount = parse_price(&p.amount)?;
+            check_amount(&currency, amount)?;
             if let Some(existing) = prices.iter().find(|x| x.currency == currency) {
                 if existing.amount != amount {
                     return Err(DomainError::field(
@@ -435,6 +526,9 @@ impl EventInput {
                 "must not be before start_date",
             ));
         }
+        // Its tickets' validity window must be computable and fit a ticket, or every
+        // ticket of the event would fail later, at the door or at download.
+        crate::rules::ticket_validity(Some((start_date, end_date)), start_date)?;
         Ok(Event {
             id,
             name,
@@ -442,7 +536,7 @@ impl EventInput {
             end_date,
             location,
             address,
-            description: opt_text("description", self.description, 2000)?,
+            description: opt_paragraphs("description", self.description, 2000)?,
             reference_id: opt_text("reference_id", self.reference_id, 255)?,
         })
     }

@@ -953,16 +953,91 @@ fn ticket_validity_covers_the_event_and_issue_time() {
     let opening = start - 12 * 3600;
     // Issued the day before: opens 12 h before the start, closes 6 h after the end.
     assert_eq!(
-        ticket_validity(Some((start, end)), opening + 60),
+        ticket_validity(Some((start, end)), opening + 60).unwrap(),
         (opening, end + 6 * 3600)
     );
     // Issued earlier than that: valid from the moment of issue.
-    assert_eq!(ticket_validity(Some((start, end)), 500_000).0, 500_000);
+    assert_eq!(
+        ticket_validity(Some((start, end)), 500_000).unwrap().0,
+        500_000
+    );
     // No event: a year from issue, with 5 minutes of clock slack.
     assert_eq!(
-        ticket_validity(None, 2_000_000),
+        ticket_validity(None, 2_000_000).unwrap(),
         (2_000_000 - 300, 2_000_000 + 365 * 86_400)
     );
+}
+
+#[test]
+fn extreme_event_dates_are_refused_not_overflowed() {
+    // Legal i64 dates whose window cannot be a ticket's: an error, never a panic.
+    // An event in the first hours of 1970 opens at the epoch instead of wrapping.
+    assert_eq!(
+        ticket_validity(Some((4, 10)), 4).unwrap(),
+        (0, 10 + 6 * 3600)
+    );
+    for (start, end) in [
+        (1_000_000, 7_258_118_400), // ends in 2200
+        (i64::MAX - 1, i64::MAX),
+    ] {
+        let e = ticket_validity(Some((start, end)), start).unwrap_err();
+        assert_eq!(e.code(), "invalid_ticket_window", "{start}..{end}");
+        let input = wicket_domain::EventInput {
+            name: Some("Gig".into()),
+            start_date: Some(start),
+            end_date: Some(end),
+            location: Some("Hall".into()),
+            address: Some("1 Road".into()),
+            ..Default::default()
+        };
+        assert!(
+            input.into_event(uuid::Uuid::nil()).is_err(),
+            "{start}..{end}"
+        );
+    }
+    assert!(ticket_validity(None, i64::MAX).is_err());
+    assert_eq!(
+        ticket_validity(None, 4_290_000_000).unwrap().1,
+        TICKET_TIME_MAX
+    );
+    assert!(ticket_validity(Some((i64::MIN, i64::MIN + 1)), 0).is_err());
+}
+
+#[test]
+fn amounts_keep_to_their_currency_minor_unit() {
+    use wicket_domain::{check_amount, minor_units};
+    let d = |s: &str| s.parse::<Decimal>().unwrap();
+    assert_eq!(minor_units("EUR"), 2);
+    assert_eq!(minor_units("JPY"), 0);
+    assert_eq!(minor_units("KWD"), 3);
+    assert!(check_amount("EUR", d("49.99")).is_ok());
+    assert!(check_amount("EUR", d("5.000")).is_ok());
+    assert_eq!(
+        check_amount("EUR", d("0.001")).unwrap_err().code(),
+        "invalid_price"
+    );
+    assert!(check_amount("JPY", d("100.5")).is_err());
+    assert!(check_amount("KWD", d("1.125")).is_ok());
+}
+
+#[test]
+fn names_refuse_control_characters() {
+    for bad in ["Dana\u{0}", "\u{1b}[31mRed", "Bell\u{7}"] {
+        assert_eq!(
+            wicket_domain::validate_name("name", bad)
+                .unwrap_err()
+                .code(),
+            "invalid_field",
+            "{bad:?}"
+        );
+    }
+    let p = wicket_domain::ProductInput {
+        product_type: Some("admission".into()),
+        name: Some("Gig".into()),
+        description: Some("Line one\nline two\tend".into()),
+        ..Default::default()
+    };
+    assert!(p.into_product(uuid::Uuid::nil()).is_ok());
 }
 
 #[test]

@@ -28,6 +28,12 @@ pub enum Error {
     Unauthorized,
     #[error("this API key is read-only")]
     Forbidden,
+    /// The body is larger than the route accepts (413).
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// The body is not JSON (`Content-Type` must be `application/json`) (415).
+    #[error("expected a JSON body (Content-Type: application/json)")]
+    UnsupportedMediaType,
     #[error("storage failure: {0}")]
     Storage(String),
     /// The database is unreachable or kept losing a race (503; try again).
@@ -52,6 +58,8 @@ impl Error {
             Error::InvalidRequest(_) => "invalid_request",
             Error::Unauthorized => "unauthorized",
             Error::Forbidden => "forbidden",
+            Error::PayloadTooLarge => "payload_too_large",
+            Error::UnsupportedMediaType => "unsupported_media_type",
             Error::Storage(_) | Error::NoRows => "storage",
             Error::Busy(_) => "busy",
         }
@@ -66,6 +74,8 @@ impl Error {
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::Forbidden => StatusCode::FORBIDDEN,
+            Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Storage(_) | Error::NoRows => StatusCode::INTERNAL_SERVER_ERROR,
             Error::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -151,8 +161,39 @@ impl From<serde_json::Error> for Error {
 
 impl From<JsonRejection> for Error {
     fn from(r: JsonRejection) -> Self {
-        Error::InvalidRequest(format!("invalid JSON body: {}", r.body_text()))
+        match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType,
+            _ => Error::InvalidRequest(format!("invalid JSON body: {}", r.body_text())),
+        }
     }
+}
+
+/// Answers made below the handlers (the body-size limit, a compression layer) come
+/// as plain text; a client always gets the JSON error body instead.
+pub async fn json_errors(resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let err = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType,
+        StatusCode::METHOD_NOT_ALLOWED => {
+            Error::InvalidRequest("method not allowed on this route".into())
+        }
+        s if s.is_server_error() => Error::Storage(format!("{s} from a layer")),
+        s => Error::InvalidRequest(format!("request refused ({s})")),
+    };
+    let mut out = err.into_response();
+    // Keep the status the layer chose (405 stays 405).
+    *out.status_mut() = status;
+    out
 }
 
 impl From<QueryRejection> for Error {

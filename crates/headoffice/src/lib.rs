@@ -36,15 +36,20 @@ pub use store::Store;
 /// Largest request body accepted (a 1500-user batch is well under this).
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
-/// The full service: routes plus request logging and the body limit.
-pub fn app(store: Arc<dyn Store>) -> axum::Router {
-    let state = AppState { store };
+/// The full service: routes plus request logging and the body limit. `public_url`
+/// is where the public reaches this server (claim links).
+pub fn app(store: Arc<dyn Store>, public_url: &str) -> axum::Router {
+    let state = AppState {
+        store,
+        public_url: Arc::from(public_url),
+    };
     router(state.clone())
         .merge(sync::routes(state.clone()))
         .merge(health_routes(state))
         // After the routes: the layer sees each request's matched route pattern.
         .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::middleware::map_response(error::json_errors))
         // One INFO line per request (method, path, status, latency); the defaults
         // log at DEBUG, which a box office operator would never see.
         .layer(
@@ -75,14 +80,45 @@ fn health_routes(state: AppState) -> axum::Router {
 }
 
 /// Serve on `listener` until `shutdown` resolves, then finish in-flight requests.
+/// Links for the public point at the listening address.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     store: Arc<dyn Store>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(store))
+    let url = format!("http://{}", listener.local_addr()?);
+    serve_at(listener, store, &url, shutdown).await
+}
+
+/// [`serve`] with the public base URL given (`--public-url`).
+pub async fn serve_at(
+    listener: tokio::net::TcpListener,
+    store: Arc<dyn Store>,
+    public_url: &str,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(store, public_url))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// A public base URL as `--public-url` takes it: `http(s)://host[:port][/path]`.
+pub fn validate_public_url(u: &str) -> Result<String> {
+    let t = u.trim().trim_end_matches('/');
+    let rest = t
+        .strip_prefix("https://")
+        .or_else(|| t.strip_prefix("http://"))
+        .ok_or_else(|| {
+            Error::InvalidRequest(format!(
+                "public URL {u:?} must start with http:// or https://"
+            ))
+        })?;
+    if rest.is_empty() || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::InvalidRequest(format!(
+            "public URL {u:?} has no host"
+        )));
+    }
+    Ok(t.to_string())
 }
 
 /// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.

@@ -64,6 +64,19 @@ impl DbArgs {
 }
 
 #[derive(Subcommand)]
+enum TicketKeyCmd {
+    /// Sign new tickets with a fresh key; devices trust the old key for the overlap,
+    /// then refuse its tickets (reissue them before it ends).
+    Rotate {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Days the old key stays trusted (0 to 366).
+        #[arg(long, default_value_t = 30)]
+        overlap_days: i64,
+    },
+}
+
+#[derive(Subcommand)]
 enum Cmd {
     /// Serve the API (creates the database if missing).
     Serve {
@@ -74,6 +87,10 @@ enum Cmd {
         db_pool: u32,
         #[arg(long, env = "WICKET_HO_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Where the public reaches this server (claim links); default
+        /// http://<listen address>.
+        #[arg(long, env = "WICKET_PUBLIC_URL")]
+        public_url: Option<String>,
         #[command(flatten)]
         mint: wicket_headoffice::mint::MintArgs,
     },
@@ -92,6 +109,33 @@ enum Cmd {
         /// Hours the code stays valid (1 minute to 7 days; default 1 hour).
         #[arg(long, default_value_t = 1.0)]
         ttl_hours: f64,
+        /// Re-enroll this enrolled device (a reinstalled laptop); without it the code
+        /// enrolls only a new device.
+        #[arg(long)]
+        device: Option<uuid::Uuid>,
+    },
+    /// Revoke an enrolled device: its credential fails at once and other devices
+    /// stop admitting unconfirmed tickets it signed once they pull.
+    RevokeDevice {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The device id (see `GET /v1/sync/devices`).
+        device: uuid::Uuid,
+    },
+    /// Head office's ticket-signing key.
+    TicketKey {
+        #[command(subcommand)]
+        cmd: TicketKeyCmd,
+    },
+    /// Print the audit log (manager and admin acts) as JSON lines.
+    Audit {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Only entries at or after this unix time.
+        #[arg(long, default_value_t = 0)]
+        since: i64,
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
     },
     /// Copy a SQLite head office into an empty PostgreSQL database: everything,
     /// change feed positions included, so enrolled devices keep syncing.
@@ -146,8 +190,13 @@ async fn main() -> anyhow::Result<()> {
             db,
             db_pool,
             listen,
+            public_url,
             mint,
         } => {
+            let public_url = match public_url {
+                Some(u) => wicket_headoffice::validate_public_url(&u)?,
+                None => format!("http://{listen}"),
+            };
             let sql = db.open(db_pool)?;
             let store: Arc<dyn Store> = Arc::new(sql.clone());
             let (stop_mint, stop_rx) = tokio::sync::watch::channel(false);
@@ -167,7 +216,13 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("binding {listen}"))?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, db = %db.describe(), engine = sql.engine(), "wicket head office listening");
-            wicket_headoffice::serve(listener, store, wicket_headoffice::shutdown_signal()).await?;
+            wicket_headoffice::serve_at(
+                listener,
+                store,
+                &public_url,
+                wicket_headoffice::shutdown_signal(),
+            )
+            .await?;
             if let Some(w) = worker {
                 let _ = stop_mint.send(true);
                 let _ = w.await;
@@ -195,7 +250,36 @@ async fn main() -> anyhow::Result<()> {
             println!("demo staff PINs: {}", pins.join(", "));
             println!("write key: {key}");
         }
-        Cmd::EnrollmentCode { db, ttl_hours } => {
+        Cmd::RevokeDevice { db, device } => {
+            let store = open(&db)?;
+            store.revoke_device(device, None).await?;
+            println!("device {device} revoked");
+        }
+        Cmd::TicketKey {
+            cmd: TicketKeyCmd::Rotate { db, overlap_days },
+        } => {
+            let store = open(&db)?;
+            let secs = overlap_days
+                .checked_mul(86_400)
+                .ok_or_else(|| anyhow::anyhow!("--overlap-days is too large"))?;
+            let r = store.rotate_ticket_key(secs).await?;
+            println!("new key id: {}", r.new_key_id);
+            println!(
+                "old key {} trusted until {} (unix)",
+                r.old_key_id, r.old_trusted_until
+            );
+        }
+        Cmd::Audit { db, since, limit } => {
+            let store = open(&db)?;
+            for e in store.audit_log(since, limit.clamp(1, 1000)).await? {
+                println!("{}", serde_json::to_string(&e)?);
+            }
+        }
+        Cmd::EnrollmentCode {
+            db,
+            ttl_hours,
+            device,
+        } => {
             if !ttl_hours.is_finite() || ttl_hours <= 0.0 {
                 anyhow::bail!("--ttl-hours must be a positive number");
             }
@@ -203,6 +287,7 @@ async fn main() -> anyhow::Result<()> {
             let out = wicket_headoffice::sync::new_enrollment_code(
                 store.as_ref(),
                 (ttl_hours * 3600.0).round() as i64,
+                device,
             )
             .await?;
             println!("expires at {} (unix)", out.expires_at);

@@ -139,6 +139,7 @@ pub struct UsersCreated {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FetchUsersBody {
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -187,6 +188,7 @@ pub struct TierOut {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TierBody {
     pub name: String,
     pub min_token_balance: i64,
@@ -204,6 +206,7 @@ pub struct BalancesOut {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AdjustBody {
     /// `reputation`, `credits` or `status`.
     pub kind: String,
@@ -242,6 +245,7 @@ pub struct OrderRuleOut {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OrderRuleBody {
     pub start_at: Option<Timestamp>,
     pub end_at: Option<Timestamp>,
@@ -400,6 +404,7 @@ pub struct IssueBody {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RedeemBody {
     pub product_item_id: Uuid,
 }
@@ -445,6 +450,7 @@ pub struct TransferOut {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ClaimCodesBody {
     pub count: u32,
 }

@@ -65,6 +65,8 @@ use crate::api;
         crate::sync::create_enrollment_code,
         crate::sync::enroll,
         crate::sync::create_staff,
+        crate::sync::revoke_device,
+        crate::sync::audit_log,
         crate::sync::push,
         crate::sync::pull,
         crate::sync::allot,

@@ -251,9 +251,26 @@ pub trait Catalog {
 
 /// Enrolled devices, enrollment codes, staff and head office's own settings.
 pub trait Devices {
-    fn insert_enrollment_code(&self, code_hash: &str, expires_at: Timestamp) -> Result<()>;
-    /// Mark a code used by `device`; false when it is unknown, used or expired at `at`.
-    fn use_enrollment_code(&self, code_hash: &str, device: Uuid, at: Timestamp) -> Result<bool>;
+    /// A one-time code; `for_device` when an admin allows re-enrolling that device.
+    fn insert_enrollment_code(
+        &self,
+        code_hash: &str,
+        expires_at: Timestamp,
+        for_device: Option<Uuid>,
+    ) -> Result<()>;
+    /// Mark a code used by `device`: `None` when it is unknown, used or expired at
+    /// `at`, else the device an admin made it for (if any).
+    fn use_enrollment_code(
+        &self,
+        code_hash: &str,
+        device: Uuid,
+        at: Timestamp,
+    ) -> Result<Option<Option<Uuid>>>;
+    /// Whether a device with this id was ever enrolled.
+    fn device_exists(&self, id: Uuid) -> Result<bool>;
+    /// Revoke a device's credential and ticket key; false when there is no such
+    /// device. Revoking twice keeps the first time.
+    fn revoke_device(&self, id: Uuid, at: Timestamp) -> Result<bool>;
     /// Enroll (or re-enroll) a device with its key and credential hash.
     fn upsert_device(
         &self,
@@ -276,6 +293,53 @@ pub trait Devices {
     fn set_setting(&self, key: &str, value: &str) -> Result<()>;
 }
 
+/// What head office keeps to distrust devices and account for people: the price
+/// history, the item ranges devices were allotted, retired ticket keys, the audit log.
+pub trait Trust {
+    /// The amounts a product asked in `currency` at any moment of `from..=to`.
+    fn prices_between(
+        &self,
+        product: Uuid,
+        currency: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<rust_decimal::Decimal>>;
+    /// Record the product's prices as asked from `at` (only those that changed).
+    fn record_prices(&self, product: &Product, at: Timestamp) -> Result<()>;
+    /// Every item-number range ever allotted to a device for a product, released
+    /// ones too: (first, last, granted at).
+    fn device_ranges(&self, device: Uuid, product: Uuid) -> Result<Vec<ItemRange>>;
+    /// Keep a retired head office ticket key, trusted until `retired_at`.
+    fn retire_ho_key(&self, key_id: &str, public_key: &str, retired_at: Timestamp) -> Result<()>;
+    /// Retired head office keys: (key id, public key, retired at).
+    fn retired_ho_keys(&self) -> Result<Vec<(String, String, Timestamp)>>;
+    fn insert_audit(&self, e: &AuditEntry) -> Result<()>;
+    /// Audit entries at or after `since`, oldest first, at most `limit`.
+    fn audit_entries(&self, since: Timestamp, limit: u32) -> Result<Vec<AuditEntry>>;
+}
+
+/// An item-number range a device was allotted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemRange {
+    pub first: u64,
+    pub last: u64,
+    pub granted_at: Option<Timestamp>,
+}
+
+/// One manager or admin act, as the audit log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: Uuid,
+    pub device_id: Option<Uuid>,
+    pub staff_id: Option<Uuid>,
+    /// `revoke`, `refund`, `manual_check_in`, `settings`, `device_revoke`, ...
+    pub action: String,
+    pub subject: Option<String>,
+    pub detail: Option<String>,
+    pub at: Timestamp,
+    pub received_at: Timestamp,
+}
+
 /// One transaction of a backend: every narrow trait at once.
 pub trait Tx:
     Products
@@ -289,6 +353,7 @@ pub trait Tx:
     + SyncLog
     + Catalog
     + Devices
+    + Trust
 {
 }
 
@@ -304,5 +369,6 @@ impl<T> Tx for T where
         + SyncLog
         + Catalog
         + Devices
+        + Trust
 {
 }

@@ -127,7 +127,20 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreFuture<Page<RedeemOut>>;
 
     // --- device sync (see `crate::sync`)
-    fn create_enrollment_code(&self, code_hash: String, expires_at: i64) -> StoreFuture<()>;
+    /// A one-time enrollment code; `for_device` lets it re-enroll that device.
+    fn create_enrollment_code(
+        &self,
+        code_hash: String,
+        expires_at: i64,
+        for_device: Option<Uuid>,
+    ) -> StoreFuture<()>;
+    /// Revoke a device (`by`: the staff member, when known); see `usecase::devices`.
+    fn revoke_device(&self, device: Uuid, by: Option<Uuid>) -> StoreFuture<()>;
+    /// Rotate head office's ticket key, trusting the old one for `overlap_secs`.
+    fn rotate_ticket_key(&self, overlap_secs: i64)
+    -> StoreFuture<crate::usecase::devices::Rotated>;
+    /// The audit log from `since`, oldest first.
+    fn audit_log(&self, since: i64, limit: u32) -> StoreFuture<Vec<crate::storage::AuditEntry>>;
     /// Use a code once and enroll the device; returns head office's public key (hex).
     fn enroll_device(
         &self,

@@ -4,11 +4,12 @@
 //! out at enrollment; admin routes with a write API key. Bodies are gzip-compressed
 //! both ways when the client asks.
 
-use axum::Json;
-use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
 use rand::RngCore;
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
@@ -16,7 +17,7 @@ use uuid::Uuid;
 use wicket_domain::{Allotment, DomainError, Role};
 
 use crate::api::extract::{ApiJson, ApiPath, ApiQuery, AppState};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorBody, Result};
 use crate::keys::hash_key;
 use crate::model::Scope;
 use crate::store::Store;
@@ -69,6 +70,24 @@ async fn require_device(st: &AppState, headers: &HeaderMap) -> Result<Uuid> {
         .ok_or(Error::Unauthorized)
 }
 
+/// The enrolled (and not revoked) device a request came from.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceId(pub Uuid);
+
+/// Device routes: the credential is checked before any body is read, so a stranger
+/// learns nothing from parser errors and costs no parsing.
+async fn device_auth(State(st): State<AppState>, mut req: Request, next: Next) -> Result<Response> {
+    let device = require_device(&st, req.headers()).await?;
+    req.extensions_mut().insert(DeviceId(device));
+    Ok(next.run(req).await)
+}
+
+/// Admin routes: a write API key, checked before any body is read.
+async fn admin_auth(State(st): State<AppState>, req: Request, next: Next) -> Result<Response> {
+    require_write_key(&st, req.headers()).await?;
+    Ok(next.run(req).await)
+}
+
 fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -81,11 +100,14 @@ fn unix_now() -> i64 {
     security(("bearer" = [])))]
 pub async fn create_enrollment_code(
     State(st): State<AppState>,
-    headers: HeaderMap,
     ApiJson(body): ApiJson<EnrollmentCodeRequest>,
 ) -> Result<Json<EnrollmentCode>> {
-    require_write_key(&st, &headers).await?;
-    let out = new_enrollment_code(st.store.as_ref(), body.ttl_secs.unwrap_or(3600)).await?;
+    let out = new_enrollment_code(
+        st.store.as_ref(),
+        body.ttl_secs.unwrap_or(3600),
+        body.device_id,
+    )
+    .await?;
     Ok(Json(out))
 }
 
@@ -147,13 +169,18 @@ pub fn hash_pin(pin: &str) -> Result<String> {
 }
 
 /// Make a one-time enrollment code valid for `ttl_secs` (clamped to 1 minute ..
-/// 7 days); only its hash is stored. Used by the HTTP route and the CLI.
-pub async fn new_enrollment_code(store: &dyn Store, ttl_secs: i64) -> Result<EnrollmentCode> {
+/// 7 days); only its hash is stored. `for_device`: the code re-enrolls that enrolled
+/// device (and only it). Used by the HTTP route and the CLI.
+pub async fn new_enrollment_code(
+    store: &dyn Store,
+    ttl_secs: i64,
+    for_device: Option<Uuid>,
+) -> Result<EnrollmentCode> {
     let ttl = ttl_secs.clamp(60, 7 * 86_400);
     let code = random_token("en_");
     let expires_at = unix_now() + ttl;
     store
-        .create_enrollment_code(hash_key(&code), expires_at)
+        .create_enrollment_code(hash_key(&code), expires_at, for_device)
         .await?;
     tracing::info!(expires_at, "enrollment code created");
     Ok(EnrollmentCode { code, expires_at })
@@ -164,10 +191,8 @@ pub async fn new_enrollment_code(store: &dyn Store, ttl_secs: i64) -> Result<Enr
     security(("bearer" = [])))]
 pub async fn create_staff(
     State(st): State<AppState>,
-    headers: HeaderMap,
     ApiJson(req): ApiJson<StaffRequest>,
 ) -> Result<Json<StaffResponse>> {
-    require_write_key(&st, &headers).await?;
     let name = wicket_domain::validate_name("name", &req.name)?;
     let role = Role::parse(&req.role).ok_or_else(|| DomainError::InvalidField {
         field: "role",
@@ -187,10 +212,9 @@ pub async fn create_staff(
     security(("bearer" = [])))]
 pub async fn push(
     State(st): State<AppState>,
-    headers: HeaderMap,
+    Extension(DeviceId(device)): Extension<DeviceId>,
     ApiJson(req): ApiJson<PushRequest>,
 ) -> Result<Json<PushResponse>> {
-    let device = require_device(&st, &headers).await?;
     if req.ops.len() > MAX_PUSH_OPS {
         return Err(DomainError::PushTooLarge(req.ops.len()).into());
     }
@@ -212,10 +236,9 @@ pub async fn push(
     security(("bearer" = [])))]
 pub async fn pull(
     State(st): State<AppState>,
-    headers: HeaderMap,
+    Extension(DeviceId(device)): Extension<DeviceId>,
     ApiQuery(q): ApiQuery<PullQuery>,
 ) -> Result<Json<PullResponse>> {
-    let device = require_device(&st, &headers).await?;
     let since = q.since.unwrap_or(0).max(0);
     let limit = q.limit.unwrap_or(1000).clamp(1, MAX_PULL_LIMIT);
     let out = st
@@ -230,10 +253,9 @@ pub async fn pull(
     security(("bearer" = [])))]
 pub async fn allot(
     State(st): State<AppState>,
-    headers: HeaderMap,
+    Extension(DeviceId(device)): Extension<DeviceId>,
     ApiJson(req): ApiJson<AllotRequest>,
 ) -> Result<Json<Allotment>> {
-    let device = require_device(&st, &headers).await?;
     let ttl = req
         .ttl_secs
         .unwrap_or(DEFAULT_ALLOTMENT_TTL)
@@ -251,10 +273,9 @@ pub async fn allot(
     security(("bearer" = [])))]
 pub async fn release(
     State(st): State<AppState>,
-    headers: HeaderMap,
+    Extension(DeviceId(device)): Extension<DeviceId>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ReleaseResponse>> {
-    let device = require_device(&st, &headers).await?;
     let returned_units = st.store.release_allotment(device, id).await?;
     Ok(Json(ReleaseResponse {
         allotment_id: id,
@@ -262,27 +283,76 @@ pub async fn release(
     }))
 }
 
+#[utoipa::path(post, path = "/v1/devices/{id}/revoke", tag = "sync", params(("id" = Uuid, Path)),
+    responses((status = 204, description = "revoked: its credential fails at once, other devices distrust its key on their next pull"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn revoke_device(
+    State(st): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<axum::http::StatusCode> {
+    st.store.revoke_device(id, None).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// `GET /v1/audit?since=&limit=`.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Unix seconds; entries at or after it (default: all).
+    pub since: Option<i64>,
+    /// 1..=1000 (default 100).
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/v1/audit", tag = "sync", params(AuditQuery),
+    responses((status = 200, body = Vec<crate::storage::AuditEntry>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn audit_log(
+    State(st): State<AppState>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<Json<Vec<crate::storage::AuditEntry>>> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(crate::api::extract::invalid("limit", "must be 1..=1000"));
+    }
+    Ok(Json(st.store.audit_log(q.since.unwrap_or(0), limit).await?))
+}
+
 /// The (method, path) of every route below, for the OpenAPI check.
 pub const SYNC_ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/devices/enrollment-codes"),
     ("post", "/v1/devices/enroll"),
+    ("post", "/v1/devices/{id}/revoke"),
     ("post", "/v1/staff"),
+    ("get", "/v1/audit"),
     ("post", "/v1/sync/push"),
     ("get", "/v1/sync/pull"),
     ("post", "/v1/sync/allotments"),
     ("post", "/v1/sync/allotments/{id}/release"),
 ];
 
-/// The sync and enrollment routes, with gzip both ways.
+/// The sync and enrollment routes, with gzip both ways. Each group checks its
+/// credential in a route layer, before extractors read the body.
 pub fn routes(state: AppState) -> Router {
-    Router::new()
-        .route("/v1/devices/enrollment-codes", post(create_enrollment_code))
-        .route("/v1/devices/enroll", post(enroll))
-        .route("/v1/staff", post(create_staff))
+    let device = Router::new()
         .route("/v1/sync/push", post(push))
         .route("/v1/sync/pull", get(pull))
         .route("/v1/sync/allotments", post(allot))
         .route("/v1/sync/allotments/{id}/release", post(release))
+        .route_layer(middleware::from_fn_with_state(state.clone(), device_auth));
+    let admin = Router::new()
+        .route("/v1/devices/enrollment-codes", post(create_enrollment_code))
+        .route("/v1/devices/{id}/revoke", post(revoke_device))
+        .route("/v1/staff", post(create_staff))
+        .route("/v1/audit", get(audit_log))
+        .route_layer(middleware::from_fn_with_state(state.clone(), admin_auth));
+    Router::new()
+        .route("/v1/devices/enroll", post(enroll))
+        .merge(device)
+        .merge(admin)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             SYNC_BODY_LIMIT,
         ))

@@ -9,7 +9,9 @@ use uuid::Uuid;
 use wicket_domain::{Customer, ItemOrigin, ProductInput, Role};
 use wicket_headoffice::model::{AdjustBody, NewUserBody, RewardBody, UserKey};
 use wicket_headoffice::storage::{Scan, Tx};
-use wicket_headoffice::usecase::{claim, customer, issue, push, reward, sale, scan, transfer};
+use wicket_headoffice::usecase::{
+    claim, customer, devices, issue, push, reward, sale, scan, transfer,
+};
 use wicket_headoffice::{Result, SqlStore, Store};
 
 /// Runs one use case (given as a closure) in one transaction of a backend.
@@ -134,12 +136,38 @@ fn issue_and_scan_in_any_order_count_once() {
         scan::Outcome::Applied
     );
     assert_eq!(b.run(|t| t.pending_scans(early)).expect("pending").len(), 1);
+    // A device numbers items only from a range head office allotted it.
+    let dev = Uuid::now_v7();
+    b.run(|t| devices::create_enrollment_code(t, "e1", i64::MAX, None))
+        .expect("code");
+    b.run(|t| devices::enroll(t, "e1", dev, "door", "00", "cred", 140))
+        .expect("enroll");
+    let a = b
+        .run(|t| wicket_headoffice::usecase::allotment::grant(t, dev, pid, 2, 3600, 140))
+        .expect("allotment");
+    for outside in [a.first_item_id + a.units, 1 << 40] {
+        assert_eq!(
+            code(b.run(|t| {
+                issue::device_items(
+                    t,
+                    dev,
+                    pid,
+                    &[(Uuid::now_v7(), outside, u[1])],
+                    ItemOrigin::Issue,
+                    None,
+                    150,
+                )
+            })),
+            "item_id_not_allotted",
+            "{outside}"
+        );
+    }
     b.run(|t| {
         issue::device_items(
             t,
-            Uuid::nil(),
+            dev,
             pid,
-            &[(early, 9, u[1])],
+            &[(early, a.first_item_id, u[1])],
             ItemOrigin::Issue,
             None,
             150,
@@ -152,8 +180,12 @@ fn issue_and_scan_in_any_order_count_once() {
             .expect("item"),
         Some(1)
     );
+    // The allotment counted its units when granted; the device item took one.
     let (_, counters) = b.run(|t| issue::product(t, pid)).expect("product");
-    assert_eq!((counters.issued, counters.next_item_id), (3, 10));
+    assert_eq!(
+        (counters.issued, counters.next_item_id),
+        (2 + a.units, a.first_item_id + a.units)
+    );
 }
 
 #[test]
@@ -383,7 +415,7 @@ fn catalog_and_devices_through_their_use_cases() {
     use wicket_domain::EventInput;
     use wicket_headoffice::model::TierBody;
     use wicket_headoffice::store::EventKey;
-    use wicket_headoffice::usecase::{catalog, devices};
+    use wicket_headoffice::usecase::catalog;
 
     let b = backend();
     let ev: EventInput = serde_json::from_value(
@@ -449,7 +481,7 @@ fn catalog_and_devices_through_their_use_cases() {
 
     // Enrollment codes work once; the head office key is made once.
     let dev = Uuid::now_v7();
-    b.run(|t| devices::create_enrollment_code(t, "h1", i64::MAX))
+    b.run(|t| devices::create_enrollment_code(t, "h1", i64::MAX, None))
         .expect("code");
     let k1 = b
         .run(|t| devices::enroll(t, "h1", dev, "north", "00", "c1", 10))
@@ -463,6 +495,30 @@ fn catalog_and_devices_through_their_use_cases() {
         Some(dev)
     );
     assert_eq!(b.run(devices::headoffice_key).expect("key"), k1);
+    // Another code cannot take over an enrolled device; one an admin made for it can.
+    b.run(|t| devices::create_enrollment_code(t, "h2", i64::MAX, None))
+        .expect("code");
+    assert_eq!(
+        code(b.run(|t| devices::enroll(t, "h2", dev, "thief", "00", "c3", 12))),
+        "conflict"
+    );
+    assert_eq!(
+        b.run(|t| t.device_by_credential("c1")).expect("read"),
+        Some(dev)
+    );
+    b.run(|t| devices::create_enrollment_code(t, "h3", i64::MAX, Some(dev)))
+        .expect("code");
+    b.run(|t| devices::enroll(t, "h3", dev, "north", "00", "c4", 13))
+        .expect("re-enroll");
+    assert_eq!(b.run(|t| t.device_by_credential("c1")).expect("read"), None);
+    // A revoked device's credential fails at once.
+    b.run(|t| devices::revoke_device(t, dev, None, 14))
+        .expect("revoke");
+    assert_eq!(b.run(|t| t.device_by_credential("c4")).expect("read"), None);
+    assert_eq!(
+        code(b.run(|t| devices::revoke_device(t, Uuid::now_v7(), None, 15))),
+        "not_found"
+    );
     let staff = b
         .run(|t| devices::create_staff(t, "Bo", Role::BoxOffice, "hash", 12))
         .expect("staff");

@@ -97,7 +97,12 @@ pub struct TrustedKeyRecord {
     pub public_key: String,
     /// `headoffice` or `device:<uuid>`.
     pub owner: String,
+    /// A revoked device key: tickets of items head office knows stay valid, the
+    /// rest are refused (`revoked_issuer`).
     pub revoked_at: Option<Timestamp>,
+    /// A retired head office key (a rotation's overlap): trusted until then only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_until: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

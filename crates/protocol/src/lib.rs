@@ -70,10 +70,15 @@ impl ErrorBody {
 
 /// `POST /v1/devices/enrollment-codes` (write key).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EnrollmentCodeRequest {
     /// Lifetime of the code; default one hour.
     #[serde(default)]
     pub ttl_secs: Option<i64>,
+    /// Re-enroll this (enrolled) device with the code: a reinstalled laptop. Without
+    /// it, a code enrolls only a device id head office has not seen.
+    #[serde(default)]
+    pub device_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -108,6 +113,7 @@ pub struct EnrollResponse {
 
 /// `POST /v1/staff` (write key).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StaffRequest {
     pub name: String,
     pub role: String,

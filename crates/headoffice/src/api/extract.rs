@@ -13,10 +13,13 @@ use crate::error::{Error, Result};
 use crate::model::*;
 use crate::store::Store;
 
-/// Shared state of every handler: the store, behind the trait.
+/// Shared state of every handler: the store, behind the trait, and the address the
+/// public reaches this server at (claim links are built from it, never from a
+/// request's `Host` header, which the client chooses).
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub public_url: Arc<str>,
 }
 
 /// JSON body whose rejections become `400 {"errors": [...]}` instead of plain text.

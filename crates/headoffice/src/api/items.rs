@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use uuid::Uuid;
 
 use super::extract::*;
@@ -113,20 +113,15 @@ pub async fn transfer_item(
 pub async fn create_claim_codes(
     State(st): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
-    headers: HeaderMap,
     ApiJson(b): ApiJson<ClaimCodesBody>,
 ) -> Result<(StatusCode, Json<ClaimCodesOut>)> {
     let codes = st.store.create_claim_codes(id, b.count).await?;
-    // Links point at this server as the client reached it.
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
+    let base = st.public_url.trim_end_matches('/');
     let codes = codes
         .into_iter()
         .map(|code| ClaimCodeOut {
             code,
-            url: format!("http://{host}/claim/{code}"),
+            url: format!("{base}/claim/{code}"),
         })
         .collect();
     Ok((

@@ -2,7 +2,7 @@
 //! translate paths, queries and bodies into [`crate::store::Store`] calls and hold
 //! no business rules.
 
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -48,6 +48,10 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
+/// Reads whose answer is a credential (a signed ticket admits at the door): a read
+/// key may not fetch them.
+const WRITE_SCOPE_READS: &[&str] = &["/v1/products/{id}/items/{item_id}/ticket"];
+
 async fn auth(State(st): State<AppState>, mut req: Request, next: Next) -> Result<Response> {
     let key = presented_key(req.headers())
         .filter(|k| !k.is_empty())
@@ -55,13 +59,73 @@ async fn auth(State(st): State<AppState>, mut req: Request, next: Next) -> Resul
     let scope = crate::keys::scope_of(st.store.as_ref(), key)
         .await?
         .ok_or(Error::Unauthorized)?;
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_default();
     let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
         && !READ_ONLY_POSTS.contains(&req.uri().path());
-    if writes && scope != Scope::Write {
+    if (writes || WRITE_SCOPE_READS.contains(&route.as_str())) && scope != Scope::Write {
         return Err(Error::Forbidden);
     }
     req.extensions_mut().insert(scope);
-    Ok(next.run(req).await)
+    let resp = next.run(req).await;
+    if scope == Scope::Write {
+        return Ok(resp);
+    }
+    redact_emails(resp).await
+}
+
+/// Largest answer the read-key redaction rewrites (a page of 1,000 users is ~300 KB).
+const REDACT_LIMIT: usize = 16 * 1024 * 1024;
+
+/// A read key (reporting, a dashboard) sees who bought, not how to reach them: every
+/// email in the answer is masked to its first letter and domain.
+async fn redact_emails(resp: Response) -> Result<Response> {
+    let json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Ok(resp);
+    }
+    let (mut parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, REDACT_LIMIT)
+        .await
+        .map_err(|e| Error::Storage(format!("reading an answer to redact: {e}")))?;
+    let mut v: serde_json::Value = serde_json::from_slice(&bytes)?;
+    mask_emails(&mut v, false);
+    let out = serde_json::to_vec(&v)?;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Ok(Response::from_parts(parts, axum::body::Body::from(out)))
+}
+
+fn mask_emails(v: &mut serde_json::Value, under_email_key: bool) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if under_email_key => *s = mask_email(s),
+        Value::Array(a) => a.iter_mut().for_each(|x| mask_emails(x, under_email_key)),
+        Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                let k = k.to_ascii_lowercase();
+                mask_emails(x, k.ends_with("email") || k.ends_with("emails"));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `dana@example.com` -> `d***@example.com` (still an address in form).
+pub fn mask_email(e: &str) -> String {
+    match e.split_once('@') {
+        Some((local, domain)) => {
+            let first = local.chars().next().unwrap_or('x');
+            format!("{first}***@{domain}")
+        }
+        None => "***".to_string(),
+    }
 }
 
 // ------------------------------------------------------------------ routing

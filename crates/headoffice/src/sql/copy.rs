@@ -17,6 +17,7 @@ const TABLES: &[&str] = &[
     "ledger",
     "status_tiers",
     "products",
+    "product_prices",
     "order_rules",
     "items",
     "transfers",
@@ -37,6 +38,8 @@ const TABLES: &[&str] = &[
     "nft_collections",
     "nft_mints",
     "device_sync",
+    "ho_keys",
+    "audit_log",
     "changes",
 ];
 

@@ -33,6 +33,7 @@ pub(crate) mod rewards;
 pub(crate) mod rows;
 mod store_impl;
 mod sync;
+mod trust;
 pub mod tx;
 pub(crate) mod users;
 

@@ -198,7 +198,14 @@ pub(crate) fn insert_product(tx: &Connection, p: &Product, iso: &str) -> Result<
     for r in &p.order_rules {
         insert_rule(tx, p.id, r, iso)?;
     }
-    Ok(())
+    record_prices(tx, p)
+}
+
+/// Every write of a product's prices goes into its price history (the catalog a
+/// device's offline sale is held to), in the same transaction.
+fn record_prices(tx: &Connection, p: &Product) -> Result<()> {
+    use crate::storage::Trust;
+    super::tx::SqlTx(tx).record_prices(p, super::rows::now().0)
 }
 
 pub(crate) fn update_product_row(tx: &Connection, p: &Product, iso: &str) -> Result<()> {
@@ -235,7 +242,7 @@ pub(crate) fn update_product_row(tx: &Connection, p: &Product, iso: &str) -> Res
             iso
         ],
     )?;
-    Ok(())
+    record_prices(tx, p)
 }
 
 pub(crate) fn insert_rule(tx: &Connection, product: Uuid, r: &OrderRule, iso: &str) -> Result<()> {

@@ -215,8 +215,24 @@ fn entity_data(c: &Connection, entity: &str, key: &str) -> Result<Option<Entity>
                     public_key: pk,
                     owner: "headoffice".into(),
                     revoked_at: None,
+                    trusted_until: None,
                 })
             }),
+        // A retired head office key, trusted through its rotation's overlap.
+        "trusted_key" if key.starts_with("headoffice:") => c
+            .query_row(
+                "SELECT public_key, retired_at FROM ho_keys WHERE key_id = ?1",
+                params![key.trim_start_matches("headoffice:")],
+                |r| {
+                    Ok(Entity::TrustedKey(TrustedKeyRecord {
+                        public_key: r.get(0)?,
+                        owner: "headoffice".into(),
+                        revoked_at: None,
+                        trusted_until: Some(r.get(1)?),
+                    }))
+                },
+            )
+            .optional()?,
         "trusted_key" => c
             .prepare_cached("SELECT public_key, revoked_at FROM devices WHERE id = ?1")?
             .query_row([key], |r| {
@@ -224,6 +240,7 @@ fn entity_data(c: &Connection, entity: &str, key: &str) -> Result<Option<Entity>
                     public_key: r.get(0)?,
                     owner: format!("device:{key}"),
                     revoked_at: r.get(1)?,
+                    trusted_until: None,
                 }))
             })
             .optional()?,

@@ -467,8 +467,30 @@ impl Store for SqlStore {
         self.write(move |tx| op_demo(tx, users))
     }
 
-    fn create_enrollment_code(&self, code_hash: String, expires_at: i64) -> StoreFuture<()> {
-        self.write(move |tx| devices::create_enrollment_code(&SqlTx(tx), &code_hash, expires_at))
+    fn create_enrollment_code(
+        &self,
+        code_hash: String,
+        expires_at: i64,
+        for_device: Option<Uuid>,
+    ) -> StoreFuture<()> {
+        self.write(move |tx| {
+            devices::create_enrollment_code(&SqlTx(tx), &code_hash, expires_at, for_device)
+        })
+    }
+
+    fn revoke_device(&self, device: Uuid, by: Option<Uuid>) -> StoreFuture<()> {
+        self.write(move |tx| devices::revoke_device(&SqlTx(tx), device, by, now().0))
+    }
+
+    fn rotate_ticket_key(&self, overlap_secs: i64) -> StoreFuture<devices::Rotated> {
+        self.write(move |tx| devices::rotate_ticket_key(&SqlTx(tx), overlap_secs, now().0))
+    }
+
+    fn audit_log(&self, since: i64, limit: u32) -> StoreFuture<Vec<crate::storage::AuditEntry>> {
+        self.snapshot(move |tx| {
+            use crate::storage::Trust;
+            SqlTx(tx).audit_entries(since, limit)
+        })
     }
 
     fn enroll_device(

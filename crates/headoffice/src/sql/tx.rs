@@ -401,8 +401,8 @@ impl Allotments for SqlTx<'_> {
 
     fn insert_allotment(&self, a: &Allotment) -> Result<()> {
         self.0.execute(
-            "INSERT INTO allotments (id, product_id, device_id, units, used, first_item_id, expires_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO allotments (id, product_id, device_id, units, used, first_item_id, expires_at, granted_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 a.id.to_string(),
                 a.product_id.to_string(),
@@ -410,7 +410,8 @@ impl Allotments for SqlTx<'_> {
                 to_i64(a.units),
                 to_i64(a.used),
                 to_i64(a.first_item_id),
-                a.expires_at
+                a.expires_at,
+                now().0
             ],
         )?;
         Ok(())
@@ -645,81 +646,5 @@ impl Catalog for SqlTx<'_> {
 
     fn insert_customer_with_reference(&self, c: &Customer, reference: Option<&str>) -> Result<()> {
         insert_user(self.0, c, reference, &iso())
-    }
-}
-
-impl Devices for SqlTx<'_> {
-    fn insert_enrollment_code(&self, code_hash: &str, expires_at: Timestamp) -> Result<()> {
-        self.0.execute(
-            "INSERT INTO enrollment_codes (code_hash, expires_at, created_at) VALUES (?1, ?2, ?3)",
-            params![code_hash, expires_at, now().0],
-        )?;
-        Ok(())
-    }
-
-    fn use_enrollment_code(&self, code_hash: &str, device: Uuid, at: Timestamp) -> Result<bool> {
-        let n = self.0.execute(
-            "UPDATE enrollment_codes SET used_at = ?2, device_id = ?3 \
-             WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
-            params![code_hash, at, device.to_string()],
-        )?;
-        Ok(n > 0)
-    }
-
-    fn upsert_device(
-        &self,
-        id: Uuid,
-        name: &str,
-        public_key: &str,
-        credential_hash: &str,
-        at: Timestamp,
-    ) -> Result<()> {
-        self.0.execute(
-            "INSERT INTO devices (id, name, public_key, credential_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, public_key = excluded.public_key, \
-             credential_hash = excluded.credential_hash, revoked_at = NULL",
-            params![id.to_string(), name, public_key, credential_hash, at],
-        )?;
-        Ok(())
-    }
-
-    fn device_by_credential(&self, credential_hash: &str) -> Result<Option<Uuid>> {
-        self.0
-            .prepare_cached(
-                "SELECT id FROM devices WHERE credential_hash = ?1 AND revoked_at IS NULL",
-            )?
-            .query_row([credential_hash], |r| uuid_at(r, 0))
-            .optional()
-    }
-
-    fn insert_staff(
-        &self,
-        id: Uuid,
-        name: &str,
-        role: Role,
-        pin_hash: &str,
-        at: Timestamp,
-    ) -> Result<()> {
-        self.0.execute(
-            "INSERT INTO staff (id, name, role, pin_hash, active, created_at) VALUES (?1, ?2, ?3, ?4, 1, ?5)",
-            params![id.to_string(), name, role.as_str(), pin_hash, at],
-        )?;
-        Ok(())
-    }
-
-    fn setting(&self, key: &str) -> Result<Option<String>> {
-        self.0
-            .prepare_cached("SELECT value FROM ho_meta WHERE key = ?1")?
-            .query_row([key], |r| r.get(0))
-            .optional()
-    }
-
-    fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        self.0.execute(
-            "INSERT INTO ho_meta (key, value) VALUES (?1, ?2) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
-        Ok(())
     }
 }

@@ -11,11 +11,25 @@ use crate::storage::Tx;
 use crate::store::EventKey;
 use crate::usecase::issue;
 
-pub fn create_enrollment_code(tx: &dyn Tx, code_hash: &str, expires_at: Timestamp) -> Result<()> {
-    tx.insert_enrollment_code(code_hash, expires_at)
+/// A one-time code; with `for_device`, the admin's leave to re-enroll that device
+/// (a laptop reinstalled), which replaces its credential and key.
+pub fn create_enrollment_code(
+    tx: &dyn Tx,
+    code_hash: &str,
+    expires_at: Timestamp,
+    for_device: Option<Uuid>,
+) -> Result<()> {
+    if let Some(d) = for_device
+        && !tx.device_exists(d)?
+    {
+        return Err(Error::not_found(format!("device {d}")));
+    }
+    tx.insert_enrollment_code(code_hash, expires_at, for_device)
 }
 
 /// Use a code once and enroll the device; answers head office's public key (hex).
+/// An id that is enrolled already is refused unless the code was made for it:
+/// otherwise any code would let its holder take over (and cut off) another device.
 pub fn enroll(
     tx: &dyn Tx,
     code_hash: &str,
@@ -25,9 +39,22 @@ pub fn enroll(
     credential_hash: &str,
     at: Timestamp,
 ) -> Result<String> {
-    if !tx.use_enrollment_code(code_hash, device, at)? {
+    let Some(for_device) = tx.use_enrollment_code(code_hash, device, at)? else {
         tracing::warn!("enrollment with an unknown, used or expired code");
         return Err(Error::Unauthorized);
+    };
+    if tx.device_exists(device)? && for_device != Some(device) {
+        tracing::warn!(%device, "re-enrollment of an enrolled device refused");
+        return Err(Error::Conflict(format!(
+            "device {device} is enrolled already; an admin must make a re-enrollment code for it"
+        )));
+    }
+    if let Some(d) = for_device
+        && d != device
+    {
+        return Err(Error::Conflict(format!(
+            "this code re-enrolls device {d} only"
+        )));
     }
     tx.upsert_device(device, name, public_key, credential_hash, at)?;
     headoffice_key(tx)
@@ -54,6 +81,10 @@ pub fn headoffice_key(tx: &dyn Tx) -> Result<String> {
     if let Some(pk) = tx.setting("public_key")? {
         return Ok(pk);
     }
+    new_signing_key(tx)
+}
+
+fn new_signing_key(tx: &dyn Tx) -> Result<String> {
     let mut seed = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
     let key = ed25519_dalek::SigningKey::from_bytes(&seed);
@@ -61,6 +92,77 @@ pub fn headoffice_key(tx: &dyn Tx) -> Result<String> {
     tx.set_setting("public_key", &public)?;
     tx.set_setting("signing_key", &hex::encode(seed))?;
     Ok(public)
+}
+
+/// The short id a ticket token names its signer by, of a hex public key.
+fn key_id_of(public_hex: &str) -> Result<String> {
+    let bytes: [u8; 32] = hex::decode(public_hex.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| Error::Storage("stored public key is not 32 hex bytes".into()))?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+        .map_err(|e| Error::Storage(format!("stored public key: {e}")))?;
+    Ok(wicket_ticket::key_id(&key).to_string())
+}
+
+/// Longest overlap a rotation may keep the old key trusted (a season).
+pub const MAX_KEY_OVERLAP_SECS: i64 = 366 * 86_400;
+
+/// What a rotation did: the new key signs from now; the old one admits until
+/// `old_trusted_until`, then every door refuses its tickets.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Rotated {
+    pub new_key_id: String,
+    pub new_public_key: String,
+    pub old_key_id: String,
+    pub old_trusted_until: Timestamp,
+}
+
+/// Rotate head office's ticket key: new tickets are signed with a fresh key, and
+/// devices trust the old one for `overlap_secs` more (0: refused as soon as devices
+/// pull). Devices learn both through the change feed.
+pub fn rotate_ticket_key(tx: &dyn Tx, overlap_secs: i64, at: Timestamp) -> Result<Rotated> {
+    if !(0..=MAX_KEY_OVERLAP_SECS).contains(&overlap_secs) {
+        return Err(domain::DomainError::InvalidField {
+            field: "overlap",
+            reason: format!("must be 0..={MAX_KEY_OVERLAP_SECS} seconds"),
+        }
+        .into());
+    }
+    let old = headoffice_key(tx)?;
+    let old_id = key_id_of(&old)?;
+    let until = at.saturating_add(overlap_secs);
+    tx.retire_ho_key(&old_id, &old, until)?;
+    let new = new_signing_key(tx)?;
+    tx.touch("trusted_key", "headoffice")?;
+    tx.touch("trusted_key", &format!("headoffice:{old_id}"))?;
+    tracing::info!(old = %old_id, until, "head office ticket key rotated");
+    Ok(Rotated {
+        new_key_id: key_id_of(&new)?,
+        new_public_key: new,
+        old_key_id: old_id,
+        old_trusted_until: until,
+    })
+}
+
+/// Revoke a device: its credential fails at once, and every other device learns on
+/// its next pull that the key it signs with is revoked (see the door's rules).
+pub fn revoke_device(tx: &dyn Tx, device: Uuid, by: Option<Uuid>, at: Timestamp) -> Result<()> {
+    if !tx.revoke_device(device, at)? {
+        return Err(Error::not_found(format!("device {device}")));
+    }
+    tx.insert_audit(&crate::storage::AuditEntry {
+        id: Uuid::now_v7(),
+        device_id: None,
+        staff_id: by,
+        action: "device_revoke".into(),
+        subject: Some(device.to_string()),
+        detail: None,
+        at,
+        received_at: at,
+    })?;
+    tracing::warn!(%device, "device revoked");
+    Ok(())
 }
 
 fn signing_key(tx: &dyn Tx) -> Result<wicket_ticket::SigningKey> {
@@ -89,7 +191,7 @@ pub fn item_ticket(tx: &dyn Tx, product: Uuid, item: Uuid) -> Result<String> {
             .map(|e| (e.start_date, e.end_date)),
         None => None,
     };
-    let (valid_from, valid_until) = domain::ticket_validity(event, it.created_at);
+    let (valid_from, valid_until) = domain::ticket_validity(event, it.created_at)?;
     let claims = wicket_ticket::TicketClaims {
         product_id: product,
         item_uuid: it.id,
@@ -99,5 +201,8 @@ pub fn item_ticket(tx: &dyn Tx, product: Uuid, item: Uuid) -> Result<String> {
         valid_until,
     };
     let key = signing_key(tx)?;
-    wicket_ticket::sign(&claims, &key).map_err(|e| Error::Storage(format!("signing: {e}")))
+    // What cannot be signed (an item number beyond a token's 32 bits) is a fact
+    // about this item, not a server failure.
+    wicket_ticket::sign(&claims, &key)
+        .map_err(|e| Error::Conflict(format!("no ticket for this item: {}: {e}", e.code())))
 }

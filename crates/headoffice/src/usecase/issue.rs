@@ -150,6 +150,16 @@ pub fn device_items(
             "item number {n} is out of range (1..={MAX_ITEM_NUMBER})"
         )));
     }
+    // A device numbers only from ranges head office allotted it (released ones
+    // too: a sale made before its allotment expired is still good). Anything else
+    // would take numbers head office hands out, or push its counter to the end.
+    let ranges = tx.device_ranges(device, product_id)?;
+    if let Some((_, n, _)) = items
+        .iter()
+        .find(|(_, n, _)| !ranges.iter().any(|r| (r.first..=r.last).contains(n)))
+    {
+        return Err(DomainError::NotAllotted(*n).into());
+    }
     let aliases = tx.aliases_of(&first_of_each(items.iter().map(|(_, _, o)| *o)))?;
     let items: Vec<DeviceItem> = items
         .iter()

@@ -195,6 +195,17 @@ fn answer(
     }
 }
 
+/// Unix time of 2000-01-01: no Wicket device ever ran before it.
+const EARLIEST_DEVICE_TIME: Timestamp = 946_684_800;
+/// How far ahead of head office a device clock may run.
+const MAX_CLOCK_LEAD: Timestamp = 7 * 86_400;
+
+/// A device time a real (if skewed) clock could have shown: it dates items, sales
+/// and scans, and signed ticket windows are computed from it.
+fn plausible_time(t: Timestamp, now: Timestamp) -> bool {
+    t >= EARLIEST_DEVICE_TIME && t <= now.saturating_add(MAX_CLOCK_LEAD)
+}
+
 /// Apply a device's batch. A refused op is answered `rejected` with its code and
 /// changes nothing; only a storage failure fails the batch (the device retries it).
 pub fn push_batch(
@@ -237,6 +248,9 @@ pub fn push_batch(
         }
         let applied = match &decoded {
             Err(e) => Err(Error::InvalidRequest(format!("{}: {e}", e.code()))),
+            Ok(_) if !plausible_time(w.device_time, at) => {
+                Err(DomainError::ImplausibleTime(w.device_time).into())
+            }
             Ok(op) => {
                 let cx = OpContext {
                     device,

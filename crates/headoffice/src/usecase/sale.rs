@@ -151,11 +151,37 @@ pub fn device_sale(tx: &dyn Tx, device: Uuid, p: &SaleOp) -> Result<()> {
         Some(&s.id.to_string()),
         s.created_at,
     )?;
-    let subtotal = s.unit_price * Decimal::from(s.quantity);
-    let pct = if subtotal.is_zero() {
-        Decimal::ZERO
-    } else {
-        (s.discount * Decimal::from(100) / subtotal).round_dp(4)
+    // The price is the catalog's, not the device's word: one the product asked in
+    // this currency since the allotment the items came from was granted (the
+    // device may not have pulled a change yet), or asks now.
+    let granted = tx
+        .device_ranges(device, s.product_id)?
+        .iter()
+        .filter(|r| {
+            p.items
+                .iter()
+                .any(|i| (r.first..=r.last).contains(&i.item_id))
+        })
+        .filter_map(|r| r.granted_at)
+        .min();
+    let from = granted.unwrap_or(s.created_at);
+    let mut asked = tx.prices_between(product.id, &s.currency, from, s.created_at.max(from))?;
+    asked.extend(
+        product
+            .prices
+            .iter()
+            .filter(|pr| pr.currency == s.currency)
+            .map(|pr| pr.amount),
+    );
+    domain::check_device_price(s, &asked, &tx.tiers()?)?;
+    let subtotal = s
+        .unit_price
+        .checked_mul(Decimal::from(s.quantity))
+        .ok_or_else(|| DomainError::field("sale", "amount out of range"))?;
+    let pct = match s.discount.checked_mul(Decimal::ONE_HUNDRED) {
+        _ if subtotal.is_zero() => Decimal::ZERO,
+        Some(d) => d.checked_div(subtotal).unwrap_or(Decimal::ZERO).round_dp(4),
+        None => return Err(DomainError::field("discount", "amount out of range").into()),
     };
     tx.insert_sale(&SaleRow {
         sale: Sale {

@@ -18,6 +18,12 @@ pub struct Server {
 }
 
 pub async fn start() -> Server {
+    start_at(None).await
+}
+
+/// A server whose public URL (claim links) is `public_url` (default: its address).
+pub async fn start_at(public_url: Option<&str>) -> Server {
+    let public_url = public_url.map(str::to_string);
     let dir = tempfile::tempdir().expect("tempdir");
     let store: Arc<dyn Store> =
         Arc::new(SqlStore::open_test_backend(dir.path()).expect("open store"));
@@ -33,8 +39,9 @@ pub async fn start() -> Server {
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let s = Arc::clone(&store);
+    let url = public_url.unwrap_or_else(|| format!("http://{addr}"));
     tokio::spawn(async move {
-        let _ = wicket_headoffice::serve(listener, s, async {
+        let _ = wicket_headoffice::serve_at(listener, s, &url, async {
             let _ = rx.await;
         })
         .await;
