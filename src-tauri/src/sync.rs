@@ -86,6 +86,9 @@ pub struct AppInfo {
     pub first_sync_done: bool,
     /// Enrollment details from the environment, to submit without typing.
     pub preset: Option<EnrollPreset>,
+    /// Where the replica's key is kept: `keyring`, `key_file` (the app warns) or
+    /// `none`.
+    pub key_storage: &'static str,
 }
 
 /// The enrollment preset from `WICKET_HEADOFFICE` and `WICKET_ENROLL_CODE`.
@@ -225,6 +228,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppResult<AppInfo> {
         has_data,
         needs_enrollment: !enrolled && !state.demo && !has_data,
         preset: if enrolled { None } else { state.preset.clone() },
+        key_storage: s.replica.key_source().map_or("none", |k| k.as_str()),
     })
 }
 

@@ -447,7 +447,7 @@ impl HeadOffice {
     fn code(&self) -> String {
         let store = std::sync::Arc::clone(&self.store);
         tauri::async_runtime::block_on(async move {
-            wicket_headoffice::sync::new_enrollment_code(store.as_ref(), 3600)
+            wicket_headoffice::sync::new_enrollment_code(store.as_ref(), 3600, None)
                 .await
                 .expect("code")
                 .code

@@ -110,10 +110,12 @@ async fn a_rotated_key_admits_through_its_overlap_and_not_after() {
     let r2 = store.rotate_ticket_key(0).await.expect("rotate");
     assert_eq!(r2.old_key_id, r1.new_key_id);
     ed.sync_once(|_, _| {}).await.expect("door pull");
-    let mut d = lock(&door);
-    let v = d.scan(&k2_late, None, None).expect("scan");
-    assert_eq!(v.code.as_str(), "unknown_issuer", "{v:?}");
-    assert_eq!(d.scan(&k1_b, None, None).expect("scan").code.as_str(), "ok");
+    {
+        let mut d = lock(&door);
+        let v = d.scan(&k2_late, None, None).expect("scan");
+        assert_eq!(v.code.as_str(), "unknown_issuer", "{v:?}");
+        assert_eq!(d.scan(&k1_b, None, None).expect("scan").code.as_str(), "ok");
+    }
     // Out-of-range overlaps are refused.
     assert!(store.rotate_ticket_key(-1).await.is_err());
     assert!(store.rotate_ticket_key(400 * 86_400).await.is_err());

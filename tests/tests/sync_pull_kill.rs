@@ -105,7 +105,9 @@ async fn killed_mid_pull_resumes_from_cursor() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawn wicket");
-    let watch = rusqlite::Connection::open(&rdb).expect("watch");
+    // The replica is encrypted: watch it through its key.
+    let key = wicket_device::vault::key_for(&rdb).expect("replica key");
+    let watch = wicket_device::vault::open_encrypted(&rdb, &key).expect("watch");
     watch.busy_timeout(Duration::from_secs(5)).expect("busy");
     let t0 = Instant::now();
     loop {

@@ -20,6 +20,13 @@ pub enum DeviceError {
     Migration(#[from] rusqlite_migration::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The replica file does not open with this device's key (a copied file, or
+    /// the key was lost).
+    #[error("the replica is encrypted and this key does not open it")]
+    Locked,
+    /// Too many wrong PINs: sign-in waits this many seconds.
+    #[error("too many wrong PINs; try again in {0} s")]
+    LockedOut(i64),
 }
 
 impl DeviceError {
@@ -33,6 +40,8 @@ impl DeviceError {
             DeviceError::Db(_) => "database",
             DeviceError::Migration(_) => "migration",
             DeviceError::Corrupt(_) => "corrupt",
+            DeviceError::Locked => "replica_locked",
+            DeviceError::LockedOut(_) => "locked_out",
         }
     }
 

@@ -19,6 +19,7 @@ mod signing;
 mod staff;
 pub mod sync;
 mod sync_state;
+pub mod vault;
 
 pub use door::{Staff, Verdict};
 pub use error::{DeviceError, Result};

@@ -107,6 +107,7 @@ pub struct Replica {
     pub(crate) fixed_now: Option<Timestamp>,
     /// This device's ticket-signing key (tickets it sells offline carry its signature).
     pub(crate) signing_key: wicket_ticket::SigningKey,
+    pub(crate) key_source: Option<crate::vault::KeySource>,
 }
 
 fn now_unix() -> Timestamp {
@@ -117,11 +118,36 @@ fn now_unix() -> Timestamp {
 }
 
 impl Replica {
-    /// Open (or create) a replica file: WAL with `synchronous=FULL` so that a
+    /// Open (or create) a replica file, encrypted with its key from the OS keyring
+    /// (or key file; see [`crate::vault`]): WAL with `synchronous=FULL` so that a
     /// committed redemption survives power loss, then apply pending migrations. The
     /// device id is created on first open and kept in `meta`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let mut conn = Connection::open(path)?;
+        let path = path.as_ref();
+        let key = crate::vault::key_for(path)?;
+        Self::open_with_key(path, &key)
+    }
+
+    /// Open with a given key (a wrong one is `replica_locked`).
+    pub fn open_with_key(path: &Path, key: &crate::vault::ReplicaKey) -> Result<Self> {
+        let mut r = Self::setup(crate::vault::open_encrypted(path, key)?)?;
+        r.key_source = Some(key.source.clone());
+        Ok(r)
+    }
+
+    /// Open without encryption: only for benchmarks that measure what encryption
+    /// costs. Never for a real replica.
+    #[doc(hidden)]
+    pub fn open_unencrypted(path: impl AsRef<Path>) -> Result<Self> {
+        Self::setup(Connection::open(path)?)
+    }
+
+    /// Where the key is kept (`None`: unencrypted, benchmarks only).
+    pub fn key_source(&self) -> Option<&crate::vault::KeySource> {
+        self.key_source.as_ref()
+    }
+
+    fn setup(mut conn: Connection) -> Result<Self> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -150,6 +176,7 @@ impl Replica {
             staff_id: None,
             fixed_now: None,
             signing_key,
+            key_source: None,
         })
     }
 

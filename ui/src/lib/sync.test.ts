@@ -17,6 +17,7 @@ const info = (over: Partial<AppInfo>): AppInfo => ({
   needs_enrollment: false,
   first_sync_done: false,
   preset: null,
+  key_storage: 'keyring',
   ...over,
 });
 

@@ -229,6 +229,8 @@ export interface AppInfo {
   needs_enrollment: boolean;
   first_sync_done: boolean;
   preset: EnrollPreset | null;
+  /** Where the replica's encryption key is kept: keyring, key_file or none. */
+  key_storage: string;
 }
 
 export interface ConflictRecord {
