@@ -41,7 +41,7 @@ echo "run: head office on http://$LISTEN (write key in $DATA/headoffice-demo.txt
 
 echo
 echo "Demo staff PINs (they reach the device through sync):"
-echo "  door 1111, box office 2222, manager 3333, admin 4444"
+echo "  door 1111, box office 2222, manager 333333, admin 444444"
 if [ -x "$BIN/wicket-app" ] && [ -n "${DISPLAY:-}" ]; then
   echo "run: starting the app on $DEVICE_DB; on first start it enrolls with code ${CODE:0:10}…"
   WICKET_DB="$DEVICE_DB" WICKET_HEADOFFICE="http://$LISTEN" WICKET_ENROLL_CODE="$CODE" \

@@ -219,7 +219,7 @@ fn a_manager_revokes_an_item_and_the_door_refuses_it() {
         .call("revoke", json!({"item": item, "reason": "refunded"}))
         .expect_err("box office cannot revoke");
     assert_eq!(e["code"], "forbidden");
-    h.call("sign_in", json!({"pin": "3333"}))
+    h.call("sign_in", json!({"pin": "333333"}))
         .expect("manager pin");
     let e = h
         .call("revoke", json!({"item": item, "reason": "  "}))
@@ -364,7 +364,7 @@ fn manager_sees_sales_totals_and_rewards() {
         .call("sales", json!({}))
         .expect_err("box office has no sales");
     assert_eq!(e["code"], "forbidden");
-    h.call("sign_in", json!({"pin": "3333"}))
+    h.call("sign_in", json!({"pin": "333333"}))
         .expect("manager pin");
     let products = h.call("products", json!({})).expect("products");
     let ga = &products[0];

@@ -114,8 +114,8 @@ async fn demo_staff_cli_code_and_head_office_tickets_work_at_the_door() {
         for (pin, role) in [
             ("1111", "door"),
             ("2222", "box_office"),
-            ("3333", "manager"),
-            ("4444", "admin"),
+            ("333333", "manager"),
+            ("444444", "admin"),
         ] {
             let s = r.sign_in(pin).expect("demo staff pulled");
             assert_eq!(s.role.as_str(), role);

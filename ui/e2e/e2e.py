@@ -276,7 +276,7 @@ def main():
         s.shot(f"{shots}/08-box-office-receipt.png")
         sign_out(s)
 
-        sign_in(s, "4444")
+        sign_in(s, "444444")
         tabs = [s.text(e) for e in s.find_all("nav button")]
         check(len(tabs) == 7, f"admin sees all 7 screens ({len(tabs)})")
         goto(s, "items")

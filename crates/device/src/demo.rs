@@ -191,12 +191,7 @@ pub fn catalog(customers: usize, now: Timestamp) -> Result<(Catalog, DemoIds), D
 }
 
 /// Demo staff and their PINs (printed by the run command; never use them for real).
-pub const DEMO_STAFF: &[(&str, Role, &str)] = &[
-    ("Dana Door", Role::Door, "1111"),
-    ("Bo Box-Office", Role::BoxOffice, "2222"),
-    ("Mina Manager", Role::Manager, "3333"),
-    ("Ari Admin", Role::Admin, "4444"),
-];
+pub use wicket_domain::DEMO_STAFF;
 
 /// Load the demo catalog (10,000 customers) and the demo staff into a replica.
 pub fn install(r: &mut Replica) -> crate::Result<DemoIds> {
@@ -214,9 +209,9 @@ pub fn install_with(r: &mut Replica, customers: usize) -> crate::Result<DemoIds>
 /// Add the demo staff ([`DEMO_STAFF`]) that are not there yet.
 pub fn add_demo_staff(r: &mut Replica) -> crate::Result<()> {
     let have: Vec<String> = r.staff()?.into_iter().map(|s| s.name).collect();
-    for (name, role, pin) in DEMO_STAFF {
+    for (name, role, _pin, hash) in DEMO_STAFF {
         if !have.iter().any(|h| h == name) {
-            r.add_staff(name, *role, pin)?;
+            r.add_staff_hashed(name, *role, hash)?;
         }
     }
     Ok(())

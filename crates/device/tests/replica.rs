@@ -458,8 +458,39 @@ fn staff_sign_in_by_pin() {
         code(r.add_staff("Letters", Role::Door, "abcd")),
         "invalid_field"
     );
-    let s = r.add_staff("New", Role::Manager, "5678").unwrap();
-    assert_eq!(r.sign_in("5678").unwrap(), s);
+    // A manager's PIN has 6 digits at least.
+    assert_eq!(
+        code(r.add_staff("Short", Role::Manager, "5678")),
+        "invalid_field"
+    );
+    let s = r.add_staff("New", Role::Manager, "567890").unwrap();
+    assert_eq!(r.sign_in("567890").unwrap(), s);
     let names: HashSet<String> = r.staff().unwrap().into_iter().map(|s| s.name).collect();
     assert!(names.contains("New") && names.contains("Dana Door"));
+}
+
+#[test]
+fn wrong_pins_lock_sign_in_with_a_growing_wait() {
+    let (_d, mut r, _ids) = fresh(1);
+    r.set_fixed_time(Some(1_800_000_000));
+    for _ in 0..4 {
+        assert_eq!(code(r.sign_in("9999")), "bad_pin");
+    }
+    // The fifth miss locks; even the right PIN waits now.
+    assert_eq!(code(r.sign_in("9999")), "bad_pin");
+    match r.sign_in("1111") {
+        Err(wicket_device::DeviceError::LockedOut(s)) => assert_eq!(s, 30),
+        other => panic!("locked out expected: {other:?}"),
+    }
+    r.set_fixed_time(Some(1_800_000_031));
+    assert_eq!(code(r.sign_in("9999")), "bad_pin");
+    match r.sign_in("1111") {
+        Err(wicket_device::DeviceError::LockedOut(s)) => assert_eq!(s, 60),
+        other => panic!("a longer wait expected: {other:?}"),
+    }
+    // After the wait the right PIN signs in and the count starts again.
+    r.set_fixed_time(Some(1_800_000_200));
+    assert_eq!(r.sign_in("1111").unwrap().role, Role::Door);
+    assert_eq!(code(r.sign_in("9999")), "bad_pin");
+    assert_eq!(r.sign_in("2222").unwrap().role, Role::BoxOffice);
 }

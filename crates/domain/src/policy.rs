@@ -95,6 +95,82 @@ pub fn validate_pin(pin: &str) -> Result<()> {
     }
 }
 
+/// Digits a role's PIN needs at least: managers and admins can revoke, refund and
+/// change settings, so theirs must resist guessing longer.
+pub fn min_pin_digits(role: Role) -> usize {
+    match role {
+        Role::Manager | Role::Admin => 6,
+        Role::Door | Role::BoxOffice => 4,
+    }
+}
+
+/// A new PIN for a staff member of `role`.
+pub fn validate_pin_for(role: Role, pin: &str) -> Result<()> {
+    validate_pin(pin)?;
+    let min = min_pin_digits(role);
+    if pin.len() < min {
+        return Err(DomainError::field(
+            "pin",
+            format!("a {} PIN has at least {min} digits", role.as_str()),
+        ));
+    }
+    Ok(())
+}
+
+/// Argon2id memory (KiB) and passes for staff PIN hashes, on head office and every
+/// device alike: one hash takes about a third of a second on a 2-core venue laptop,
+/// so trying every 6-digit PIN against one stolen hash takes days (README,
+/// "Security"; `cargo bench -p wicket-device --bench pin`). Verification reads the
+/// cost from each stored hash.
+pub const PIN_HASH_MEMORY_KIB: u32 = 128 * 1024;
+pub const PIN_HASH_PASSES: u32 = 5;
+
+/// A demo staff member: name, role, PIN and that PIN's hash at the full cost,
+/// computed once (the PINs are public; hashing them at every demo install would
+/// cost seconds). Never use them for real.
+pub type DemoStaff = (&'static str, Role, &'static str, &'static str);
+
+/// The demo staff of head office's and the device's demo alike.
+pub const DEMO_STAFF: &[DemoStaff] = &[
+    (
+        "Dana Door",
+        Role::Door,
+        "1111",
+        "$argon2id$v=19$m=131072,t=5,p=1$cRnjK5hFtwWRnggw6VCrjg$LGq7tTGZDusTm0RXYLGW1J+BobZpEqFLqUxJMHWgq4g",
+    ),
+    (
+        "Bo Box-Office",
+        Role::BoxOffice,
+        "2222",
+        "$argon2id$v=19$m=131072,t=5,p=1$70ndoRtZhL5lSfghghFZMQ$v9mzGGI4wC37s74ppIPrxTAzYQpq6OCsH2D8D6FCSFY",
+    ),
+    (
+        "Mina Manager",
+        Role::Manager,
+        "333333",
+        "$argon2id$v=19$m=131072,t=5,p=1$Z1T2jl4iLSrc21dsxiUiBA$5dRdmtpMGCOu0lElPRrPxhMeFUGqfPocKMTXJK4jQpc",
+    ),
+    (
+        "Ari Admin",
+        Role::Admin,
+        "444444",
+        "$argon2id$v=19$m=131072,t=5,p=1$cYcEb4T+7f41yZOdH40DmA$x430Zk7bnRr2eB2Ipp1rbc3DqkTi5lKq/2kfw3KuQbc",
+    ),
+];
+
+/// Wrong PINs in a row a device allows before it makes sign-in wait.
+pub const PIN_FREE_TRIES: u32 = 5;
+
+/// Seconds sign-in waits after `failures` wrong PINs in a row: none for the first
+/// few, then 30 s doubling with each further miss, at most an hour.
+pub fn pin_lockout_secs(failures: u32) -> i64 {
+    if failures < PIN_FREE_TRIES {
+        return 0;
+    }
+    let doublings = (failures - PIN_FREE_TRIES).min(7);
+    (30_i64 << doublings).min(3600)
+}
+
 /// A staff or device name: trimmed, 1 to 100 characters. Returns the trimmed name.
 pub fn validate_name(field: &'static str, name: &str) -> Result<String> {
     crate::validate::refuse_control(field, name, false)?;
@@ -120,6 +196,19 @@ mod tests {
         let e = Role::Door.require(Action::Sell).unwrap_err();
         assert_eq!(e.code(), "forbidden");
         assert_eq!(e.to_string(), "door staff may not sell");
+    }
+
+    #[test]
+    fn manager_pins_are_longer_and_misses_lock_out_growing() {
+        assert!(validate_pin_for(Role::Door, "1234").is_ok());
+        assert!(validate_pin_for(Role::Manager, "1234").is_err());
+        assert!(validate_pin_for(Role::Admin, "12345").is_err());
+        assert!(validate_pin_for(Role::Admin, "123456").is_ok());
+        assert_eq!(pin_lockout_secs(4), 0);
+        assert_eq!(pin_lockout_secs(5), 30);
+        assert_eq!(pin_lockout_secs(6), 60);
+        assert_eq!(pin_lockout_secs(8), 240);
+        assert_eq!(pin_lockout_secs(40), 3600);
     }
 
     #[test]

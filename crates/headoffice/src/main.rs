@@ -245,7 +245,7 @@ async fn main() -> anyhow::Result<()> {
             );
             let pins: Vec<String> = wicket_headoffice::sync::DEMO_STAFF
                 .iter()
-                .map(|(_, role, pin)| format!("{} {pin}", role.as_str()))
+                .map(|(_, role, pin, _)| format!("{} {pin}", role.as_str()))
                 .collect();
             println!("demo staff PINs: {}", pins.join(", "));
             println!("write key: {key}");

@@ -146,23 +146,26 @@ pub async fn enroll(
     }))
 }
 
-/// Staff that `wicket-headoffice demo` creates; devices receive them through sync.
-/// The same names and PINs as the device demo. Never use them for real.
-pub const DEMO_STAFF: &[(&str, Role, &str)] = &[
-    ("Dana Door", Role::Door, "1111"),
-    ("Bo Box-Office", Role::BoxOffice, "2222"),
-    ("Mina Manager", Role::Manager, "3333"),
-    ("Ari Admin", Role::Admin, "4444"),
-];
+/// Staff that `wicket-headoffice demo` creates (the device demo's too); devices
+/// receive them through sync. Never use them for real.
+pub use wicket_domain::DEMO_STAFF;
 
-/// Argon2id hash of a staff PIN in PHC form, as devices verify it at sign-in.
-/// CPU-heavy: async callers run it on the blocking pool.
+/// Argon2id hash of a staff PIN in PHC form, as devices verify it at sign-in, at
+/// the cost the domain sets (`PIN_HASH_*`, the same on devices). CPU-heavy: async
+/// callers run it on the blocking pool.
 pub fn hash_pin(pin: &str) -> Result<String> {
     use argon2::password_hash::{PasswordHasher, SaltString};
     let mut salt = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Storage(e.to_string()))?;
-    argon2::Argon2::default()
+    let params = argon2::Params::new(
+        wicket_domain::PIN_HASH_MEMORY_KIB,
+        wicket_domain::PIN_HASH_PASSES,
+        1,
+        None,
+    )
+    .map_err(|e| Error::Storage(e.to_string()))?;
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
         .hash_password(pin.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| Error::Storage(e.to_string()))
@@ -198,7 +201,7 @@ pub async fn create_staff(
         field: "role",
         reason: "door, box_office, manager or admin".into(),
     })?;
-    wicket_domain::validate_pin(&req.pin)?;
+    wicket_domain::validate_pin_for(role, &req.pin)?;
     let pin = req.pin.clone();
     let hash = tokio::task::spawn_blocking(move || hash_pin(&pin))
         .await

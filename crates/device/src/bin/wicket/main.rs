@@ -165,7 +165,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                 &serde_json::json!({"customers": customers, "event": ids.event}),
                 || {
                     println!(
-                        "demo loaded in {:.1}s: 1 event, 3 products, {} customers with one ticket each, staff PINs 1111-4444",
+                        "demo loaded in {:.1}s: 1 event, 3 products, {} customers with one ticket each, staff PINs 1111, 2222, 333333, 444444",
                         started.elapsed().as_secs_f64(),
                         customers
                     );
