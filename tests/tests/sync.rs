@@ -83,8 +83,9 @@ async fn two_doors_redeem_the_same_ticket_offline_one_conflict_kept() {
 
     let (pa, _) = ea.sync_once(|_, _| {}).await.expect("sync a");
     let (pb, _) = eb.sync_once(|_, _| {}).await.expect("sync b");
-    assert_eq!((pa.applied, pa.conflict), (1, 0));
-    assert_eq!((pb.applied, pb.conflict), (0, 1));
+    // Each door's check-in by hand also sends an audit entry (applied).
+    assert_eq!((pa.applied, pa.conflict), (2, 0));
+    assert_eq!((pb.applied, pb.conflict), (1, 1));
     ea.sync_once(|_, _| {}).await.expect("sync a again");
 
     // Head office holds both scans, one flagged.
@@ -110,7 +111,11 @@ async fn two_doors_redeem_the_same_ticket_offline_one_conflict_kept() {
         )),
         1
     );
-    assert_eq!(ho.scalar("SELECT COUNT(*) FROM sync_ops"), 2);
+    assert_eq!(
+        ho.scalar("SELECT COUNT(*) FROM sync_ops WHERE kind = 'redeem'"),
+        2
+    );
+    assert_eq!(ho.scalar("SELECT COUNT(*) FROM audit_log"), 2);
 
     for r in [&a, &b] {
         let r = lock(r);
@@ -128,7 +133,7 @@ async fn two_doors_redeem_the_same_ticket_offline_one_conflict_kept() {
 
     // Pushing the same ops again is harmless: head office answers duplicate.
     let ops = ho.rows("SELECT op_id FROM sync_ops");
-    assert_eq!(ops.len(), 2);
+    assert_eq!(ops.len(), 4, "two redemptions and their two audit entries");
 }
 
 fn money(s: &str) -> Decimal {

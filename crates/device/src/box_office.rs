@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 use wicket_domain::{self as domain, *};
 use wicket_protocol::{
-    ClaimOp, CustomerOp, IssueOp, NewItem, Op, RewardRedeemOp, SaleOp, TransferOp,
+    AuditOp, ClaimOp, CustomerOp, IssueOp, NewItem, Op, RewardRedeemOp, SaleOp, TransferOp,
 };
 
 use crate::error::{DeviceError, Result};
@@ -81,6 +81,13 @@ impl Replica {
         let tx = self.conn.transaction()?;
         let item = load_item(&tx, item_id)?;
         let redeemed = redeem_in_tx(&tx, &item, gate, now, device_id, staff_id)?;
+        // Checked in by hand, not by a scanned signature: audited.
+        let op = Op::Audit(AuditOp {
+            action: "manual_check_in".into(),
+            subject: Some(item.id.to_string()),
+            detail: gate.map(str::to_string),
+        });
+        outbox::append(&tx, device_id, staff_id, &op, now)?;
         tx.commit()?;
         Ok(redeemed)
     }

@@ -10,7 +10,7 @@ use wicket_domain::{
     Action, Item, Role, Signature, TicketFacts, Timestamp, VerdictCode, judge_ticket,
     judge_unreplicated,
 };
-use wicket_protocol::{Op, RedeemOp, RevokeOp};
+use wicket_protocol::{AuditOp, Op, RedeemOp, RevokeOp};
 use wicket_ticket::{KeyId, TicketClaims, VerifyingKey, key_id};
 
 use crate::error::{DeviceError, Result};
@@ -128,11 +128,23 @@ impl Replica {
 
     /// Admit validly signed tickets whose item is not in the replica yet (default
     /// on: a ticket sold a minute ago at head office must not be turned away).
+    /// A manager's setting: recorded for head office's audit log.
     pub fn set_admit_unknown(&mut self, admit: bool) -> Result<()> {
-        self.conn.execute(
+        let now = self.now();
+        let (device_id, staff_id) = (self.device_id, self.staff_id);
+        self.authorize(Action::ChangeSettings)?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('admit_unknown', ?1)",
             [if admit { "1" } else { "0" }],
         )?;
+        let op = Op::Audit(AuditOp {
+            action: "settings".into(),
+            subject: Some("admit_unknown".into()),
+            detail: Some(if admit { "on" } else { "off" }.into()),
+        });
+        outbox::append(&tx, device_id, staff_id, &op, now)?;
+        tx.commit()?;
         Ok(())
     }
 

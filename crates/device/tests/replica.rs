@@ -93,9 +93,12 @@ fn redeem_then_already_redeemed_and_outbox_records_it() {
     let hist = r.redemptions_of(item.id).unwrap();
     assert_eq!(hist.len(), 1);
     assert_eq!(hist[0].gate.as_deref(), Some("north"));
+    // The redemption, and (checked in by hand, not scanned) an audit entry.
     let ops = r.outbox().unwrap();
-    assert_eq!(ops.len(), 1);
+    assert_eq!(ops.len(), 2);
     assert_eq!(ops[0].kind, "redeem");
+    assert_eq!(ops[1].kind, "audit");
+    assert_eq!(ops[1].payload["action"], "manual_check_in");
     assert_eq!(ops[0].op_id.get_version_num(), 7);
     assert_eq!(ops[0].device_id, r.device_id());
     assert_eq!(ops[0].staff_id, Some(staff.id));
@@ -113,7 +116,11 @@ fn a_redemption_survives_reopening_the_file() {
     let mut again = Replica::open(d.path().join("r.db")).unwrap();
     assert_eq!(again.item(item.id).unwrap().redemption_count, 1);
     assert_eq!(code(again.redeem(item.id, None)), "already_redeemed");
-    assert_eq!(again.outbox_len().unwrap(), 1);
+    assert_eq!(
+        again.outbox_len().unwrap(),
+        2,
+        "the redemption and its audit entry"
+    );
 }
 
 #[test]

@@ -32,6 +32,36 @@ pub enum Action {
     SearchItems,
     /// Read sales and totals, export.
     ViewSales,
+    /// Change a device's settings (e.g. admitting tickets not yet replicated).
+    ChangeSettings,
+}
+
+/// The acts the audit log keeps (manager and admin acts, and door acts done by hand).
+pub const AUDIT_ACTIONS: &[&str] = &[
+    "revoke",
+    "refund",
+    "manual_check_in",
+    "settings",
+    "device_revoke",
+];
+
+/// An audit entry a device sends: a known act, short single-line texts.
+pub fn validate_audit(action: &str, subject: Option<&str>, detail: Option<&str>) -> Result<()> {
+    if !AUDIT_ACTIONS.contains(&action) {
+        return Err(DomainError::field(
+            "action",
+            format!("{action:?} is not an audited act"),
+        ));
+    }
+    for (field, v) in [("subject", subject), ("detail", detail)] {
+        if let Some(v) = v {
+            crate::validate::refuse_control(field, v, false)?;
+            if v.chars().count() > 500 {
+                return Err(DomainError::field(field, "at most 500 characters"));
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Action {
@@ -46,7 +76,9 @@ impl Action {
             | Action::Transfer
             | Action::Claim
             | Action::SearchItems => Role::BoxOffice,
-            Action::RewardRedeem | Action::Revoke | Action::ViewSales => Role::Manager,
+            Action::RewardRedeem | Action::Revoke | Action::ViewSales | Action::ChangeSettings => {
+                Role::Manager
+            }
         }
     }
 
@@ -63,6 +95,7 @@ impl Action {
             Action::Revoke => "revoke items",
             Action::SearchItems => "search items",
             Action::ViewSales => "see sales",
+            Action::ChangeSettings => "change settings",
         }
     }
 }

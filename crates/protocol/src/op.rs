@@ -93,6 +93,17 @@ pub struct RewardRedeemOp {
     pub items: Vec<NewItem>,
 }
 
+/// A manager's or admin's act (or a door act done by hand) for head office's audit
+/// log: `action` is one of `wicket_domain::AUDIT_ACTIONS`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditOp {
+    pub action: String,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
 /// Every act a device records offline. Adding an act is adding a variant: the
 /// compiler then lists every place that must handle it.
 // Built and applied one at a time: boxing the sale would only add allocations.
@@ -107,6 +118,7 @@ pub enum Op {
     Revoke(RevokeOp),
     Claim(ClaimOp),
     RewardRedeem(RewardRedeemOp),
+    Audit(AuditOp),
 }
 
 /// An entity an operation names. When head office refuses or repeats an op, devices
@@ -164,6 +176,7 @@ impl Op {
             Op::Revoke(_) => "revoke",
             Op::Claim(_) => "claim",
             Op::RewardRedeem(_) => "reward_redeem",
+            Op::Audit(_) => "audit",
         }
     }
 
@@ -178,6 +191,9 @@ impl Op {
             Op::Revoke(_) => Action::Revoke,
             Op::Claim(_) => Action::Claim,
             Op::RewardRedeem(_) => Action::RewardRedeem,
+            // Recording what one did is open to every role; what may be recorded
+            // is checked by `wicket_domain::validate_audit`.
+            Op::Audit(_) => Action::Redeem,
         }
     }
 
@@ -192,6 +208,7 @@ impl Op {
             Op::Revoke(p) => encode(p),
             Op::Claim(p) => encode(p),
             Op::RewardRedeem(p) => encode(p),
+            Op::Audit(p) => encode(p),
         }
     }
 
@@ -206,6 +223,7 @@ impl Op {
             "revoke" => Op::Revoke(decode_as(kind, payload)?),
             "claim" => Op::Claim(decode_as(kind, payload)?),
             "reward_redeem" => Op::RewardRedeem(decode_as(kind, payload)?),
+            "audit" => Op::Audit(decode_as(kind, payload)?),
             other => return Err(ProtocolError::UnknownOp(other.to_string())),
         })
     }
@@ -255,6 +273,7 @@ impl Op {
                 t.push(Touch::RewardOffer(p.offer_id));
                 t
             }
+            Op::Audit(_) => Vec::new(),
         }
     }
 }

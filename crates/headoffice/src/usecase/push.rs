@@ -5,12 +5,12 @@
 use uuid::Uuid;
 use wicket_domain::{DomainError, ItemOrigin, Timestamp};
 use wicket_protocol::{
-    ClaimOp, CustomerOp, IssueOp, Op, OpResult, OpStatus, RedeemOp, RevokeOp, RewardRedeemOp,
-    TransferOp, WireOp,
+    AuditOp, ClaimOp, CustomerOp, IssueOp, Op, OpResult, OpStatus, RedeemOp, RevokeOp,
+    RewardRedeemOp, TransferOp, WireOp,
 };
 
 use crate::error::{Error, Result};
-use crate::storage::{OpRecord, Scan, Tx, UserKey};
+use crate::storage::{AuditEntry, OpRecord, Scan, Tx, UserKey};
 use crate::usecase::claim::{Numbering, claim};
 use crate::usecase::reward::{RewardNumbering, redeem_reward};
 use crate::usecase::scan::{Outcome, record_scan};
@@ -24,6 +24,8 @@ pub struct OpContext {
     pub op_id: Uuid,
     pub staff_id: Option<Uuid>,
     pub device_time: Timestamp,
+    /// When head office received the batch.
+    pub received_at: Timestamp,
 }
 
 /// The staff member an op names must exist, be active, and hold a role that may do
@@ -127,6 +129,16 @@ pub fn apply_op(tx: &dyn Tx, cx: &OpContext, op: &Op) -> Result<Outcome> {
                 return Err(Error::not_found(format!("item {item}")));
             }
             tx.revoke(*item, at, reason.as_deref())?;
+            audit(tx, cx, "revoke", Some(item.to_string()), reason.clone())?;
+            Ok(Outcome::Applied)
+        }
+        Op::Audit(AuditOp {
+            action,
+            subject,
+            detail,
+        }) => {
+            wicket_domain::validate_audit(action, subject.as_deref(), detail.as_deref())?;
+            audit(tx, cx, action, subject.clone(), detail.clone())?;
             Ok(Outcome::Applied)
         }
         Op::Claim(ClaimOp {
@@ -169,6 +181,26 @@ pub fn apply_op(tx: &dyn Tx, cx: &OpContext, op: &Op) -> Result<Outcome> {
             Ok(Outcome::Applied)
         }
     }
+}
+
+/// Keep a device's act in the audit log, under the op's id (a repeat is one entry).
+fn audit(
+    tx: &dyn Tx,
+    cx: &OpContext,
+    action: &str,
+    subject: Option<String>,
+    detail: Option<String>,
+) -> Result<()> {
+    tx.insert_audit(&AuditEntry {
+        id: cx.op_id,
+        device_id: Some(cx.device),
+        staff_id: cx.staff_id,
+        action: action.to_string(),
+        subject,
+        detail,
+        at: cx.device_time,
+        received_at: cx.received_at,
+    })
 }
 
 /// Make devices re-pull the truth about everything `op` names (undoing whatever a
@@ -257,6 +289,7 @@ pub fn push_batch(
                     op_id: w.op_id,
                     staff_id: w.staff_id,
                     device_time: w.device_time,
+                    received_at: at,
                 };
                 let mut outcome = None;
                 tx.atomically(&mut |t| {
