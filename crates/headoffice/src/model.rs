@@ -141,7 +141,10 @@ pub struct UsersCreated {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FetchUsersBody {
+    /// 1..=1000 (default 10).
+    #[schema(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+    #[schema(minimum = 0)]
     pub offset: Option<i64>,
 }
 
@@ -288,13 +291,30 @@ pub struct ProductOut {
     pub updated_at: String,
 }
 
-/// Schema of a product create/update body (the domain `ProductInput`): every field
-/// optional on update; `type` and `name` required on create.
+/// Schema of a product update body (the domain `ProductInput`): every field optional.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ProductInputDoc {
     #[serde(rename = "type")]
     pub product_type: Option<String>,
     pub name: Option<String>,
+    #[serde(flatten)]
+    pub fields: ProductFieldsDoc,
+}
+
+/// Schema of a product create body: `type` and `name` required.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProductCreateDoc {
+    /// admission | presale | perks
+    #[serde(rename = "type")]
+    pub product_type: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub fields: ProductFieldsDoc,
+}
+
+/// The optional fields of a product body.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProductFieldsDoc {
     pub event_id: Option<Uuid>,
     pub description: Option<String>,
     pub price: Option<String>,
@@ -488,7 +508,7 @@ pub struct SaleBody {
     pub buyer_first_name: Option<String>,
     pub buyer_last_name: Option<String>,
     pub currency: Option<String>,
-    /// cash | card | free
+    /// cash | card
     pub payment_method: String,
     pub device_id: Option<Uuid>,
 }

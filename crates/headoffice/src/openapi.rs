@@ -72,9 +72,77 @@ use crate::api;
         crate::sync::allot,
         crate::sync::release,
     ),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &StandardErrors)
 )]
 struct ApiDoc;
+
+/// Every answer an operation can give, documented on every operation from the
+/// rules that produce them (not one annotation at a time, where some were missed):
+/// 400 for any unreadable path, query or body; 401 and 403 where a credential is
+/// needed; 404 where the path names something; 413 and 415 where there is a body;
+/// 409 where a write can collide; 503 when the database is busy.
+struct StandardErrors;
+
+impl Modify for StandardErrors {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |what: &str| {
+            ResponseBuilder::new()
+                .description(what)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in doc.paths.paths.iter_mut() {
+            if path == "/openapi.json" {
+                continue;
+            }
+            let ops = [
+                (item.get.as_mut(), false),
+                (item.put.as_mut(), true),
+                (item.post.as_mut(), true),
+                (item.delete.as_mut(), true),
+                (item.patch.as_mut(), true),
+            ];
+            for (op, write) in ops {
+                let Some(op) = op else { continue };
+                // POSTs that only read (MUFI queries users through POST).
+                let write = write && !crate::api::READ_ONLY_POSTS.contains(&path.as_str());
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let body = op.request_body.is_some();
+                let mut add = |code: &str, what: &str| {
+                    op.responses
+                        .responses
+                        .entry(code.to_string())
+                        .or_insert_with(|| error(what).into());
+                };
+                add("400", "invalid path, query or body, or a rule refused it");
+                if secured {
+                    add("401", "missing, unknown or revoked credential");
+                    add("403", "this credential may not do this");
+                }
+                if path.contains('{') {
+                    add("404", "what the path names does not exist");
+                }
+                if body {
+                    add("413", "body too large");
+                    add("415", "body is not JSON");
+                }
+                if write {
+                    add(
+                        "409",
+                        "collides with existing data (a slug, an email, an id)",
+                    );
+                }
+                add("503", "the database is busy; try again");
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 

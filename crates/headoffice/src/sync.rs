@@ -96,7 +96,9 @@ fn unix_now() -> i64 {
 }
 
 #[utoipa::path(post, path = "/v1/devices/enrollment-codes", tag = "sync",
-    responses((status = 200, description = "a one-time enrollment code (wicket_protocol::EnrollmentCode)"), (status = 403, description = "read-only key")),
+    request_body = EnrollmentCodeRequest,
+    responses((status = 200, description = "a one-time enrollment code (wicket_protocol::EnrollmentCode)"), (status = 403, description = "read-only key"),
+        (status = 404, description = "`device_id` names no enrolled device", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_enrollment_code(
     State(st): State<AppState>,
@@ -112,7 +114,10 @@ pub async fn create_enrollment_code(
 }
 
 #[utoipa::path(post, path = "/v1/devices/enroll", tag = "sync",
-    responses((status = 200, description = "device id, credential and head office key (wicket_protocol::EnrollResponse)"), (status = 401, description = "unknown, used or expired code")))]
+    request_body = EnrollRequest,
+    responses((status = 200, description = "device id, credential and head office key (wicket_protocol::EnrollResponse)"),
+        (status = 401, description = "unknown, used or expired code", body = ErrorBody),
+        (status = 409, description = "this device id is enrolled already and the code was not made for it", body = ErrorBody)))]
 pub async fn enroll(
     State(st): State<AppState>,
     ApiJson(req): ApiJson<EnrollRequest>,
@@ -190,6 +195,7 @@ pub async fn new_enrollment_code(
 }
 
 #[utoipa::path(post, path = "/v1/staff", tag = "sync",
+    request_body = StaffRequest,
     responses((status = 200, description = "the staff member (wicket_protocol::StaffResponse)"), (status = 400, description = "invalid name, role or PIN")),
     security(("bearer" = [])))]
 pub async fn create_staff(
@@ -211,6 +217,7 @@ pub async fn create_staff(
 }
 
 #[utoipa::path(post, path = "/v1/sync/push", tag = "sync",
+    request_body = PushRequest,
     responses((status = 200, description = "one answer per op: applied, duplicate, conflict or rejected (wicket_protocol::PushResponse)"), (status = 400, description = "batch_too_large or unreadable body")),
     security(("bearer" = [])))]
 pub async fn push(
@@ -234,7 +241,7 @@ pub async fn push(
 }
 
 #[utoipa::path(get, path = "/v1/sync/pull", tag = "sync",
-    params(("since" = Option<i64>, Query), ("limit" = Option<u32>, Query), ("count" = Option<bool>, Query)),
+    params(("since" = Option<i64>, Query), ("limit" = Option<u32>, Query, minimum = 1, maximum = 20000), ("count" = Option<bool>, Query)),
     responses((status = 200, description = "a page of typed changes (wicket_protocol::PullResponse)")),
     security(("bearer" = [])))]
 pub async fn pull(
@@ -252,7 +259,9 @@ pub async fn pull(
 }
 
 #[utoipa::path(post, path = "/v1/sync/allotments", tag = "sync",
-    responses((status = 200, description = "the stock allotment granted to this device"), (status = 400, description = "stock_exhausted and other rule refusals")),
+    request_body = AllotRequest,
+    responses((status = 200, description = "the stock allotment granted to this device"), (status = 400, description = "stock_exhausted and other rule refusals"),
+        (status = 404, description = "no such product", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn allot(
     State(st): State<AppState>,

@@ -69,6 +69,7 @@ impl ErrorBody {
 // ---------------------------------------------------------------- enrollment
 
 /// `POST /v1/devices/enrollment-codes` (write key).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnrollmentCodeRequest {
@@ -88,6 +89,7 @@ pub struct EnrollmentCode {
 }
 
 /// `POST /v1/devices/enroll`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EnrollRequest {
     pub code: String,
@@ -112,6 +114,7 @@ pub struct EnrollResponse {
 }
 
 /// `POST /v1/staff` (write key).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StaffRequest {
@@ -130,6 +133,7 @@ pub struct StaffResponse {
 // ---------------------------------------------------------------- push
 
 /// `POST /v1/sync/push` (device credential).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PushRequest {
     #[serde(default)]
@@ -210,6 +214,7 @@ pub struct PullResponse {
 // ---------------------------------------------------------------- allotments
 
 /// `POST /v1/sync/allotments` (device credential).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AllotRequest {
     pub product_id: Uuid,

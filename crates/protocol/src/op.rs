@@ -280,6 +280,7 @@ impl Op {
 
 /// One outbox operation on the wire.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WireOp {
     /// The device's outbox sequence (ops of one device apply in this order).
     pub seq: i64,
@@ -289,6 +290,8 @@ pub struct WireOp {
     pub staff_id: Option<Uuid>,
     pub device_time: Timestamp,
     pub kind: String,
+    /// The act's own fields (see `Op`), kept as the device sent them.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub payload: Box<RawValue>,
 }
 

@@ -41,8 +41,10 @@ pub struct ApiPath<T>(pub T);
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// 1-indexed page (default 1).
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<i64>,
     /// Page size 1..=100 (default 10).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 

@@ -27,7 +27,7 @@ use sales::*;
 // ------------------------------------------------------------------ auth
 
 /// POST endpoints that only read (MUFI queries users through POST).
-const READ_ONLY_POSTS: &[&str] = &["/v1/users/fetch", "/v1/users/profile"];
+pub(crate) const READ_ONLY_POSTS: &[&str] = &["/v1/users/fetch", "/v1/users/profile"];
 
 fn presented_key(headers: &HeaderMap) -> Option<&str> {
     if let Some(v) = headers

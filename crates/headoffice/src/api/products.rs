@@ -33,7 +33,7 @@ pub struct ProductListQuery {
     pub status: Option<String>,
 }
 
-#[utoipa::path(post, path = "/v1/products", tag = "products", request_body = ProductInputDoc,
+#[utoipa::path(post, path = "/v1/products", tag = "products", request_body = ProductCreateDoc,
     responses((status = 201, body = ProductOut), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_product(
@@ -46,7 +46,7 @@ pub async fn create_product(
     ))
 }
 
-#[utoipa::path(post, path = "/v1/products/create", tag = "products", request_body = ProductInputDoc,
+#[utoipa::path(post, path = "/v1/products/create", tag = "products", request_body = ProductCreateDoc,
     responses((status = 201, body = ProductOut), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 /// The legacy MUFI path of `POST /v1/products`.
