@@ -82,7 +82,7 @@ pub struct EnrollmentCodeRequest {
     pub device_id: Option<Uuid>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct EnrollmentCode {
     pub code: String,
     pub expires_at: i64,
@@ -90,7 +90,7 @@ pub struct EnrollmentCode {
 
 /// `POST /v1/devices/enroll`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct EnrollRequest {
     pub code: String,
     pub name: String,
@@ -103,7 +103,7 @@ pub struct EnrollRequest {
     pub protocol_version: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct EnrollResponse {
     pub device_id: Uuid,
     pub credential: String,
@@ -115,7 +115,7 @@ pub struct EnrollResponse {
 
 /// `POST /v1/staff` (write key).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StaffRequest {
     pub name: String,
@@ -128,6 +128,69 @@ pub struct StaffResponse {
     pub id: Uuid,
     pub name: String,
     pub role: Role,
+}
+
+// Credentials (codes, bearer tokens, PINs) never reach a log: `Debug` shows the
+// rest and `<redacted>` in their place.
+impl std::fmt::Debug for EnrollmentCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollmentCode")
+            .field("code", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for EnrollRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollRequest")
+            .field("code", &"<redacted>")
+            .field("name", &self.name)
+            .field("public_key", &self.public_key)
+            .field("device_id", &self.device_id)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for EnrollResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollResponse")
+            .field("device_id", &self.device_id)
+            .field("credential", &"<redacted>")
+            .field("headoffice_key", &self.headoffice_key)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for StaffRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffRequest")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("pin", &"<redacted>")
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod redaction {
+    #[test]
+    fn credentials_do_not_print() {
+        let r = super::EnrollResponse {
+            device_id: uuid::Uuid::nil(),
+            credential: "wd_secret".into(),
+            headoffice_key: "ab".into(),
+            protocol_version: 1,
+        };
+        let s = super::StaffRequest {
+            name: "Mo".into(),
+            role: "manager".into(),
+            pin: "246810".into(),
+        };
+        let text = format!("{r:?} {s:?}");
+        assert!(!text.contains("wd_secret") && !text.contains("246810"), "{text}");
+        assert!(text.contains("<redacted>"));
+    }
 }
 
 // ---------------------------------------------------------------- push
