@@ -82,3 +82,40 @@ fn a_refused_json_scan_prints_one_document() {
         (Some(false), Some("malformed"))
     );
 }
+
+#[test]
+fn settings_change_only_for_a_manager_and_show_where_the_key_is() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("r.db");
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env_remove("WICKET_STAFF")
+            .env("WICKET_KEYSTORE", "file")
+            .output()
+            .expect("run wicket")
+    };
+    assert!(run(&["demo", "--customers", "5"]).status.success());
+    let door = run(&["--staff", "Dana Door", "settings", "--admit-unknown", "off"]);
+    assert!(!door.status.success(), "door staff changed a setting");
+    let mgr = run(&[
+        "--staff",
+        "Mina Manager",
+        "settings",
+        "--admit-unknown",
+        "off",
+    ]);
+    assert!(
+        mgr.status.success(),
+        "{}",
+        String::from_utf8_lossy(&mgr.stderr)
+    );
+    let v = json(&run(&["--json", "settings"]));
+    assert_eq!(v["admit_unknown"], false);
+    assert_eq!(v["key_storage"], "key_file");
+    // The change waits in the outbox for head office's audit log.
+    let v = json(&run(&["--json", "outbox"]));
+    assert_eq!(v["pending"], 1);
+}

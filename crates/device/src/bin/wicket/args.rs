@@ -165,6 +165,13 @@ pub enum Cmd {
         #[arg(long)]
         release: Option<Uuid>,
     },
+    /// Door settings and where the replica's key is kept; `--admit-unknown on|off`
+    /// changes whether tickets not yet replicated admit on their signature (manager;
+    /// audited at head office).
+    Settings {
+        #[arg(long, value_parser = ["on", "off"])]
+        admit_unknown: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

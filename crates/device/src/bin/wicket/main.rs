@@ -622,6 +622,27 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             })?;
             print(cli.json, &out, || println!("{out}"))?;
         }
+        Cmd::Settings { admit_unknown } => {
+            if let Some(v) = admit_unknown {
+                r.set_admit_unknown(v == "on")?;
+            }
+            let admit = r.admit_unknown()?;
+            let keys = r.key_source().map_or("none", |k| k.as_str());
+            print(
+                cli.json,
+                &serde_json::json!({"admit_unknown": admit, "key_storage": keys}),
+                || {
+                    println!(
+                        "admit tickets not yet replicated: {}",
+                        if admit { "on" } else { "off" }
+                    );
+                    println!("replica key kept in: {keys}");
+                    if keys == "key_file" {
+                        println!("warning: no OS keyring; the key file sits beside the replica");
+                    }
+                },
+            )?;
+        }
         Cmd::Outbox => {
             let n = r.outbox_len()?;
             print(cli.json, &serde_json::json!({"pending": n}), || {
