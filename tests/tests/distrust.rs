@@ -194,14 +194,22 @@ async fn pushed_sales_and_issues_are_held_to_the_catalog_and_the_allotment() {
         "issue",
         json!({"product_id": pid, "items": [{"id": Uuid::now_v7(), "item_id": n(2), "owner_id": users[1]}]}),
     );
-    let answers = push(&ho, &dev.credential, vec![bad_time, honest]).await;
+    // A scan dated in year 292 billion, stated in the op rather than its envelope.
+    let items = ho.issue(pid, &users[1..]).await;
+    let far_scan = dev.op(
+        "redeem",
+        json!({"item": items[0], "product_id": pid, "redeemed_at": i64::MAX}),
+    );
+    let answers = push(&ho, &dev.credential, vec![bad_time, far_scan, honest]).await;
+    let implausible = (
+        "rejected".to_string(),
+        "implausible_device_time".to_string(),
+    );
     assert_eq!(
         answers,
         vec![
-            (
-                "rejected".to_string(),
-                "implausible_device_time".to_string()
-            ),
+            implausible.clone(),
+            implausible,
             ("applied".to_string(), String::new()),
         ]
     );

@@ -238,6 +238,16 @@ fn plausible_time(t: Timestamp, now: Timestamp) -> bool {
     t >= EARLIEST_DEVICE_TIME && t <= now.saturating_add(MAX_CLOCK_LEAD)
 }
 
+/// The time an op states for its act, when it states one apart from device time.
+fn op_time(op: &Op) -> Option<Timestamp> {
+    match op {
+        Op::Redeem(r) => r.redeemed_at,
+        Op::Transfer(t) => t.transferred_at,
+        Op::Sale(s) => Some(s.sale.created_at),
+        _ => None,
+    }
+}
+
 /// Apply a device's batch. A refused op is answered `rejected` with its code and
 /// changes nothing; only a storage failure fails the batch (the device retries it).
 pub fn push_batch(
@@ -282,6 +292,9 @@ pub fn push_batch(
             Err(e) => Err(Error::InvalidRequest(format!("{}: {e}", e.code()))),
             Ok(_) if !plausible_time(w.device_time, at) => {
                 Err(DomainError::ImplausibleTime(w.device_time).into())
+            }
+            Ok(op) if op_time(op).is_some_and(|t| !plausible_time(t, at)) => {
+                Err(DomainError::ImplausibleTime(op_time(op).unwrap_or_default()).into())
             }
             Ok(op) => {
                 let cx = OpContext {
