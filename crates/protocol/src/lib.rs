@@ -188,7 +188,10 @@ mod redaction {
             pin: "246810".into(),
         };
         let text = format!("{r:?} {s:?}");
-        assert!(!text.contains("wd_secret") && !text.contains("246810"), "{text}");
+        assert!(
+            !text.contains("wd_secret") && !text.contains("246810"),
+            "{text}"
+        );
         assert!(text.contains("<redacted>"));
     }
 }
