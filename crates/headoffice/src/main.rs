@@ -30,17 +30,34 @@ struct DbArgs {
     /// The SQLite database file (created if missing).
     #[arg(long, env = "WICKET_HO_DB")]
     db: Option<PathBuf>,
-    /// A PostgreSQL database: postgres://USER:PASS@HOST:PORT/DB.
+    /// A PostgreSQL database: postgres://USER:PASS@HOST:PORT/DB. With a password,
+    /// prefer the environment variable or --database-url-file: arguments are visible
+    /// to every user of the machine (`ps`).
     #[arg(long, env = "WICKET_DATABASE_URL")]
     database_url: Option<String>,
+    /// A file holding the PostgreSQL URL (first line).
+    #[arg(long, env = "WICKET_DATABASE_URL_FILE")]
+    database_url_file: Option<PathBuf>,
 }
 
 /// Connections each process keeps to PostgreSQL.
 const DEFAULT_POOL: u32 = 16;
 
 impl DbArgs {
+    /// The PostgreSQL URL, read from its file when given that way.
+    fn url(&self) -> anyhow::Result<Option<String>> {
+        if let Some(f) = &self.database_url_file {
+            let text =
+                std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+            let url = text.lines().next().unwrap_or_default().trim().to_string();
+            anyhow::ensure!(!url.is_empty(), "{} holds no URL", f.display());
+            return Ok(Some(url));
+        }
+        Ok(self.database_url.clone())
+    }
+
     fn open(&self, pool: u32) -> anyhow::Result<SqlStore> {
-        match (&self.database_url, &self.db) {
+        match (&self.url()?, &self.db) {
             (Some(url), _) => SqlStore::connect(url, pool)
                 .with_context(|| "connecting to the PostgreSQL database".to_string()),
             (None, Some(db)) => {
@@ -51,7 +68,7 @@ impl DbArgs {
     }
 
     fn describe(&self) -> String {
-        match (&self.database_url, &self.db) {
+        match (&self.url().ok().flatten(), &self.db) {
             // Never log the password.
             (Some(url), _) => match url.rsplit_once('@') {
                 Some((_, host)) => format!("postgres://…@{host}"),
