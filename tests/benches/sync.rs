@@ -5,6 +5,17 @@
 //! per process). Head offices are real `wicket-headoffice serve` processes; the
 //! PostgreSQL database is filled from the seeded SQLite file with `copy-db` (timed).
 //!
+//! On the SQLite head office the full pull also runs into an unencrypted replica
+//! (`Replica::open_unencrypted`) next to the encrypted one the app uses (SQLCipher,
+//! `Replica::open`), in the order encrypted, unencrypted, unencrypted, encrypted so
+//! that warming favours neither, and prints the ratio: what encryption at rest costs
+//! a device's first pull. To try a setting without touching the replica's code:
+//! `WICKET_BENCH_PRAGMAS` (SQL, e.g. `PRAGMA cache_size = -65536;`) is run on every
+//! device replica as it opens, then `WICKET_BENCH_CIPHER_PRAGMAS` on encrypted ones;
+//! `WICKET_BENCH_CIPHER_DEFAULTS` (e.g. `PRAGMA cipher_default_hmac_algorithm =
+//! HMAC_SHA256;`) sets SQLCipher's process-wide defaults before any replica opens,
+//! for settings of the file format that must be in place before the key is used.
+//!
 //! `WICKET_BENCH_ITEMS` (default 1,000,000) and `WICKET_BENCH_OPS` (default 10,000)
 //! size it; PostgreSQL comes from `WICKET_TEST_DATABASE_URL` (else
 //! `scripts/postgres.sh env`). Run with `make bench`, or build the release
@@ -16,10 +27,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use rand::RngCore;
 use serde_json::json;
 use uuid::Uuid;
 use wicket_device::sync::{self, SharedReplica, SyncEngine};
-use wicket_device::{Replica, SellRequest};
+use wicket_device::{Replica, SellRequest, vault};
 
 fn env_n(k: &str, d: usize) -> usize {
     std::env::var(k)
@@ -171,12 +183,42 @@ async fn seed(db: &std::path::Path, n_items: usize) -> anyhow::Result<(String, U
     Ok((key, pid))
 }
 
+/// A device replica: encrypted as the app opens it (`Replica::open`, keyed from a
+/// key file written beside it first, which wins over the OS keyring, so the bench
+/// leaves nothing in it), or unencrypted; then the settings under test
+/// (`WICKET_BENCH_PRAGMAS`, and `WICKET_BENCH_CIPHER_PRAGMAS` when encrypted).
+fn open_replica(path: &std::path::Path, encrypted: bool) -> anyhow::Result<Replica> {
+    let r = if encrypted {
+        let mut k = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut k);
+        std::fs::write(vault::key_file_of(path), hex::encode(k))?;
+        let r = Replica::open(path)?;
+        anyhow::ensure!(
+            matches!(r.key_source(), Some(vault::KeySource::KeyFile(_))),
+            "the bench replica is not keyed from its key file"
+        );
+        r
+    } else {
+        Replica::open_unencrypted(path)?
+    };
+    for (var, applies) in [
+        ("WICKET_BENCH_PRAGMAS", true),
+        ("WICKET_BENCH_CIPHER_PRAGMAS", encrypted),
+    ] {
+        if let (Ok(sql), true) = (std::env::var(var), applies) {
+            r.connection().execute_batch(&sql)?;
+        }
+    }
+    Ok(r)
+}
+
 async fn device(
     c: &reqwest::Client,
     base: &str,
     key: &str,
     dir: &std::path::Path,
     name: &str,
+    encrypted: bool,
 ) -> anyhow::Result<SharedReplica> {
     let code = post(
         c,
@@ -185,8 +227,8 @@ async fn device(
         json!({}),
     )
     .await?;
-    let shared: SharedReplica =
-        Arc::new(Mutex::new(Replica::open(dir.join(format!("{name}.db")))?));
+    let path = dir.join(format!("{name}.db"));
+    let shared: SharedReplica = Arc::new(Mutex::new(open_replica(&path, encrypted)?));
     sync::enroll(
         &shared,
         base,
@@ -271,6 +313,55 @@ struct Figures {
     push: Duration,
 }
 
+/// What encryption at rest costs a full pull: the pull above (`first`: its own
+/// elapsed time, into an encrypted replica) is followed by two into unencrypted
+/// replicas and one more into an encrypted one (ABBA, so that a warmer head office
+/// favours neither), all with gzip, one at a time. Prints each and the ratio of the
+/// sums.
+async fn encryption_cost(
+    c: &reqwest::Client,
+    base: &str,
+    key: &str,
+    dir: &std::path::Path,
+    first: Duration,
+) -> anyhow::Result<()> {
+    let label = "sqlite";
+    let (mut enc, mut plain) = (vec![first], Vec::new());
+    for (k, encrypted) in [false, false, true].into_iter().enumerate() {
+        let kind = if encrypted {
+            "encrypted"
+        } else {
+            "unencrypted"
+        };
+        let name = format!("{label}-{kind}{k}");
+        let shared = device(c, base, key, dir, &name, encrypted).await?;
+        let (el, changes, pages, bytes) = pull_all(shared, true).await?;
+        let size = std::fs::metadata(dir.join(format!("{name}.db")))?.len();
+        println!(
+            "{label:<26} pull into an {kind} replica: {changes} changes in {pages} pages, \
+             {el:.2?}, {}, replica file {}",
+            mb(bytes),
+            mb(size)
+        );
+        if encrypted { &mut enc } else { &mut plain }.push(el);
+    }
+    let sum = |v: &[Duration]| v.iter().sum::<Duration>().as_secs_f64();
+    let list = |v: &[Duration]| {
+        v.iter()
+            .map(|d| format!("{d:.2?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!(
+        "{label:<26} full pull encrypted / unencrypted: {:.2}x (encrypted {}; unencrypted {}; \
+         goal <= 1.3x)",
+        sum(&enc) / sum(&plain).max(1e-9),
+        list(&enc),
+        list(&plain)
+    );
+    Ok(())
+}
+
 /// Pull and push on head offices `bases` (one device per base, all at once).
 async fn run(
     label: &str,
@@ -284,13 +375,14 @@ async fn run(
     let c = reqwest::Client::new();
     let mut pulls = Vec::new();
     for (i, base) in bases.iter().enumerate() {
-        let shared = device(&c, base, key, dir, &format!("{label}-pull{i}")).await?;
+        let shared = device(&c, base, key, dir, &format!("{label}-pull{i}"), true).await?;
         pulls.push(tokio::spawn(pull_all(shared, true)));
     }
     let t = Instant::now();
-    let mut notes = Vec::new();
+    let (mut notes, mut each) = (Vec::new(), Vec::new());
     for p in pulls {
         let (el, changes, pages, bytes) = p.await??;
+        each.push(el);
         notes.push(format!(
             "{changes} changes in {pages} pages, {el:.2?}, {}",
             mb(bytes)
@@ -303,8 +395,9 @@ async fn run(
         notes.join("; ")
     );
     if label == "sqlite" {
+        encryption_cost(&c, &bases[0], key, dir, each[0]).await?;
         // The same pull without gzip, as the baseline of what gzip saves on the wire.
-        let shared = device(&c, &bases[0], key, dir, "sqlite-raw").await?;
+        let shared = device(&c, &bases[0], key, dir, "sqlite-raw", true).await?;
         let (el, changes, pages, bytes) = pull_all(shared, false).await?;
         println!(
             "{label:<26} pull without gzip (baseline): {changes} changes in {pages} pages, {el:.2?}, {}",
@@ -317,7 +410,7 @@ async fn run(
     let per = n_ops / bases.len();
     let mut engines = Vec::new();
     for (i, base) in bases.iter().enumerate() {
-        let shared = device(&c, base, key, dir, &format!("{label}-push{i}")).await?;
+        let shared = device(&c, base, key, dir, &format!("{label}-push{i}"), true).await?;
         engines.push(queue_ops(shared, pid, per, offset + i * per).await?);
     }
     let t = Instant::now();
@@ -345,6 +438,10 @@ async fn run(
 async fn main() -> anyhow::Result<()> {
     let n_items = env_n("WICKET_BENCH_ITEMS", 1_000_000);
     let n_ops = env_n("WICKET_BENCH_OPS", 10_000);
+    if let Ok(sql) = std::env::var("WICKET_BENCH_CIPHER_DEFAULTS") {
+        // SQLCipher's `cipher_default_*` pragmas hold for every database keyed afterwards.
+        rusqlite::Connection::open_in_memory()?.execute_batch(&sql)?;
+    }
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("ho.db");
     let db_s = db.to_string_lossy().to_string();

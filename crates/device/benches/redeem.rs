@@ -12,8 +12,12 @@
 //! folder. All are measured in the same run, in a shuffled order each round, so
 //! machine noise hits them alike.
 //!
-//! `WICKET_BENCH_CIPHER_PRAGMAS` (SQL, e.g. `PRAGMA cache_size = -65536;`) is run
-//! on the encrypted replica's connection after it opens, to try a setting.
+//! To try a setting without touching the replica's code: `WICKET_BENCH_PRAGMAS` (SQL,
+//! e.g. `PRAGMA cache_size = -65536;`) is run on both replicas' connections after
+//! they open, then `WICKET_BENCH_CIPHER_PRAGMAS` on the encrypted one only;
+//! `WICKET_BENCH_CIPHER_DEFAULTS` (e.g. `PRAGMA cipher_default_hmac_algorithm =
+//! HMAC_SHA256;`) sets SQLCipher's process-wide defaults before anything opens, for
+//! settings of the file format that must be in place before the key is used.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -39,23 +43,53 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// The encrypted replica as the app opens it (`Replica::open`), keyed from a key
-/// file written beside it first (a key file wins over the keyring in
-/// `vault::key_for`), plus any `WICKET_BENCH_CIPHER_PRAGMAS`.
-fn open_encrypted(path: &Path) -> anyhow::Result<Replica> {
-    let mut key = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut key);
-    std::fs::write(vault::key_file_of(path), hex::encode(key))?;
-    let r = Replica::open(path)?;
-    anyhow::ensure!(
-        matches!(r.key_source(), Some(vault::KeySource::KeyFile(_))),
-        "the bench replica is not keyed from its key file"
-    );
-    if let Ok(sql) = std::env::var("WICKET_BENCH_CIPHER_PRAGMAS") {
-        r.connection().execute_batch(&sql)?;
-        println!("on the encrypted replica: {sql}");
+/// A replica: encrypted as the app opens it (`Replica::open`, keyed from a key file
+/// written beside it first: a key file wins over the keyring in `vault::key_for`, so
+/// the bench leaves nothing in the keyring), or unencrypted; then the settings
+/// under test (`WICKET_BENCH_PRAGMAS`, and `WICKET_BENCH_CIPHER_PRAGMAS` when
+/// encrypted).
+fn open_replica(path: &Path, encrypted: bool) -> anyhow::Result<Replica> {
+    let r = if encrypted {
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        std::fs::write(vault::key_file_of(path), hex::encode(key))?;
+        let r = Replica::open(path)?;
+        anyhow::ensure!(
+            matches!(r.key_source(), Some(vault::KeySource::KeyFile(_))),
+            "the bench replica is not keyed from its key file"
+        );
+        r
+    } else {
+        Replica::open_unencrypted(path)?
+    };
+    for (var, applies) in [
+        ("WICKET_BENCH_PRAGMAS", true),
+        ("WICKET_BENCH_CIPHER_PRAGMAS", encrypted),
+    ] {
+        if let (Ok(sql), true) = (std::env::var(var), applies) {
+            r.connection().execute_batch(&sql)?;
+            println!("{var} on the {} replica: {sql}", kind(encrypted));
+        }
     }
     Ok(r)
+}
+
+/// `WICKET_BENCH_CIPHER_DEFAULTS`, run once on a throwaway connection: SQLCipher's
+/// `cipher_default_*` pragmas hold for every database keyed afterwards.
+fn cipher_defaults() -> anyhow::Result<()> {
+    if let Ok(sql) = std::env::var("WICKET_BENCH_CIPHER_DEFAULTS") {
+        Connection::open_in_memory()?.execute_batch(&sql)?;
+        println!("WICKET_BENCH_CIPHER_DEFAULTS: {sql}");
+    }
+    Ok(())
+}
+
+fn kind(encrypted: bool) -> &'static str {
+    if encrypted {
+        "encrypted"
+    } else {
+        "unencrypted"
+    }
 }
 
 /// Whether a file starts with the plain SQLite header.
@@ -99,17 +133,19 @@ fn main() -> anyhow::Result<()> {
         )?;
 
     // --- the replicas: same catalog (demo data is seeded), one encrypted, one not
+    cipher_defaults()?;
     let enc_path = dir.path().join("replica.db");
     let plain_path = dir.path().join("replica-plain.db");
-    let mut enc = open_encrypted(&enc_path)?;
-    let mut plain = Replica::open_unencrypted(&plain_path)?;
+    let mut enc = open_replica(&enc_path, true)?;
+    let mut plain = open_replica(&plain_path, false)?;
     let c = enc.connection();
     println!(
-        "SQLCipher {} ({} {}), page size {}, cipher_memory_security {}, cache_size {}",
+        "SQLCipher {} ({} {}), page size {}, {}, cipher_memory_security {}, cache_size {}",
         pragma(c, "cipher_version"),
         pragma(c, "cipher_provider"),
         pragma(c, "cipher_provider_version"),
         pragma(c, "cipher_page_size"),
+        pragma(c, "cipher_hmac_algorithm"),
         pragma(c, "cipher_memory_security"),
         pragma(c, "cache_size"),
     );

@@ -130,7 +130,12 @@ impl Replica {
 
     /// Open with a given key (a wrong one is `replica_locked`).
     pub fn open_with_key(path: &Path, key: &crate::vault::ReplicaKey) -> Result<Self> {
-        let mut r = Self::setup(crate::vault::open_encrypted(path, key)?)?;
+        let conn = crate::vault::open_encrypted(path, key)?;
+        // Every page read from disk is decrypted and checked: a 64 MiB page cache
+        // (taken only as pages are touched) keeps a 1M-item pull within 1.3x of an
+        // unencrypted replica instead of 2.8x (README, "Security").
+        conn.pragma_update(None, "cache_size", -65_536)?;
+        let mut r = Self::setup(conn)?;
         r.key_source = Some(key.source.clone());
         Ok(r)
     }
