@@ -156,11 +156,11 @@ pub fn validate_pin_for(role: Role, pin: &str) -> Result<()> {
 /// "Security"; `cargo bench -p wicket-device --bench pin`). Verification reads the
 /// cost from each stored hash.
 pub const PIN_HASH_MEMORY_KIB: u32 = 128 * 1024;
-pub const PIN_HASH_PASSES: u32 = 5;
+pub const PIN_HASH_PASSES: u32 = 6;
 
-/// A demo staff member: name, role, PIN and that PIN's hash at the full cost,
-/// computed once (the PINs are public; hashing them at every demo install would
-/// cost seconds). Never use them for real.
+/// A demo staff member: name, role, PIN and that PIN's Argon2id hash (128 MiB, 5
+/// passes), computed once: the PINs are public, and hashing them at every demo
+/// install would cost seconds. Never use them for real.
 pub type DemoStaff = (&'static str, Role, &'static str, &'static str);
 
 /// The demo staff of head office's and the device's demo alike.
