@@ -4,7 +4,7 @@
 //! thing everywhere.
 
 use crate::error::{DomainError, Result};
-use crate::model::Role;
+use crate::model::{Role, Timestamp};
 
 /// Largest push batch head office accepts in one request.
 pub const MAX_PUSH_OPS: usize = 5_000;
@@ -191,6 +191,20 @@ pub const DEMO_STAFF: &[DemoStaff] = &[
     ),
 ];
 
+/// Unix time of 2000-01-01: no Wicket device ever ran before it.
+pub const EARLIEST_DEVICE_TIME: Timestamp = 946_684_800;
+/// How far ahead of head office a device clock may run.
+pub const MAX_CLOCK_LEAD: Timestamp = 7 * 86_400;
+
+/// A time a device states (its op's time, a scan's, a sale's) must be one a real, if
+/// skewed, clock could have shown: items, sales and ticket windows are dated by it.
+pub fn check_device_time(t: Timestamp, now: Timestamp) -> Result<()> {
+    if t < EARLIEST_DEVICE_TIME || t > now.saturating_add(MAX_CLOCK_LEAD) {
+        return Err(DomainError::ImplausibleTime(t));
+    }
+    Ok(())
+}
+
 /// Wrong PINs in a row a device allows before it makes sign-in wait.
 pub const PIN_FREE_TRIES: u32 = 5;
 
@@ -242,6 +256,20 @@ mod tests {
         assert_eq!(pin_lockout_secs(6), 60);
         assert_eq!(pin_lockout_secs(8), 240);
         assert_eq!(pin_lockout_secs(40), 3600);
+    }
+
+    #[test]
+    fn device_times_must_be_plausible() {
+        let now = 1_800_000_000;
+        assert!(check_device_time(now, now).is_ok());
+        assert!(check_device_time(now + MAX_CLOCK_LEAD, now).is_ok());
+        assert!(check_device_time(now + MAX_CLOCK_LEAD + 1, now).is_err());
+        assert!(check_device_time(EARLIEST_DEVICE_TIME - 1, now).is_err());
+        assert!(check_device_time(i64::MAX, i64::MAX).is_ok());
+        assert_eq!(
+            check_device_time(0, now).unwrap_err().code(),
+            "implausible_device_time"
+        );
     }
 
     #[test]

@@ -130,7 +130,8 @@ pub type DeviceItem = (Uuid, u64, Uuid);
 /// Items a device created with its own ids and numbers, under the same issue rules:
 /// each from the device's allotment whose range holds its number (a sale may draw on
 /// several), the rest against the product's remaining stock. Scans of these items
-/// that arrived before them are counted now.
+/// that arrived before them are counted now. Answers when the earliest allotment
+/// the items came from was granted (a sale is priced from then on).
 #[allow(clippy::too_many_arguments)]
 pub fn device_items(
     tx: &dyn Tx,
@@ -140,7 +141,7 @@ pub fn device_items(
     origin: ItemOrigin,
     origin_ref: Option<&str>,
     at: Timestamp,
-) -> Result<()> {
+) -> Result<Option<Timestamp>> {
     let (product, start) = product(tx, product_id)?;
     if let Some((_, n, _)) = items
         .iter()
@@ -160,6 +161,11 @@ pub fn device_items(
     {
         return Err(DomainError::NotAllotted(*n).into());
     }
+    let granted = ranges
+        .iter()
+        .filter(|r| items.iter().any(|(_, n, _)| (r.first..=r.last).contains(n)))
+        .filter_map(|r| r.granted_at)
+        .min();
     let aliases = tx.aliases_of(&first_of_each(items.iter().map(|(_, _, o)| *o)))?;
     let items: Vec<DeviceItem> = items
         .iter()
@@ -242,5 +248,6 @@ pub fn device_items(
         .collect();
     tx.insert_items(&product, &rows)?;
     let ids: Vec<Uuid> = items.iter().map(|i| i.0).collect();
-    settle_pending(tx, &ids)
+    settle_pending(tx, &ids)?;
+    Ok(granted)
 }

@@ -227,17 +227,6 @@ fn answer(
     }
 }
 
-/// Unix time of 2000-01-01: no Wicket device ever ran before it.
-const EARLIEST_DEVICE_TIME: Timestamp = 946_684_800;
-/// How far ahead of head office a device clock may run.
-const MAX_CLOCK_LEAD: Timestamp = 7 * 86_400;
-
-/// A device time a real (if skewed) clock could have shown: it dates items, sales
-/// and scans, and signed ticket windows are computed from it.
-fn plausible_time(t: Timestamp, now: Timestamp) -> bool {
-    t >= EARLIEST_DEVICE_TIME && t <= now.saturating_add(MAX_CLOCK_LEAD)
-}
-
 /// The time an op states for its act, when it states one apart from device time.
 fn op_time(op: &Op) -> Option<Timestamp> {
     match op {
@@ -290,28 +279,26 @@ pub fn push_batch(
         }
         let applied = match &decoded {
             Err(e) => Err(Error::InvalidRequest(format!("{}: {e}", e.code()))),
-            Ok(_) if !plausible_time(w.device_time, at) => {
-                Err(DomainError::ImplausibleTime(w.device_time).into())
-            }
-            Ok(op) if op_time(op).is_some_and(|t| !plausible_time(t, at)) => {
-                Err(DomainError::ImplausibleTime(op_time(op).unwrap_or_default()).into())
-            }
-            Ok(op) => {
-                let cx = OpContext {
-                    device,
-                    op_id: w.op_id,
-                    staff_id: w.staff_id,
-                    device_time: w.device_time,
-                    received_at: at,
-                };
-                let mut outcome = None;
-                tx.atomically(&mut |t| {
-                    authorize(t, w.staff_id, op)?;
-                    outcome = Some(apply_op(t, &cx, op)?);
-                    Ok(())
-                })
-                .map(|()| outcome.unwrap_or(Outcome::Applied))
-            }
+            Ok(op) => std::iter::once(w.device_time)
+                .chain(op_time(op))
+                .try_for_each(|t| wicket_domain::check_device_time(t, at))
+                .map_err(Error::from)
+                .and_then(|()| {
+                    let cx = OpContext {
+                        device,
+                        op_id: w.op_id,
+                        staff_id: w.staff_id,
+                        device_time: w.device_time,
+                        received_at: at,
+                    };
+                    let mut outcome = None;
+                    tx.atomically(&mut |t| {
+                        authorize(t, w.staff_id, op)?;
+                        outcome = Some(apply_op(t, &cx, op)?);
+                        Ok(())
+                    })
+                    .map(|()| outcome.unwrap_or(Outcome::Applied))
+                }),
         };
         let (status, code, message) = match applied {
             Ok(Outcome::Applied) => (OpStatus::Applied, None, None),

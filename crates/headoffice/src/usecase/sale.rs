@@ -142,7 +142,7 @@ pub fn device_sale(tx: &dyn Tx, device: Uuid, p: &SaleOp) -> Result<()> {
         bought.get(&r.id).copied().unwrap_or(0)
     })?;
     let items: Vec<_> = p.items.iter().map(|i| (i.id, i.item_id, buyer)).collect();
-    issue::device_items(
+    let granted = issue::device_items(
         tx,
         device,
         s.product_id,
@@ -154,16 +154,6 @@ pub fn device_sale(tx: &dyn Tx, device: Uuid, p: &SaleOp) -> Result<()> {
     // The price is the catalog's, not the device's word: one the product asked in
     // this currency since the allotment the items came from was granted (the
     // device may not have pulled a change yet), or asks now.
-    let granted = tx
-        .device_ranges(device, s.product_id)?
-        .iter()
-        .filter(|r| {
-            p.items
-                .iter()
-                .any(|i| (r.first..=r.last).contains(&i.item_id))
-        })
-        .filter_map(|r| r.granted_at)
-        .min();
     let from = granted.unwrap_or(s.created_at);
     let mut asked = tx.prices_between(product.id, &s.currency, from, s.created_at.max(from))?;
     asked.extend(
