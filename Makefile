@@ -1,6 +1,6 @@
 # Wicket: `make run` sets up and runs the app; `make test` runs every check and test.
 SHELL := /bin/bash
-.PHONY: run test setup lint rust-test api-test ui-test e2e bench deb
+.PHONY: run test setup lint rust-test api-test ui-test e2e claim-e2e bench deb
 
 setup:
 	scripts/setup.sh
@@ -8,7 +8,7 @@ setup:
 run: setup
 	scripts/run.sh
 
-test: lint rust-test api-test ui-test e2e
+test: lint rust-test api-test ui-test e2e claim-e2e
 
 lint:
 	cargo fmt --all --check
@@ -38,6 +38,10 @@ ui-test:
 
 e2e:
 	if [ -x ui/e2e/run.sh ]; then ui/e2e/run.sh; fi
+
+# The public claim page (/claim/{code}) in headless chromium, phone-sized.
+claim-e2e:
+	bash scripts/claim-e2e.sh
 
 # The head office benches run SQLite, PostgreSQL with one process and with two
 # processes side by side (real `wicket-headoffice serve` processes, release build).

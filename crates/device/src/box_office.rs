@@ -344,7 +344,11 @@ impl Replica {
             |r| r.get(0),
         )?;
         let tiers = load_tiers(&tx)?;
-        let (granted, counters) = product_for_issue(&tx, offer.grants.product_id, now)?;
+        let grant = offer
+            .grants
+            .as_ref()
+            .ok_or(wicket_domain::DomainError::RewardGrantsNothing)?;
+        let (granted, counters) = product_for_issue(&tx, grant.product_id, now)?;
         let holds_now = holds(&tx, customer.id, granted.id)?;
         let mut plan = plan_reward(
             &offer,

@@ -148,10 +148,11 @@ pub fn catalog(customers: usize, now: Timestamp) -> Result<(Catalog, DemoIds), D
         name: "Free drink voucher".into(),
         description: Some("Swap 100 credits for a 3-drink voucher".into()),
         credit_cost: 100,
-        grants: RewardGrant {
+        grants: Some(RewardGrant {
             product_id: perks.id,
             quantity: 1,
-        },
+        }),
+        image_url: None,
         supply_total: Some(1_000),
         redeemed_count: 0,
         max_per_user: Some(2),

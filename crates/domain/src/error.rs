@@ -90,6 +90,8 @@ pub enum DomainError {
     // --- rewards
     #[error("reward offer is not active")]
     RewardInactive,
+    #[error("reward offer grants nothing yet (add a token unit)")]
+    RewardGrantsNothing,
     #[error("balance {balance} credits; offer costs {cost}")]
     InsufficientCredits { balance: i64, cost: i64 },
     #[error("reward supply exhausted")]
@@ -145,6 +147,7 @@ impl DomainError {
             ClaimUsed => "claim_used",
             InvalidClaimCode => "invalid_claim_code",
             RewardInactive => "reward_inactive",
+            RewardGrantsNothing => "reward_grants_nothing",
             InsufficientCredits { .. } => "insufficient_credits",
             SupplyExhausted => "supply_exhausted",
             MaxPerUser { .. } => "max_per_user",

@@ -27,3 +27,6 @@ pub use policy::*;
 
 pub mod door;
 pub use door::*;
+
+pub mod details;
+pub use details::*;

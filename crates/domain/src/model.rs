@@ -282,7 +282,13 @@ pub struct RewardOffer {
     #[serde(default)]
     pub description: Option<String>,
     pub credit_cost: i64,
-    pub grants: RewardGrant,
+    /// `None` until a token unit is added (a PERS redemption is created without
+    /// one); such an offer cannot be redeemed.
+    #[serde(default)]
+    pub grants: Option<RewardGrant>,
+    /// PERS `imageUrl`.
+    #[serde(default)]
+    pub image_url: Option<String>,
     /// Total supply; `None` = unlimited.
     #[serde(default)]
     pub supply_total: Option<u64>,

@@ -616,6 +616,9 @@ pub fn check_reward(
     if !offer.active {
         return Err(DomainError::RewardInactive);
     }
+    if offer.grants.is_none() {
+        return Err(DomainError::RewardGrantsNothing);
+    }
     if offer.available() == Some(0) {
         return Err(DomainError::SupplyExhausted);
     }
@@ -672,10 +675,14 @@ pub fn plan_reward(
     now: Timestamp,
 ) -> Result<RewardPlan> {
     check_reward(offer, customer, already, tiers)?;
-    if granted.id != offer.grants.product_id {
+    let grants = offer
+        .grants
+        .as_ref()
+        .ok_or(DomainError::RewardGrantsNothing)?;
+    if granted.id != grants.product_id {
         return Err(DomainError::WrongProduct);
     }
-    let recipients = vec![customer.clone(); offer.grants.quantity.max(1) as usize];
+    let recipients = vec![customer.clone(); grants.quantity.max(1) as usize];
     let holdings = HashMap::from([(customer.id, customer_holds)]);
     let items = plan_issue(granted, counters, &recipients, &holdings, now)?;
     let mut c = customer.clone();

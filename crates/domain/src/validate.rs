@@ -624,8 +624,13 @@ pub fn validate_reward_offer(o: &RewardOffer) -> Result<()> {
     if o.credit_cost < 0 {
         return Err(DomainError::field("credit_cost", "must be >= 0"));
     }
-    if o.grants.quantity == 0 || o.grants.quantity > 100 {
+    if let Some(g) = &o.grants
+        && (g.quantity == 0 || g.quantity > 100)
+    {
         return Err(DomainError::field("grants.quantity", "must be 1..=100"));
+    }
+    if let Some(u) = &o.image_url {
+        text("image_url", u, 1, 2048)?;
     }
     if o.max_per_user == Some(0) {
         return Err(DomainError::field("max_per_user", "must be >= 1 or null"));

@@ -745,10 +745,11 @@ fn offer(grants: Uuid) -> RewardOffer {
         name: "Drink".into(),
         description: None,
         credit_cost: 100,
-        grants: RewardGrant {
+        grants: Some(RewardGrant {
             product_id: grants,
             quantity: 2,
-        },
+        }),
+        image_url: None,
         supply_total: Some(10),
         redeemed_count: 0,
         max_per_user: Some(1),

@@ -170,15 +170,16 @@ impl From<JsonRejection> for Error {
 }
 
 /// Answers made below the handlers (the body-size limit, a compression layer) come
-/// as plain text; a client always gets the JSON error body instead.
+/// as plain text; a client always gets the JSON error body instead. HTML passes
+/// unchanged: the public claim page (`crate::claim_page`) answers a person, in HTML.
 pub async fn json_errors(resp: Response) -> Response {
     let status = resp.status();
-    let is_json = resp
+    let is_json_or_html = resp
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if is_json_or_html || !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }
     let err = match status {

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod claim_page;
 pub mod db;
 pub mod error;
 pub mod keys;
@@ -31,6 +32,7 @@ use tracing::Level;
 pub use api::{AppState, router, served_routes};
 pub use error::{Error, Result};
 pub use sql::SqlStore;
+pub use sql::companies::DEFAULT_COMPANY;
 pub use store::Store;
 
 /// Largest request body accepted (a 1500-user batch is well under this).

@@ -169,6 +169,22 @@ enum Cmd {
         #[command(subcommand)]
         cmd: KeysCmd,
     },
+    /// Manage companies (W3Block tenants; `/v1` works on the default one).
+    Companies {
+        #[command(subcommand)]
+        cmd: CompaniesCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum CompaniesCmd {
+    /// Create a company and print its id (the last word of the output).
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -186,6 +202,8 @@ enum KeysCmd {
 enum ScopeArg {
     Read,
     Write,
+    /// A PERS `x-project-key`: public reads of the active reward catalog.
+    Project,
 }
 
 fn open(db: &DbArgs) -> anyhow::Result<Arc<dyn Store>> {
@@ -332,9 +350,17 @@ async fn main() -> anyhow::Result<()> {
             let scope = match scope {
                 ScopeArg::Read => Scope::Read,
                 ScopeArg::Write => Scope::Write,
+                ScopeArg::Project => Scope::Project,
             };
             let key = keys::create_key(store.as_ref(), scope).await?;
             println!("created {} key: {key}", scope.as_str());
+        }
+        Cmd::Companies {
+            cmd: CompaniesCmd::Create { db, name },
+        } => {
+            let store = open(&db)?;
+            let id = store.create_company(name.clone()).await?;
+            println!("created company {name:?}: {id}");
         }
     }
     Ok(())

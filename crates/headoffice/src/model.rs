@@ -11,9 +11,9 @@ pub type Timestamp = i64;
 
 // ------------------------------------------------------------------ pagination
 
-/// W3Block-style pagination metadata.
+/// Pagination metadata, snake_case like the rest of MUFI's `/v1` (the W3Block
+/// routes answer the camelCase form of the same fields).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
 pub struct PageMeta {
     pub item_count: u64,
     pub total_items: u64,
@@ -287,8 +287,17 @@ pub struct ProductOut {
     pub order_rules: Vec<OrderRuleOut>,
     /// Items issued so far (all origins).
     pub issued: u64,
+    /// The product's event, embedded (MUFI `ProductResponse.event`).
+    pub event: Option<EventOut>,
     pub created_at: String,
     pub updated_at: String,
+    /// The W3Block view's company and back-office details (not MUFI fields).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub company_id: Uuid,
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub details: wicket_domain::ProductDetails,
 }
 
 /// Schema of a product update body (the domain `ProductInput`): every field optional.
@@ -341,11 +350,16 @@ pub struct ProductFieldsDoc {
 /// Product list filters.
 #[derive(Debug, Clone, Default)]
 pub struct ProductQuery {
+    /// Only this company's products (the MUFI list: the default company).
+    pub company: Option<Uuid>,
     pub search: Option<String>,
     pub sort: ProductSort,
     pub descending: bool,
     pub tags: Vec<String>,
-    pub status: Option<String>,
+    /// Any of these statuses (empty: every status).
+    pub statuses: Vec<String>,
+    /// Sort by price sorts by the amount in this currency (default: the first price).
+    pub price_currency: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -358,6 +372,8 @@ pub enum ProductSort {
     StartSaleAt,
     EndSaleAt,
     Status,
+    /// W3Block's sort weight.
+    Relevance,
 }
 
 // ------------------------------------------------------------------ items
@@ -551,7 +567,11 @@ pub struct RewardBody {
     #[serde(default)]
     pub description: Option<String>,
     pub credit_cost: i64,
-    pub grants: GrantBody,
+    /// What a redeem issues; an offer without a grant cannot be redeemed yet.
+    #[serde(default)]
+    pub grants: Option<GrantBody>,
+    #[serde(default)]
+    pub image_url: Option<String>,
     #[serde(default)]
     pub supply_total: Option<u64>,
     #[serde(default)]
@@ -565,6 +585,24 @@ pub struct RewardBody {
     #[serde(default)]
     pub order: i32,
     #[serde(default)]
+    pub active: Option<bool>,
+}
+
+/// A partial update of a reward offer (PERS `PUT /redemptions/{id}`): `None`
+/// keeps a field, `Some(None)` clears a nullable one.
+#[derive(Debug, Clone, Default)]
+pub struct RewardPatch {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub image_url: Option<Option<String>>,
+    pub credit_cost: Option<i64>,
+    pub grants: Option<Option<GrantBody>>,
+    pub supply_total: Option<Option<u64>>,
+    pub max_per_user: Option<Option<u64>>,
+    pub min_tier_id: Option<Option<u32>>,
+    pub country_restrictions: Option<Vec<String>>,
+    pub tags: Option<Vec<String>>,
+    pub order: Option<i32>,
     pub active: Option<bool>,
 }
 
@@ -582,7 +620,8 @@ pub struct RewardOut {
     pub name: String,
     pub description: Option<String>,
     pub credit_cost: i64,
-    pub grants: GrantBody,
+    pub grants: Option<GrantBody>,
+    pub image_url: Option<String>,
     pub supply: SupplyOut,
     pub redeemed_count: u64,
     pub max_per_user: Option<u64>,
@@ -632,6 +671,8 @@ pub struct VersionOut {
 pub enum Scope {
     Read,
     Write,
+    /// PERS's public `x-project-key`: reads the active reward catalog, nothing else.
+    Project,
 }
 
 impl Scope {
@@ -639,12 +680,14 @@ impl Scope {
         match self {
             Scope::Read => "read",
             Scope::Write => "write",
+            Scope::Project => "project",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "read" => Some(Scope::Read),
             "write" => Some(Scope::Write),
+            "project" => Some(Scope::Project),
             _ => None,
         }
     }

@@ -9,7 +9,7 @@ use crate::api;
 #[openapi(
     info(
         title = "Wicket head office API",
-        description = "MUFI-compatible products, items, events, users and sales, with W3Block-style admin and PERS-style rewards."
+        description = "Three APIs over one catalog: MUFI products, items, events, users and sales under /v1; W3Block commerce products admin under /admin/companies/{companyId}/products; PERS redemptions under /redemptions."
     ),
     paths(
         api::openapi_json,
@@ -71,6 +71,20 @@ use crate::api;
         crate::sync::pull,
         crate::sync::allot,
         crate::sync::release,
+        api::w3block::create,
+        api::w3block::list,
+        api::w3block::by_slug,
+        api::w3block::get,
+        api::w3block::update,
+        api::w3block::publish,
+        api::pers::list_redemptions,
+        api::pers::create_redemption,
+        api::pers::get_redemption,
+        api::pers::update_redemption,
+        api::pers::delete_redemption,
+        api::pers::redemption_supply,
+        api::pers::toggle_redemption,
+        api::pers::add_token_unit,
     ),
     modifiers(&BearerAuth, &StandardErrors)
 )]
@@ -86,13 +100,13 @@ struct StandardErrors;
 impl Modify for StandardErrors {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        let error = |what: &str| {
+        let error = |what: &str, schema: &str| {
             ResponseBuilder::new()
                 .description(what)
                 .content(
                     "application/json",
                     ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .schema(Some(Ref::from_schema_name(schema)))
                         .build(),
                 )
                 .build()
@@ -101,6 +115,12 @@ impl Modify for StandardErrors {
             if path == "/openapi.json" {
                 continue;
             }
+            // W3Block and PERS clients get their NestJS error body.
+            let schema = if path.starts_with("/admin/") || path.starts_with("/redemptions") {
+                "NestError"
+            } else {
+                "ErrorBody"
+            };
             let ops = [
                 (item.get.as_mut(), false),
                 (item.put.as_mut(), true),
@@ -118,7 +138,7 @@ impl Modify for StandardErrors {
                     op.responses
                         .responses
                         .entry(code.to_string())
-                        .or_insert_with(|| error(what).into());
+                        .or_insert_with(|| error(what, schema).into());
                 };
                 add("400", "invalid path, query or body, or a rule refused it");
                 if secured {
@@ -152,6 +172,13 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // PERS's public project key: reads of the active reward catalog.
+        components.add_security_scheme(
+            "projectKey",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::new("x-project-key"),
+            )),
         );
     }
 }

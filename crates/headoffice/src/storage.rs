@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 use wicket_domain::{
     Allotment, BalanceKind, ClaimCode, Customer, Event, Item, OrderRule, Product, ProductCounters,
-    RewardOffer, Role, Sale, StatusTier, Timestamp,
+    ProductDetails, RewardOffer, Role, Sale, StatusTier, Timestamp,
 };
 
 use crate::error::Result;
@@ -340,6 +340,15 @@ pub struct AuditEntry {
     pub received_at: Timestamp,
 }
 
+/// Companies (W3Block tenants) and the back-office details of their products.
+pub trait Tenancy {
+    fn company_exists(&self, id: Uuid) -> Result<bool>;
+    fn insert_company(&self, id: Uuid, name: &str) -> Result<()>;
+    /// A product's company and details (`None` for an unknown product).
+    fn product_details(&self, product: Uuid) -> Result<Option<(Uuid, ProductDetails)>>;
+    fn save_product_details(&self, product: Uuid, company: Uuid, d: &ProductDetails) -> Result<()>;
+}
+
 /// One transaction of a backend: every narrow trait at once.
 pub trait Tx:
     Products
@@ -354,6 +363,7 @@ pub trait Tx:
     + Catalog
     + Devices
     + Trust
+    + Tenancy
 {
 }
 
@@ -370,5 +380,6 @@ impl<T> Tx for T where
         + Catalog
         + Devices
         + Trust
+        + Tenancy
 {
 }

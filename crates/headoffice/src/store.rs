@@ -67,11 +67,27 @@ pub trait Store: Send + Sync + 'static {
     fn list_tiers(&self) -> StoreFuture<Vec<TierOut>>;
 
     // --- products
-    fn create_product(&self, input: ProductInput) -> StoreFuture<ProductOut>;
+    /// Create a product in `company` (MUFI: the default company).
+    fn create_product(
+        &self,
+        company: Uuid,
+        input: ProductInput,
+        details: wicket_domain::DetailsInput,
+    ) -> StoreFuture<ProductOut>;
     fn get_product(&self, id: Uuid) -> StoreFuture<ProductOut>;
     fn product_by_slug(&self, slug: String) -> StoreFuture<ProductOut>;
     fn list_products(&self, q: ProductQuery, page: PageReq) -> StoreFuture<Page<ProductOut>>;
-    fn update_product(&self, id: Uuid, input: ProductInput) -> StoreFuture<ProductOut>;
+    /// A partial update: only the given fields change.
+    fn update_product(
+        &self,
+        id: Uuid,
+        input: ProductInput,
+        details: wicket_domain::DetailsInput,
+    ) -> StoreFuture<ProductOut>;
+    /// A new company (W3Block tenant); its id.
+    fn create_company(&self, name: String) -> StoreFuture<Uuid>;
+    /// Whether a company exists.
+    fn company_exists(&self, id: Uuid) -> StoreFuture<bool>;
     fn publish_product(&self, id: Uuid) -> StoreFuture<ProductOut>;
     fn list_order_rules(&self, product: Uuid) -> StoreFuture<Vec<OrderRuleOut>>;
     fn add_order_rule(&self, product: Uuid, rule: OrderRuleBody) -> StoreFuture<OrderRuleOut>;
@@ -98,6 +114,9 @@ pub trait Store: Send + Sync + 'static {
     /// Make `count` claim codes; returns the codes (URLs are the caller's job).
     fn create_claim_codes(&self, product: Uuid, count: u32) -> StoreFuture<Vec<Uuid>>;
     fn claim(&self, code: Uuid, user: UserKey) -> StoreFuture<ItemOut>;
+    /// A claim code as stored (its product, whether it is used), or `None`: what
+    /// the public claim page shows before anyone claims.
+    fn claim_code(&self, code: Uuid) -> StoreFuture<Option<wicket_domain::ClaimCode>>;
     /// The signed ticket token of `item` (one of `product`'s), signed with head
     /// office's own key, which every enrolled device trusts.
     fn item_ticket(&self, product: Uuid, item: Uuid) -> StoreFuture<String>;
@@ -109,6 +128,8 @@ pub trait Store: Send + Sync + 'static {
     // --- rewards
     fn create_reward(&self, body: RewardBody) -> StoreFuture<RewardOut>;
     fn replace_reward(&self, id: Uuid, body: RewardBody) -> StoreFuture<RewardOut>;
+    /// A partial update (PERS): only the given fields change.
+    fn patch_reward(&self, id: Uuid, patch: RewardPatch) -> StoreFuture<RewardOut>;
     fn delete_reward(&self, id: Uuid) -> StoreFuture<()>;
     fn list_rewards(&self, filter: RewardFilter) -> StoreFuture<Vec<RewardOut>>;
     fn get_reward(&self, id: Uuid) -> StoreFuture<RewardOut>;

@@ -56,9 +56,13 @@ fn rt() -> tokio::runtime::Runtime {
 
 fn product(b: &Backend, body: serde_json::Value) -> Uuid {
     let input: ProductInput = serde_json::from_value(body).expect("product input");
-    rt().block_on(b.store.create_product(input))
-        .expect("create product")
-        .id
+    rt().block_on(b.store.create_product(
+        wicket_headoffice::DEFAULT_COMPANY,
+        input,
+        Default::default(),
+    ))
+    .expect("create product")
+    .id
 }
 
 fn users(b: &Backend, n: usize) -> Vec<Uuid> {
@@ -433,11 +437,13 @@ fn catalog_and_devices_through_their_use_cases() {
         .run(|t| {
             catalog::create_product(
                 t,
+                wicket_headoffice::DEFAULT_COMPANY,
                 serde_json::from_value(
                     json!({"type": "admission", "name": "Gala Seat", "price": "50",
                     "event_id": e.id, "status": "draft"}),
                 )
                 .expect("product input"),
+                Default::default(),
             )
         })
         .expect("product");

@@ -58,7 +58,7 @@ async fn issue_550_ok_551_refused_unknown_email_refuses_all() {
     );
     let (_, listed) = s.get(&format!("/v1/products/{pid}/items")).await;
     assert_eq!(
-        listed["meta"]["totalItems"], 0,
+        listed["meta"]["total_items"], 0,
         "nothing issued after a refused batch"
     );
 
@@ -127,7 +127,7 @@ async fn stock_and_max_per_account_enforced() {
     assert_eq!(st, 201, "{v}");
     assert_eq!(item_ids(&v), [3]);
     let (_, mine) = s.get(&format!("/v1/users/{}/items", id(&a))).await;
-    assert_eq!(mine["meta"]["totalItems"], 2);
+    assert_eq!(mine["meta"]["total_items"], 2);
     // Inactive products issue nothing.
     s.patch(&format!("/v1/products/{pid}"), json!({"active": false}))
         .await;

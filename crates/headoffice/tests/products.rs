@@ -76,7 +76,8 @@ async fn events_crud_and_reference_lookup() {
             json!({"reference_id": "gala-1", "name": "Spring Gala II"}),
         )
         .await;
-    assert_eq!(st, 200, "{up}");
+    // MUFI documents 201 "Created." for an update.
+    assert_eq!(st, 201, "{up}");
     assert_eq!(up["name"], "Spring Gala II");
     let (st, bad) = s
         .post(
@@ -88,7 +89,7 @@ async fn events_crud_and_reference_lookup() {
     assert_eq!(codes(&bad), ["invalid_field"]);
     let (st, list) = s.get("/v1/events?page=1&limit=10").await;
     assert_eq!(st, 200);
-    assert_eq!(list["meta"]["totalItems"], 1);
+    assert_eq!(list["meta"]["total_items"], 1);
     let (st, _) = s.delete(&format!("/v1/events/{}", id(&e))).await;
     assert_eq!(st, 204);
     let (st, v) = s.get("/v1/events/gala-1").await;
@@ -205,15 +206,15 @@ async fn products_create_get_list_update_publish() {
 
     let (st, list) = s.get("/v1/products?page=1&limit=2&sort=name").await;
     assert_eq!(st, 200, "{list}");
-    assert_eq!(list["meta"]["totalItems"], 3);
-    assert_eq!(list["meta"]["totalPages"], 2);
-    assert_eq!(list["meta"]["itemCount"], 2);
+    assert_eq!(list["meta"]["total_items"], 3);
+    assert_eq!(list["meta"]["total_pages"], 2);
+    assert_eq!(list["meta"]["item_count"], 2);
     assert_eq!(list["items"][0]["name"], "Early");
     let (_, search) = s.get("/v1/products?search=main&status=draft").await;
-    assert_eq!(search["meta"]["totalItems"], 1);
+    assert_eq!(search["meta"]["total_items"], 1);
     assert_eq!(search["items"][0]["name"], "Main Voucher");
     let (_, tagged) = s.get("/v1/products?tags=bar,ticket&sort=-price").await;
-    assert_eq!(tagged["meta"]["totalItems"], 2);
+    assert_eq!(tagged["meta"]["total_items"], 2);
     assert_eq!(tagged["items"][0]["name"], "Main Entry");
     let (st, _) = s.get("/v1/products?limit=0").await;
     assert_eq!(st, 400);

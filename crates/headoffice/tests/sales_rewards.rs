@@ -95,7 +95,7 @@ async fn sales_apply_tier_discount_exactly() {
         .get(&format!("/v1/sales?product_id={pid}&page=1&limit=10"))
         .await;
     assert_eq!(st, 200);
-    assert_eq!(hist["meta"]["totalItems"], 2);
+    assert_eq!(hist["meta"]["total_items"], 2);
     assert_eq!(hist["items"][0]["order_number"], sale2["order_number"]);
     assert_eq!(hist["items"][0]["device_id"], json!(dev));
     assert_eq!(hist["items"][1]["total"], "131.22");
@@ -298,7 +298,7 @@ async fn rewards_refuse_every_way_then_redeem() {
     let (_, hist) = s
         .get(&format!("/v1/rewards/redeems?user_id={}", id(&u1)))
         .await;
-    assert_eq!(hist["meta"]["totalItems"], 2);
+    assert_eq!(hist["meta"]["total_items"], 2);
 
     let (st, upd) = s
         .put(

@@ -61,10 +61,16 @@ pub async fn item_ticket(
     State(st): State<AppState>,
     ApiPath((id, item_id)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<Json<TicketOut>> {
-    let token = st.store.item_ticket(id, item_id).await?;
+    Ok(Json(ticket_of(&st, id, item_id).await?))
+}
+
+/// An item's signed token and its QR: the one path the API and the public claim
+/// page (`crate::claim_page`) both take, so both show the same ticket.
+pub(crate) async fn ticket_of(st: &AppState, product: Uuid, item: Uuid) -> Result<TicketOut> {
+    let token = st.store.item_ticket(product, item).await?;
     let svg = wicket_ticket::render_svg(&token)
         .map_err(|e| Error::Storage(format!("rendering the QR: {e}")))?;
-    Ok(Json(TicketOut { token, svg }))
+    Ok(TicketOut { token, svg })
 }
 
 #[utoipa::path(get, path = "/v1/items/{id}", tag = "items", params(("id" = Uuid, Path)),

@@ -14,9 +14,12 @@ use crate::model::*;
 
 pub(crate) mod extract;
 pub mod items;
+pub mod nest;
 pub mod people;
+pub mod pers;
 pub mod products;
 pub mod sales;
+pub mod w3block;
 
 pub use extract::{ApiJson, ApiPath, ApiQuery, AppState, PageQuery};
 use items::*;
@@ -44,6 +47,7 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
     }
     headers
         .get("x-api-key")
+        .or_else(|| headers.get("x-w3block-api-key"))
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
 }
@@ -59,6 +63,10 @@ async fn auth(State(st): State<AppState>, mut req: Request, next: Next) -> Resul
     let scope = crate::keys::scope_of(st.store.as_ref(), key)
         .await?
         .ok_or(Error::Unauthorized)?;
+    // A project key is public (it ships in apps): the PERS reward catalog only.
+    if scope == Scope::Project {
+        return Err(Error::Forbidden);
+    }
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -207,20 +215,67 @@ fn v1_routes() -> Routes {
     }
 }
 
+/// W3Block's commerce products admin (seed 002), behind the same API-key auth.
+fn w3block_routes() -> Routes {
+    use w3block::*;
+    routes! {
+        post "/admin/companies/{companyId}/products" => create,
+        get "/admin/companies/{companyId}/products" => list,
+        get "/admin/companies/{companyId}/products/get-by-slug/{slug}" => by_slug,
+        get "/admin/companies/{companyId}/products/{productId}" => get,
+        patch "/admin/companies/{companyId}/products/{productId}" => update,
+        patch "/admin/companies/{companyId}/products/{productId}/publish" => publish,
+    }
+}
+
+/// PERS redemptions (seed 003): `x-project-key` public reads, Bearer admin.
+fn pers_routes() -> Routes {
+    use pers::*;
+    routes! {
+        get "/redemptions" => list_redemptions,
+        post "/redemptions" => create_redemption,
+        get "/redemptions/{id}" => get_redemption,
+        put "/redemptions/{id}" => update_redemption,
+        delete "/redemptions/{id}" => delete_redemption,
+        get "/redemptions/{id}/supply" => redemption_supply,
+        put "/redemptions/{id}/status" => toggle_redemption,
+        post "/redemptions/{id}/tokens" => add_token_unit,
+    }
+}
+
 /// Every (method, path) the server answers, `/openapi.json` included.
 pub fn served_routes() -> Vec<(&'static str, &'static str)> {
     let mut v = v1_routes().served;
+    v.extend(w3block_routes().served);
+    v.extend(pers_routes().served);
     v.push(("get", "/openapi.json"));
     v.extend_from_slice(crate::sync::SYNC_ROUTES);
     v
 }
 
-/// The whole application: `/v1` behind API-key auth, `/openapi.json` public.
+/// The whole application: `/v1` behind API-key auth; `/openapi.json` and the claim
+/// page public.
 pub fn router(state: AppState) -> Router {
     let v1 = v1_routes()
         .router
         .route_layer(middleware::from_fn_with_state(state.clone(), auth));
-    v1.route("/openapi.json", axum::routing::get(openapi_json))
+    // W3Block and PERS clients read NestJS error bodies.
+    let w3block = w3block_routes()
+        .router
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth))
+        .layer(middleware::map_response(nest::nest_errors));
+    let pers = pers_routes()
+        .router
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            pers::pers_auth,
+        ))
+        .layer(middleware::map_response(nest::nest_errors));
+    v1.merge(w3block)
+        .merge(pers)
+        .route("/openapi.json", axum::routing::get(openapi_json))
+        // The public claim page (HTML): no key, the code in its URL is the capability.
+        .merge(crate::claim_page::routes())
         .fallback(fallback)
         .with_state(state)
 }

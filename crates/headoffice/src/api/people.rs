@@ -26,12 +26,12 @@ pub async fn create_event(
 }
 
 #[utoipa::path(put, path = "/v1/events/update", tag = "events", request_body = EventUpdateBody,
-    responses((status = 200, body = EventOut), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 201, body = EventOut, description = "Created. (MUFI answers an update with 201)"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_event(
     State(st): State<AppState>,
     ApiJson(b): ApiJson<EventUpdateBody>,
-) -> Result<Json<EventOut>> {
+) -> Result<(StatusCode, Json<EventOut>)> {
     // With an id, reference_id is a new value; without one, it names the event.
     let (key, new_ref) = match (b.id, b.reference_id) {
         (Some(id), r) => (EventKey::Id(id), r),
@@ -47,7 +47,10 @@ pub async fn update_event(
         description: b.description,
         reference_id: new_ref,
     };
-    Ok(Json(st.store.update_event(key, input).await?))
+    Ok((
+        StatusCode::CREATED,
+        Json(st.store.update_event(key, input).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/v1/events", tag = "events", params(PageQuery),

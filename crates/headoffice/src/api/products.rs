@@ -11,10 +11,12 @@ use wicket_domain::ProductInput;
 use super::extract::*;
 use crate::error::{ErrorBody, Result};
 use crate::model::*;
+use crate::sql::companies::DEFAULT_COMPANY;
 
 // --- products
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ProductListQuery {
     pub page: Option<i64>,
@@ -42,7 +44,11 @@ pub async fn create_product(
 ) -> Result<(StatusCode, Json<ProductOut>)> {
     Ok((
         StatusCode::CREATED,
-        Json(st.store.create_product(input).await?),
+        Json(
+            st.store
+                .create_product(DEFAULT_COMPANY, input, Default::default())
+                .await?,
+        ),
     ))
 }
 
@@ -111,11 +117,13 @@ pub async fn list_products(
         })
         .unwrap_or_default();
     let query = ProductQuery {
+        company: Some(DEFAULT_COMPANY),
         search: q.search,
         sort,
         descending,
         tags,
-        status: q.status,
+        statuses: q.status.into_iter().collect(),
+        price_currency: None,
     };
     Ok(Json(st.store.list_products(query, page).await?))
 }
@@ -147,7 +155,11 @@ pub async fn update_product(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<ProductInput>,
 ) -> Result<Json<ProductOut>> {
-    Ok(Json(st.store.update_product(id, input).await?))
+    Ok(Json(
+        st.store
+            .update_product(id, input, Default::default())
+            .await?,
+    ))
 }
 
 #[utoipa::path(patch, path = "/v1/products/{id}/publish", tag = "products", params(("id" = Uuid, Path)),

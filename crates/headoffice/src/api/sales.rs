@@ -113,7 +113,7 @@ pub async fn list_rewards(
     ApiQuery(q): ApiQuery<RewardListQuery>,
 ) -> Result<Json<Vec<RewardOut>>> {
     let active = match scope {
-        Scope::Read => Some(true),
+        Scope::Read | Scope::Project => Some(true),
         Scope::Write => q.active,
     };
     Ok(Json(st.store.list_rewards(RewardFilter { active }).await?))
@@ -141,7 +141,7 @@ pub async fn get_reward(
 ) -> Result<Json<RewardOut>> {
     let r = st.store.get_reward(id).await?;
     // Read keys see the public catalog only.
-    if scope == Scope::Read && !r.active {
+    if scope != Scope::Write && !r.active {
         return Err(Error::not_found(format!("reward {id}")));
     }
     Ok(Json(r))

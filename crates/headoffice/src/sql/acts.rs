@@ -108,7 +108,12 @@ pub(crate) fn op_redeem_reward(
         RewardNumbering::HeadOffice,
         at,
     )?;
-    let granted = crate::usecase::issue::product(&SqlTx(tx), r.offer.grants.product_id)?.0;
+    let granted = r
+        .offer
+        .grants
+        .as_ref()
+        .ok_or(wicket_domain::DomainError::RewardGrantsNothing)?;
+    let granted = crate::usecase::issue::product(&SqlTx(tx), granted.product_id)?.0;
     let owners = HashMap::from([(r.customer.id, r.customer.clone())]);
     let items = items_out(&granted, &r.items, &owners, &iso)?;
     Ok(RedeemOut {

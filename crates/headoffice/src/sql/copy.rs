@@ -16,7 +16,9 @@ const TABLES: &[&str] = &[
     "users",
     "ledger",
     "status_tiers",
+    "companies",
     "products",
+    "product_details",
     "product_prices",
     "order_rules",
     "items",
@@ -69,6 +71,11 @@ pub fn copy_sqlite_to_postgres(
         refuse_unless_empty(db)?;
         let mut out = Vec::new();
         for table in TABLES {
+            if *table == "companies" {
+                // The empty database's migration made the default company; the
+                // source's row (same id) replaces it.
+                (db as &Connection).execute_batch("DELETE FROM companies")?;
+            }
             let n = copy_table(&read, db, table)?;
             progress(table, n);
             out.push(((*table).to_string(), n));

@@ -145,10 +145,11 @@ pub(crate) fn op_demo(tx: &Connection, n_users: u32) -> Result<DemoSummary> {
             name: "Free drink".into(),
             description: Some("One drink voucher".into()),
             credit_cost: 50,
-            grants: GrantBody {
+            grants: Some(GrantBody {
                 product_id: products[2].id,
                 quantity: 1,
-            },
+            }),
+            image_url: None,
             supply_total: Some(1000),
             max_per_user: Some(2),
             min_tier_id: None,
@@ -161,10 +162,11 @@ pub(crate) fn op_demo(tx: &Connection, n_users: u32) -> Result<DemoSummary> {
             name: "Early bird upgrade".into(),
             description: Some("Gold members only, not in Spain".into()),
             credit_cost: 150,
-            grants: GrantBody {
+            grants: Some(GrantBody {
                 product_id: products[1].id,
                 quantity: 1,
-            },
+            }),
+            image_url: None,
             supply_total: Some(50),
             max_per_user: Some(1),
             min_tier_id: Some(3),

@@ -23,6 +23,7 @@ use crate::store::StoreFuture;
 
 mod acts;
 mod batch;
+pub mod companies;
 pub mod copy;
 mod demo;
 mod events;
@@ -86,9 +87,21 @@ impl SqlStore {
         // power loss, which is the point of a box office ledger.
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(Duration::from_secs(5))?;
+        // Foreign keys are off while migrations run (SQLite's way to rebuild a
+        // table others reference), then checked once and enforced from then on.
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
         migrations().to_latest(&mut conn)?;
+        let broken: i64 =
+            conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })?;
+        if broken > 0 {
+            return Err(Error::Storage(format!(
+                "{broken} row(s) break a foreign key after migrating"
+            )));
+        }
+        conn.pragma_update(None, "foreign_keys", "ON")?;
         Ok(SqlStore {
             backend: Backend::Sqlite(Arc::new(Mutex::new(conn))),
             instance: uuid::Uuid::now_v7(),

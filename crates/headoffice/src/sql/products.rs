@@ -122,9 +122,16 @@ pub(crate) fn rule_out(product: Uuid, r: &OrderRule) -> OrderRuleOut {
     }
 }
 
-pub(crate) fn product_out(row: &ProductRow) -> ProductOut {
+/// The API record of a product: its event embedded, its company and details.
+pub(crate) fn product_out(conn: &Connection, row: &ProductRow) -> Result<ProductOut> {
     let p = &row.p;
-    ProductOut {
+    let event = match p.event_id {
+        Some(e) => super::events::find_event(conn, &crate::store::EventKey::Id(e))?,
+        None => None,
+    };
+    let (company_id, details) = super::companies::read_details(conn, p.id)?
+        .unwrap_or((super::companies::DEFAULT_COMPANY, Default::default()));
+    Ok(ProductOut {
         id: p.id,
         event_id: p.event_id,
         name: p.name.clone(),
@@ -158,9 +165,12 @@ pub(crate) fn product_out(row: &ProductRow) -> ProductOut {
         end_sale_at: p.end_sale_at,
         order_rules: p.order_rules.iter().map(|r| rule_out(p.id, r)).collect(),
         issued: row.counters.issued,
+        event,
         created_at: row.created_at.clone(),
         updated_at: row.updated_at.clone(),
-    }
+        company_id,
+        details,
+    })
 }
 
 pub(crate) fn insert_product(tx: &Connection, p: &Product, iso: &str) -> Result<()> {
@@ -194,6 +204,11 @@ pub(crate) fn insert_product(tx: &Connection, p: &Product, iso: &str) -> Result<
             p.end_sale_at,
             iso
         ],
+    )?;
+    // Every product has details; a W3Block create overwrites these defaults.
+    tx.execute(
+        "INSERT INTO product_details (product_id, company_id, distribution_type, pricing_type) VALUES (?1, ?2, 'sequential', 'product')",
+        params![p.id.to_string(), super::companies::DEFAULT_COMPANY.to_string()],
     )?;
     for r in &p.order_rules {
         insert_rule(tx, p.id, r, iso)?;
@@ -296,9 +311,20 @@ pub(crate) fn list_products_sql(
             n = args.len()
         ));
     }
-    if let Some(s) = q.status {
-        args.push(Value::Text(s));
-        wh.push(format!("status = ?{}", args.len()));
+    if let Some(c) = q.company {
+        args.push(Value::Text(c.to_string()));
+        wh.push(format!(
+            "EXISTS (SELECT 1 FROM product_details d WHERE d.product_id = products.id AND d.company_id = ?{})",
+            args.len()
+        ));
+    }
+    if !q.statuses.is_empty() {
+        let mut marks = Vec::new();
+        for st in q.statuses {
+            args.push(Value::Text(st));
+            marks.push(format!("?{}", args.len()));
+        }
+        wh.push(format!("status IN ({})", marks.join(", ")));
     }
     if !q.tags.is_empty() {
         let mut marks = Vec::new();
@@ -316,17 +342,38 @@ pub(crate) fn list_products_sql(
         ));
     }
     let col = match q.sort {
-        ProductSort::CreatedAt => "created_at",
-        ProductSort::UpdatedAt => "updated_at",
-        ProductSort::Name => "lower(name)",
+        ProductSort::CreatedAt => "created_at".to_string(),
+        ProductSort::UpdatedAt => "updated_at".to_string(),
+        ProductSort::Name => "lower(name)".to_string(),
         // Ordering only; amounts are never read back from this REAL.
-        ProductSort::Price => match conn.dialect() {
-            Dialect::Sqlite => "CAST(json_extract(prices, '$[0].amount') AS REAL)",
-            Dialect::Postgres => "CAST(prices::json -> 0 ->> 'amount' AS NUMERIC)",
+        ProductSort::Price => match (&q.price_currency, conn.dialect()) {
+            (None, Dialect::Sqlite) => {
+                "CAST(json_extract(prices, '$[0].amount') AS REAL)".to_string()
+            }
+            (None, Dialect::Postgres) => {
+                "CAST(prices::json -> 0 ->> 'amount' AS NUMERIC)".to_string()
+            }
+            (Some(cur), d) => {
+                // Inlined, not bound: the count query shares the bound arguments.
+                // A currency code is three upper-case letters, checked here again.
+                let cur = wicket_domain::validate_currency(cur)?;
+                match d {
+                    Dialect::Sqlite => format!(
+                        "(SELECT CAST(json_extract(j.value, '$.amount') AS REAL) FROM json_each(products.prices) j WHERE json_extract(j.value, '$.currency') = '{cur}')"
+                    ),
+                    Dialect::Postgres => format!(
+                        "(SELECT CAST(j ->> 'amount' AS NUMERIC) FROM json_array_elements(products.prices::json) j WHERE j ->> 'currency' = '{cur}')"
+                    ),
+                }
+            }
         },
-        ProductSort::StartSaleAt => "start_sale_at",
-        ProductSort::EndSaleAt => "end_sale_at",
-        ProductSort::Status => "status",
+        ProductSort::Relevance => {
+            "(SELECT d.relevance FROM product_details d WHERE d.product_id = products.id)"
+                .to_string()
+        }
+        ProductSort::StartSaleAt => "start_sale_at".to_string(),
+        ProductSort::EndSaleAt => "end_sale_at".to_string(),
+        ProductSort::Status => "status".to_string(),
     };
     let dir = if q.descending { "DESC" } else { "ASC" };
     let where_sql = wh.join(" AND ");
@@ -346,7 +393,7 @@ pub(crate) fn list_products_sql(
     let mut items = Vec::with_capacity(out.items.len());
     for mut row in std::mem::take(&mut out.items) {
         row.p.order_rules = load_rules(conn, row.p.id)?;
-        items.push(product_out(&row));
+        items.push(product_out(conn, &row)?);
     }
     Ok(Page {
         items,

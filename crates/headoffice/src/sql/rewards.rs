@@ -9,7 +9,7 @@ use super::rows::*;
 use crate::error::{Error, Result};
 use crate::model::*;
 
-pub(crate) const REWARD_COLS: &str = "id, name, description, credit_cost, grant_product_id, grant_quantity, supply_total, redeemed_count, max_per_user, min_tier_id, country_restrictions, tags, ord, active, created_at, updated_at";
+pub(crate) const REWARD_COLS: &str = "id, name, description, credit_cost, grant_product_id, grant_quantity, supply_total, redeemed_count, max_per_user, min_tier_id, country_restrictions, tags, ord, active, created_at, updated_at, image_url";
 
 pub(crate) struct RewardRow {
     pub(crate) o: RewardOffer,
@@ -24,10 +24,14 @@ pub(crate) fn reward_from_row(r: &Row) -> Result<RewardRow> {
             name: r.get(1)?,
             description: r.get(2)?,
             credit_cost: r.get(3)?,
-            grants: RewardGrant {
-                product_id: uuid_at(r, 4)?,
-                quantity: r.get(5)?,
+            grants: match opt_uuid_at(r, 4)? {
+                Some(product_id) => Some(RewardGrant {
+                    product_id,
+                    quantity: r.get::<Option<u32>>(5)?.unwrap_or(1),
+                }),
+                None => None,
             },
+            image_url: r.get(16)?,
             supply_total: opt_u64(r.get(6)?),
             redeemed_count: opt_u64(r.get(7)?).unwrap_or(0),
             max_per_user: opt_u64(r.get(8)?),
@@ -49,10 +53,11 @@ pub(crate) fn reward_out(row: &RewardRow) -> RewardOut {
         name: o.name.clone(),
         description: o.description.clone(),
         credit_cost: o.credit_cost,
-        grants: GrantBody {
-            product_id: o.grants.product_id,
-            quantity: o.grants.quantity,
-        },
+        grants: o.grants.as_ref().map(|g| GrantBody {
+            product_id: g.product_id,
+            quantity: g.quantity,
+        }),
+        image_url: o.image_url.clone(),
         supply: SupplyOut {
             available: o.available(),
             total: o.supply_total,
@@ -84,12 +89,12 @@ pub(crate) fn write_reward(
 ) -> Result<()> {
     let sql = if insert {
         "INSERT INTO rewards (id, name, description, credit_cost, grant_product_id, grant_quantity, supply_total, redeemed_count,
-            max_per_user, min_tier_id, country_restrictions, tags, ord, active, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)"
+            max_per_user, min_tier_id, country_restrictions, tags, ord, active, created_at, updated_at, image_url)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)"
     } else {
         "UPDATE rewards SET name = ?2, description = ?3, credit_cost = ?4, grant_product_id = ?5, grant_quantity = ?6,
             supply_total = ?7, redeemed_count = ?8, max_per_user = ?9, min_tier_id = ?10, country_restrictions = ?11,
-            tags = ?12, ord = ?13, active = ?14, updated_at = ?15
+            tags = ?12, ord = ?13, active = ?14, updated_at = ?15, image_url = ?16
          WHERE id = ?1"
     };
     tx.prepare_cached(sql)?.execute(params![
@@ -97,8 +102,8 @@ pub(crate) fn write_reward(
         o.name,
         o.description,
         o.credit_cost,
-        o.grants.product_id.to_string(),
-        o.grants.quantity,
+        o.grants.as_ref().map(|g| g.product_id.to_string()),
+        o.grants.as_ref().map(|g| g.quantity),
         o.supply_total.map(to_i64),
         to_i64(o.redeemed_count),
         o.max_per_user.map(to_i64),
@@ -107,7 +112,8 @@ pub(crate) fn write_reward(
         serde_json::to_string(&o.tags)?,
         o.order,
         o.active,
-        iso
+        iso,
+        o.image_url
     ])?;
     Ok(())
 }

@@ -4,7 +4,7 @@ use crate::db::OptionalExtension;
 use crate::db::Value;
 use crate::params;
 use uuid::Uuid;
-use wicket_domain::{self as domain, EventInput, ProductInput};
+use wicket_domain::{self as domain, DetailsInput, EventInput, ProductInput};
 
 use super::SqlStore;
 use super::acts::*;
@@ -187,22 +187,27 @@ impl Store for SqlStore {
         })
     }
 
-    fn create_product(&self, input: ProductInput) -> StoreFuture<ProductOut> {
+    fn create_product(
+        &self,
+        company: Uuid,
+        input: ProductInput,
+        details: DetailsInput,
+    ) -> StoreFuture<ProductOut> {
         self.write(move |tx| {
-            let p = catalog::create_product(&SqlTx(tx), input.clone())?;
-            Ok(product_out(&require_product(tx, p.id)?))
+            let p = catalog::create_product(&SqlTx(tx), company, input.clone(), details.clone())?;
+            product_out(tx, &require_product(tx, p.id)?)
         })
     }
 
     fn get_product(&self, id: Uuid) -> StoreFuture<ProductOut> {
-        self.run(move |c| Ok(product_out(&require_product(c, id)?)))
+        self.run(move |c| product_out(c, &require_product(c, id)?))
     }
 
     fn product_by_slug(&self, slug: String) -> StoreFuture<ProductOut> {
         self.run(move |c| {
             find_product_where(c, "slug", &slug)?
-                .map(|r| product_out(&r))
-                .ok_or_else(|| Error::not_found(format!("product with slug {slug:?}")))
+                .map(|r| product_out(c, &r))
+                .ok_or_else(|| Error::not_found(format!("product with slug {slug:?}")))?
         })
     }
 
@@ -210,17 +215,30 @@ impl Store for SqlStore {
         self.run(move |c| list_products_sql(c, q, page))
     }
 
-    fn update_product(&self, id: Uuid, input: ProductInput) -> StoreFuture<ProductOut> {
+    fn update_product(
+        &self,
+        id: Uuid,
+        input: ProductInput,
+        details: DetailsInput,
+    ) -> StoreFuture<ProductOut> {
         self.write(move |tx| {
-            catalog::update_product(&SqlTx(tx), id, input.clone())?;
-            Ok(product_out(&require_product(tx, id)?))
+            catalog::update_product(&SqlTx(tx), id, input.clone(), details.clone())?;
+            product_out(tx, &require_product(tx, id)?)
         })
+    }
+
+    fn create_company(&self, name: String) -> StoreFuture<Uuid> {
+        self.write(move |tx| catalog::create_company(&SqlTx(tx), &name))
+    }
+
+    fn company_exists(&self, id: Uuid) -> StoreFuture<bool> {
+        self.run(move |c| Ok(super::companies::company_name(c, id)?.is_some()))
     }
 
     fn publish_product(&self, id: Uuid) -> StoreFuture<ProductOut> {
         self.write(move |tx| {
             catalog::publish_product(&SqlTx(tx), id)?;
-            Ok(product_out(&require_product(tx, id)?))
+            product_out(tx, &require_product(tx, id)?)
         })
     }
 
@@ -358,6 +376,13 @@ impl Store for SqlStore {
         self.write(move |tx| op_claim(tx, code, user.clone()))
     }
 
+    fn claim_code(&self, code: Uuid) -> StoreFuture<Option<domain::ClaimCode>> {
+        self.snapshot(move |tx| {
+            use crate::storage::Claims;
+            SqlTx(tx).claim_code(code)
+        })
+    }
+
     fn create_sale(&self, req: SaleRequest) -> StoreFuture<SaleOut> {
         self.write(move |tx| op_sale(tx, req.clone()))
     }
@@ -395,6 +420,13 @@ impl Store for SqlStore {
     fn replace_reward(&self, id: Uuid, body: RewardBody) -> StoreFuture<RewardOut> {
         self.write(move |tx| {
             catalog::replace_reward(&SqlTx(tx), id, body.clone())?;
+            Ok(reward_out(&require_reward(tx, id)?))
+        })
+    }
+
+    fn patch_reward(&self, id: Uuid, patch: RewardPatch) -> StoreFuture<RewardOut> {
+        self.write(move |tx| {
+            catalog::patch_reward(&SqlTx(tx), id, patch.clone())?;
             Ok(reward_out(&require_reward(tx, id)?))
         })
     }

@@ -4,12 +4,13 @@
 
 use uuid::Uuid;
 use wicket_domain::{
-    self as domain, BalanceKind, Customer, CustomerInput, DomainError, Event, EventInput,
-    OrderRule, Product, ProductInput, ProductStatus, RewardGrant, RewardOffer, StatusTier,
+    self as domain, BalanceKind, Customer, CustomerInput, DetailsInput, DomainError, Event,
+    EventInput, OrderRule, Product, ProductDetails, ProductInput, ProductStatus, RewardGrant,
+    RewardOffer, StatusTier,
 };
 
 use crate::error::{Error, Result};
-use crate::model::{NewUserBody, RewardBody, TierBody};
+use crate::model::{GrantBody, NewUserBody, RewardBody, RewardPatch, TierBody};
 use crate::storage::{LedgerPost, Tx, UserKey};
 use crate::store::EventKey;
 use crate::usecase::issue;
@@ -74,23 +75,57 @@ pub fn unique_slug(tx: &dyn Tx, base: &str) -> Result<String> {
     Err(Error::Conflict("no free slug".into()))
 }
 
-pub fn create_product(tx: &dyn Tx, input: ProductInput) -> Result<Product> {
+/// Create a product in a company's catalog (the MUFI API: the default company),
+/// with its back-office details (W3Block's; defaults for MUFI).
+pub fn create_product(
+    tx: &dyn Tx,
+    company: Uuid,
+    input: ProductInput,
+    details: DetailsInput,
+) -> Result<Product> {
+    if !tx.company_exists(company)? {
+        return Err(Error::not_found(format!("company {company}")));
+    }
     let mut p = input.into_product(Uuid::new_v4())?;
+    let d = details.apply_to(&ProductDetails::default())?;
     check_event_exists(tx, p.event_id)?;
     if p.slug.is_none() {
         p.slug = Some(unique_slug(tx, &domain::slugify(&p.name))?);
     }
     tx.insert_product(&p)?;
+    tx.save_product_details(p.id, company, &d)?;
     Ok(p)
 }
 
-pub fn update_product(tx: &dyn Tx, id: Uuid, input: ProductInput) -> Result<Product> {
+/// A partial update: only the fields given change (both the catalog fields and
+/// the back-office details).
+pub fn update_product(
+    tx: &dyn Tx,
+    id: Uuid,
+    input: ProductInput,
+    details: DetailsInput,
+) -> Result<Product> {
     let (old, _) = issue::product(tx, id)?;
     let rules = input.order_rules.is_some();
     let p = input.apply_to(&old)?;
     check_event_exists(tx, p.event_id)?;
+    if details != DetailsInput::default() {
+        let (company, old_d) = tx.product_details(id)?.unwrap_or((
+            crate::sql::companies::DEFAULT_COMPANY,
+            ProductDetails::default(),
+        ));
+        tx.save_product_details(id, company, &details.apply_to(&old_d)?)?;
+    }
     tx.update_product(&p, rules)?;
     Ok(p)
+}
+
+/// A new company (W3Block tenant).
+pub fn create_company(tx: &dyn Tx, name: &str) -> Result<Uuid> {
+    let name = domain::validate_name("name", name)?;
+    let id = Uuid::new_v4();
+    tx.insert_company(id, &name)?;
+    Ok(id)
 }
 
 pub fn publish_product(tx: &dyn Tx, id: Uuid) -> Result<Product> {
@@ -165,10 +200,11 @@ fn offer_from_body(
         name: b.name.trim().to_string(),
         description: b.description,
         credit_cost: b.credit_cost,
-        grants: RewardGrant {
-            product_id: b.grants.product_id,
-            quantity: b.grants.quantity,
-        },
+        grants: b.grants.map(|g| RewardGrant {
+            product_id: g.product_id,
+            quantity: g.quantity,
+        }),
+        image_url: b.image_url,
         supply_total: b.supply_total,
         redeemed_count,
         max_per_user: b.max_per_user,
@@ -183,10 +219,12 @@ fn offer_from_body(
         active: b.active.unwrap_or(active_default),
     };
     domain::validate_reward_offer(&o)?;
-    if tx.product(o.grants.product_id)?.is_none() {
+    if let Some(g) = &o.grants
+        && tx.product(g.product_id)?.is_none()
+    {
         return Err(DomainError::InvalidField {
             field: "grants.product_id",
-            reason: format!("no product {}", o.grants.product_id),
+            reason: format!("no product {}", g.product_id),
         }
         .into());
     }
@@ -215,6 +253,37 @@ pub fn create_reward(tx: &dyn Tx, body: RewardBody) -> Result<RewardOffer> {
 
 pub fn replace_reward(tx: &dyn Tx, id: Uuid, body: RewardBody) -> Result<RewardOffer> {
     let old = reward(tx, id)?;
+    let o = offer_from_body(tx, id, body, old.redeemed_count, old.active)?;
+    tx.save_reward(&o)?;
+    Ok(o)
+}
+
+/// A partial update: the stored offer with the given fields changed, checked as a
+/// whole like a create.
+pub fn patch_reward(tx: &dyn Tx, id: Uuid, p: RewardPatch) -> Result<RewardOffer> {
+    let old = reward(tx, id)?;
+    let keep = |v: Option<Option<u64>>, cur: Option<u64>| v.unwrap_or(cur);
+    let body = RewardBody {
+        name: p.name.unwrap_or_else(|| old.name.clone()),
+        description: p.description.unwrap_or_else(|| old.description.clone()),
+        credit_cost: p.credit_cost.unwrap_or(old.credit_cost),
+        grants: p.grants.unwrap_or_else(|| {
+            old.grants.as_ref().map(|g| GrantBody {
+                product_id: g.product_id,
+                quantity: g.quantity,
+            })
+        }),
+        image_url: p.image_url.unwrap_or_else(|| old.image_url.clone()),
+        supply_total: keep(p.supply_total, old.supply_total),
+        max_per_user: keep(p.max_per_user, old.max_per_user),
+        min_tier_id: p.min_tier_id.unwrap_or(old.min_tier_id),
+        country_restrictions: p
+            .country_restrictions
+            .unwrap_or_else(|| old.country_restrictions.clone()),
+        tags: p.tags.unwrap_or_else(|| old.tags.clone()),
+        order: p.order.unwrap_or(old.order),
+        active: Some(p.active.unwrap_or(old.active)),
+    };
     let o = offer_from_body(tx, id, body, old.redeemed_count, old.active)?;
     tx.save_reward(&o)?;
     Ok(o)

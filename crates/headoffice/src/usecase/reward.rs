@@ -50,9 +50,13 @@ pub fn redeem_reward(
     }
     let already = tx.redeems_by(offer_id, c.id)?;
     let tiers = tx.tiers()?;
+    let grants = offer
+        .grants
+        .clone()
+        .ok_or(domain::DomainError::RewardGrantsNothing)?;
     let (redeem_id, items, after, offer_after) = match numbering {
         RewardNumbering::HeadOffice => {
-            let (product, counters) = issue::product(tx, offer.grants.product_id)?;
+            let (product, counters) = issue::product(tx, grants.product_id)?;
             let holds = tx.holding(product.id, c.id)?;
             let plan =
                 domain::plan_reward(&offer, &c, already, &tiers, &product, &counters, holds, at)?;
@@ -74,10 +78,10 @@ pub fn redeem_reward(
             items,
         } => {
             domain::check_reward(&offer, &c, already, &tiers)?;
-            if items.len() as u64 != u64::from(offer.grants.quantity.max(1)) {
+            if items.len() as u64 != u64::from(grants.quantity.max(1)) {
                 return Err(Error::InvalidRequest(format!(
                     "reward grants {} items, the op carries {}",
-                    offer.grants.quantity,
+                    grants.quantity,
                     items.len()
                 )));
             }
@@ -85,7 +89,7 @@ pub fn redeem_reward(
             issue::device_items(
                 tx,
                 device,
-                offer.grants.product_id,
+                grants.product_id,
                 &numbered,
                 ItemOrigin::Reward,
                 Some(&redeem_id.to_string()),
