@@ -82,6 +82,9 @@ trap cleanup EXIT
 
 "$BIN" demo --db "$DB" >"$WORK/demo.txt" 2>>"$SERVER_LOG"
 KEY=$("$BIN" keys create --db "$DB" --scope write 2>>"$SERVER_LOG" | awk '{print $NF}')
+# PERS's public key header, given like the bearer key (else Schemathesis invents
+# header values hyper refuses before any route runs).
+PROJECT_KEY=$("$BIN" keys create --db "$DB" --scope project 2>>"$SERVER_LOG" | awk '{print $NF}')
 ENROLL_CODE=$("$BIN" enrollment-code --db "$DB" 2>>"$SERVER_LOG" | awk '/enrollment code/ {print $NF}')
 [[ -n "$KEY" && -n "$ENROLL_CODE" ]] || {
     log "could not create a key or an enrollment code (see $SERVER_LOG)"
@@ -125,11 +128,10 @@ requests_served() { grep -c 'finished processing request' "$SERVER_LOG" || true;
 #   --experimental=openapi-3.1      the document is 3.1; without this no response is validated
 #   -D all                          valid and invalid inputs (invalid ones must get 4xx)
 #   --exclude-checks negative_data_rejection
-#                                   the server ignores query parameters it does not know
-#                                   (`?=false`) and reads `[]` as `{}` for all-optional
-#                                   bodies (serde): harmless, and refusing unknown query
-#                                   parameters would break MUFI clients that send extras.
-#                                   Everything else is checked, 5xx first.
+#                                   serde reads `[]` as `{}` for all-optional bodies:
+#                                   harmless. (Unknown query parameters are refused
+#                                   now, see api/params.rs.) Everything else is
+#                                   checked, 5xx first.
 #   --contrib-openapi-formats-uuid  generate real UUIDs for `format: uuid` (else any
 #                                   string, and every path id is a 400 before any logic)
 #   --hypothesis-database none      no example reuse between runs: same seed, same run
@@ -141,6 +143,7 @@ run_st() {
     "$ST" run "$BASE/openapi.json" \
         --experimental=openapi-3.1 \
         -H "Authorization: Bearer $token" \
+        -H "x-project-key: $PROJECT_KEY" \
         --checks all \
         --exclude-checks negative_data_rejection \
         -D all \

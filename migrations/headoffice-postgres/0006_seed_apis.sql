@@ -8,9 +8,14 @@ INSERT INTO companies (id, name, created_at)
     VALUES ('00000000-0000-4000-8000-000000000001', 'Default company',
             to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
 
+-- A product belongs to a company; its slug is unique within that company.
+ALTER TABLE products ADD COLUMN company_id TEXT NOT NULL
+    DEFAULT '00000000-0000-4000-8000-000000000001' REFERENCES companies(id);
+ALTER TABLE products DROP CONSTRAINT products_slug_key;
+ALTER TABLE products ADD CONSTRAINT products_company_slug_key UNIQUE (company_id, slug);
+
 CREATE TABLE product_details (
     product_id        TEXT PRIMARY KEY REFERENCES products(id),
-    company_id        TEXT NOT NULL REFERENCES companies(id),
     distribution_type TEXT NOT NULL,
     pricing_type      TEXT NOT NULL,
     draft_data        TEXT,
@@ -20,10 +25,11 @@ CREATE TABLE product_details (
     on_demand_mint    INTEGER NOT NULL DEFAULT 1,
     images            TEXT NOT NULL DEFAULT '[]'
 );
-CREATE INDEX product_details_company ON product_details(company_id);
-INSERT INTO product_details (product_id, company_id, distribution_type, pricing_type)
-    SELECT id, '00000000-0000-4000-8000-000000000001', 'sequential', 'product' FROM products;
 
 ALTER TABLE rewards ALTER COLUMN grant_product_id DROP NOT NULL;
 ALTER TABLE rewards ALTER COLUMN grant_quantity DROP NOT NULL;
 ALTER TABLE rewards ADD COLUMN image_url TEXT;
+
+-- PERS's public project key is a third key scope.
+ALTER TABLE api_keys DROP CONSTRAINT api_keys_scope_check;
+ALTER TABLE api_keys ADD CONSTRAINT api_keys_scope_check CHECK (scope IN ('read', 'write', 'project'));

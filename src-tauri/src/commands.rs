@@ -629,7 +629,9 @@ pub fn customer(state: State<'_, AppState>, query: String) -> AppResult<Customer
         .replica
         .reward_offers()?
         .into_iter()
-        .filter(|o| o.active)
+        // An offer that grants nothing yet (PERS, before its token unit) is not
+        // redeemable: not shown at the counter.
+        .filter(|o| o.active && o.grants.is_some())
         .map(|o| OfferView {
             available: o.available(),
             affordable: customer.credits >= o.credit_cost,

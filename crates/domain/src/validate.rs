@@ -252,6 +252,12 @@ pub struct ProductInput {
     pub start_sale_at: Option<Timestamp>,
     pub end_sale_at: Option<Timestamp>,
     pub order_rules: Option<Vec<OrderRule>>,
+    /// An update clears the sale start / end (W3Block's `null`); MUFI bodies cannot
+    /// set these.
+    #[serde(skip)]
+    pub clear_start_sale_at: bool,
+    #[serde(skip)]
+    pub clear_end_sale_at: bool,
 }
 
 /// The currency a bare MUFI `price` is in when no `currency` is given.
@@ -444,9 +450,15 @@ impl ProductInput {
             status: Some(self.status.unwrap_or_else(|| p.status.as_str().to_string())),
             slug: self.slug.or_else(|| p.slug.clone()),
             tags: Some(self.tags.unwrap_or_else(|| p.tags.clone())),
-            start_sale_at: self.start_sale_at.or(p.start_sale_at),
-            end_sale_at: self.end_sale_at.or(p.end_sale_at),
+            start_sale_at: self
+                .start_sale_at
+                .or(p.start_sale_at.filter(|_| !self.clear_start_sale_at)),
+            end_sale_at: self
+                .end_sale_at
+                .or(p.end_sale_at.filter(|_| !self.clear_end_sale_at)),
             order_rules: Some(self.order_rules.unwrap_or_else(|| p.order_rules.clone())),
+            clear_start_sale_at: false,
+            clear_end_sale_at: false,
         };
         merged.into_product(p.id)
     }

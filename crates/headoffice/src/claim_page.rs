@@ -21,7 +21,7 @@ use wicket_domain::DomainError;
 
 use crate::api::AppState;
 use crate::error::Error;
-use crate::model::{EventOut, ItemOut, NewUserBody, ProductOut, TicketOut, UserKey, UserOut};
+use crate::model::{EventOut, ItemOut, NewUserBody, ProductOut, TicketOut};
 use crate::store::EventKey;
 
 mod html;
@@ -112,11 +112,15 @@ async fn submit(
         Err(msgs) => return form_page(&c, &form, &msgs, StatusCode::BAD_REQUEST),
     };
     let claimed = async {
-        customer(&st, &name, &email).await?;
-        let item = st
-            .store
-            .claim(c.code, UserKey::Email(email.clone()))
-            .await?;
+        let (first, last) = split_name(&name);
+        let who = NewUserBody {
+            email: email.clone(),
+            first_name: Some(first),
+            last_name: last,
+            reference_id: None,
+            country: None,
+        };
+        let item = st.store.claim_as(c.code, who).await?;
         let ticket = crate::api::items::ticket_of(&st, item.product_id, item.id).await?;
         Ok::<_, Error>((item, ticket))
     };
@@ -195,29 +199,6 @@ fn validate(f: &ClaimForm) -> Result<(String, String), Vec<String>> {
     match email {
         Some(email) if errors.is_empty() => Ok((name, email)),
         _ => Err(errors),
-    }
-}
-
-/// The customer with this email, created (as `POST /v1/users/create` would) when
-/// head office does not know it yet. A known customer is left as it is.
-async fn customer(st: &AppState, name: &str, email: &str) -> Result<UserOut, Error> {
-    match st.store.get_user(UserKey::Email(email.to_string())).await {
-        Err(Error::NotFound(_)) => {}
-        known => return known,
-    }
-    let (first, last) = split_name(name);
-    let new = NewUserBody {
-        email: email.to_string(),
-        first_name: Some(first),
-        last_name: last,
-        reference_id: None,
-        country: None,
-    };
-    match st.store.create_users(vec![new]).await {
-        Ok(mut made) => made.pop().ok_or(Error::NoRows),
-        // Created by someone else between the read and this write: use theirs.
-        Err(Error::Conflict(_)) => st.store.get_user(UserKey::Email(email.to_string())).await,
-        Err(e) => Err(e),
     }
 }
 

@@ -48,10 +48,13 @@ pub fn app(store: Arc<dyn Store>, public_url: &str) -> axum::Router {
     router(state.clone())
         .merge(sync::routes(state.clone()))
         .merge(health_routes(state))
-        // After the routes: the layer sees each request's matched route pattern.
+        // After the routes: these layers see each request's matched route pattern.
+        .route_layer(axum::middleware::from_fn(api::params::known_params))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(axum::middleware::map_response(error::json_errors))
+        // Outside json_errors: W3Block and PERS clients read the NestJS error body.
+        .layer(axum::middleware::from_fn(api::nest::nest_paths))
         // One INFO line per request (method, path, status, latency); the defaults
         // log at DEBUG, which a box office operator would never see.
         .layer(

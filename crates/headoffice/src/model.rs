@@ -63,6 +63,8 @@ impl PageReq {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EventOut {
     pub id: Uuid,
+    /// MUFI's project: this head office's default company.
+    pub project_id: Uuid,
     pub name: String,
     pub start_date: Timestamp,
     pub end_date: Timestamp,
@@ -408,6 +410,8 @@ pub struct ItemOut {
     /// sale | issue | claim | reward
     pub origin: String,
     pub revoked: bool,
+    /// The owner's id (MUFI's legacy item field; `user.id` too).
+    pub user_id: Uuid,
     pub user: ItemUser,
     pub product: ItemProduct,
     pub created_at: String,

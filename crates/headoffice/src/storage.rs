@@ -234,10 +234,12 @@ pub trait Catalog {
     fn update_event(&self, e: &Event) -> Result<()>;
     fn delete_event(&self, id: Uuid) -> Result<()>;
     fn products_of_event(&self, event: Uuid) -> Result<u64>;
-    fn insert_product(&self, p: &Product) -> Result<()>;
+    /// A new product in `company`'s catalog.
+    fn insert_product(&self, p: &Product, company: Uuid) -> Result<()>;
     /// Store a product's fields; its order rules too when `rules` is set.
     fn update_product(&self, p: &Product, rules: bool) -> Result<()>;
-    fn slug_taken(&self, slug: &str) -> Result<bool>;
+    /// Whether `company` already has a product with this slug.
+    fn slug_taken(&self, company: Uuid, slug: &str) -> Result<bool>;
     fn insert_rule(&self, product: Uuid, r: &OrderRule) -> Result<()>;
     /// Whether a rule of that product was there to delete.
     fn delete_rule(&self, product: Uuid, rule: Uuid) -> Result<bool>;
@@ -346,7 +348,7 @@ pub trait Tenancy {
     fn insert_company(&self, id: Uuid, name: &str) -> Result<()>;
     /// A product's company and details (`None` for an unknown product).
     fn product_details(&self, product: Uuid) -> Result<Option<(Uuid, ProductDetails)>>;
-    fn save_product_details(&self, product: Uuid, company: Uuid, d: &ProductDetails) -> Result<()>;
+    fn save_product_details(&self, product: Uuid, d: &ProductDetails) -> Result<()>;
 }
 
 /// One transaction of a backend: every narrow trait at once.

@@ -75,7 +75,8 @@ pub trait Store: Send + Sync + 'static {
         details: wicket_domain::DetailsInput,
     ) -> StoreFuture<ProductOut>;
     fn get_product(&self, id: Uuid) -> StoreFuture<ProductOut>;
-    fn product_by_slug(&self, slug: String) -> StoreFuture<ProductOut>;
+    /// A product by its slug in `company`'s catalog (MUFI: the default company).
+    fn product_by_slug(&self, company: Uuid, slug: String) -> StoreFuture<ProductOut>;
     fn list_products(&self, q: ProductQuery, page: PageReq) -> StoreFuture<Page<ProductOut>>;
     /// A partial update: only the given fields change.
     fn update_product(
@@ -114,6 +115,10 @@ pub trait Store: Send + Sync + 'static {
     /// Make `count` claim codes; returns the codes (URLs are the caller's job).
     fn create_claim_codes(&self, product: Uuid, count: u32) -> StoreFuture<Vec<Uuid>>;
     fn claim(&self, code: Uuid, user: UserKey) -> StoreFuture<ItemOut>;
+    /// Claim for a person named by email, made a customer (as `/v1/users/create`
+    /// would) in the same transaction when unknown: a refused claim leaves no one
+    /// behind. A known customer is left as they are.
+    fn claim_as(&self, code: Uuid, who: NewUserBody) -> StoreFuture<ItemOut>;
     /// A claim code as stored (its product, whether it is used), or `None`: what
     /// the public claim page shows before anyone claims.
     fn claim_code(&self, code: Uuid) -> StoreFuture<Option<wicket_domain::ClaimCode>>;

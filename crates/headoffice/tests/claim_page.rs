@@ -312,4 +312,7 @@ async fn sold_out_is_a_page_not_json() {
     a.html();
     assert!(a.body.contains("Sold out"), "{}", a.body);
     assert_eq!(items_of(&s, &p).await.len(), 1);
+    // The refused claim made no customer: one transaction, nothing left behind.
+    let (_, v) = s.post("/v1/users/fetch", json!({"limit": 10})).await;
+    assert_eq!(v["total"], 1, "{v}");
 }

@@ -405,3 +405,51 @@ async fn a_read_key_gets_no_tickets_or_emails_and_claim_links_ignore_the_host_he
         "{url}"
     );
 }
+
+/// A list parameter the server does not read is refused, never silently ignored:
+/// on a MUFI list, on a route that reads no parameters, and on the W3Block and PERS
+/// lists (which answer in their NestJS error body).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsupported_query_parameters_are_refused() {
+    let s = start().await;
+    for path in [
+        "/v1/products?sortBy=name",
+        "/v1/products?page=1&colour=red",
+        "/v1/status-tiers?page=2",
+        "/v1/events?limit=5&offset=10",
+        "/v1/rewards?active=true&tier=1",
+        "/v1/sales?currency=EUR",
+    ] {
+        let (st, v) = s.get(path).await;
+        assert_eq!(
+            (st, code_of(&v).as_str()),
+            (400, "invalid_request"),
+            "{path}: {v}"
+        );
+    }
+    // The documented parameters still work.
+    let (st, v) = s
+        .get("/v1/products?page=1&limit=5&sort=-name&orderBy=DESC")
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let company = wicket_headoffice::DEFAULT_COMPANY;
+    let (st, v) = s
+        .get(&format!(
+            "/admin/companies/{company}/products?limit=5&sortBy=name&tagIds[]={}&foo=1",
+            Uuid::nil()
+        ))
+        .await;
+    assert_eq!(st, 400, "{v}");
+    assert_eq!(v["statusCode"], 400, "{v}");
+    assert_eq!(v["code"], "invalid_request", "{v}");
+    let (st, v) = s
+        .get(&format!(
+            "/admin/companies/{company}/products?limit=5&sortBy=name&tagIds[]={}",
+            Uuid::nil()
+        ))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["meta"]["totalItems"], 0, "{v}");
+    let (st, v) = s.get("/redemptions?active=true&mine=1").await;
+    assert_eq!((st, v["statusCode"].as_i64()), (400, Some(400)), "{v}");
+}

@@ -15,6 +15,7 @@ use crate::model::*;
 pub(crate) mod extract;
 pub mod items;
 pub mod nest;
+pub mod params;
 pub mod people;
 pub mod pers;
 pub mod products;

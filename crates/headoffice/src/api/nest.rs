@@ -17,15 +17,40 @@ use crate::error::{Error, ErrorBody, Result};
 #[serde(rename_all = "camelCase")]
 pub struct NestError {
     pub status_code: u16,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = message_schema)]
     pub message: serde_json::Value,
     pub error: String,
     /// Wicket's stable snake_case code of the (first) refusal.
     pub code: String,
 }
 
+/// `message`: one string, or a list of strings (NestJS validation errors).
+fn message_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(text())
+            .item(ArrayBuilder::new().items(text()))
+            .build(),
+    )
+}
+
 /// Largest error body rewritten (errors are small).
 const ERROR_LIMIT: usize = 64 * 1024;
+
+/// Whether a path belongs to the W3Block or PERS API.
+pub fn is_nest_path(path: &str) -> bool {
+    path.starts_with("/admin/") || path == "/redemptions" || path.starts_with("/redemptions/")
+}
+
+/// On the W3Block and PERS paths, every error (from a handler, an extractor, the
+/// query check or the body limit) leaves in the NestJS body.
+pub async fn nest_paths(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let nest = is_nest_path(req.uri().path());
+    let resp = next.run(req).await;
+    if nest { nest_errors(resp).await } else { resp }
+}
 
 /// Rewrite head office's `{"errors": ["code: message"]}` into the NestJS body; every
 /// other answer passes unchanged.

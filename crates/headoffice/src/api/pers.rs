@@ -75,11 +75,11 @@ pub struct PersToken {
     pub token_type: String,
     pub is_active: bool,
     pub is_gallery: bool,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Vec<Object>>)]
     pub metadata: Option<serde_json::Value>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub abi: Option<serde_json::Value>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub abi_url: Option<serde_json::Value>,
 }
 
@@ -119,7 +119,7 @@ pub struct PersRedemption {
     pub credit_token_amount: i64,
     /// Redemption types are not kept: always null.
     #[serde(rename = "type")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub redemption_type: Option<serde_json::Value>,
     pub token_units: Vec<PersTokenUnit>,
     pub order: i32,

@@ -58,9 +58,13 @@ pub async fn create_product(
 /// The legacy MUFI path of `POST /v1/products`.
 pub async fn legacy_create_product(
     st: State<AppState>,
-    input: ApiJson<ProductInput>,
+    ApiJson(mut input): ApiJson<ProductInput>,
 ) -> Result<(StatusCode, Json<ProductOut>)> {
-    create_product(st, input).await
+    // The legacy docs had one product type, a redeemable item: a perk today.
+    if input.product_type.as_deref() == Some("redeemable_item") {
+        input.product_type = Some("perks".into());
+    }
+    create_product(st, ApiJson(input)).await
 }
 
 #[utoipa::path(get, path = "/v1/products", tag = "products", params(ProductListQuery),
@@ -143,7 +147,7 @@ pub async fn product_by_slug(
     State(st): State<AppState>,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<ProductOut>> {
-    Ok(Json(st.store.product_by_slug(slug).await?))
+    Ok(Json(st.store.product_by_slug(DEFAULT_COMPANY, slug).await?))
 }
 
 #[utoipa::path(patch, path = "/v1/products/{id}", tag = "products", params(("id" = Uuid, Path)),

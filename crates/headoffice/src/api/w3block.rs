@@ -70,18 +70,18 @@ pub struct W3Currency {
 }
 
 fn currency(code: &str) -> W3Currency {
-    let (name, symbol) = match code {
-        "EUR" => ("Euro", "€"),
-        "USD" => ("US Dollar", "US$"),
-        "GBP" => ("Pound Sterling", "£"),
-        "BRL" => ("Brazilian Real", "R$"),
-        "CHF" => ("Swiss Franc", "CHF"),
-        "JPY" => ("Yen", "¥"),
-        other => (other, other),
+    // W3Block's example names a currency by its code (`"name": "USD"`).
+    let symbol = match code {
+        "EUR" => "€",
+        "USD" => "US$",
+        "GBP" => "£",
+        "BRL" => "R$",
+        "JPY" => "¥",
+        other => other,
     };
     W3Currency {
         id: currency_id(code),
-        name: name.into(),
+        name: code.into(),
         code: code.into(),
         symbol: symbol.into(),
         crypto: false,
@@ -169,14 +169,6 @@ impl W3ProductBody {
                 Some(Some(s)) => unix(field, &s).map(Some),
             }
         };
-        if !create
-            && (matches!(self.start_sale_at, Some(None)) || matches!(self.end_sale_at, Some(None)))
-        {
-            return Err(invalid(
-                "startSaleAt",
-                "a sale window cannot be cleared with null; send a new date",
-            ));
-        }
         let prices = self
             .prices
             .map(|ps| {
@@ -193,6 +185,11 @@ impl W3ProductBody {
         if create && self.name.is_none() {
             return Err(invalid("name", "required"));
         }
+        if create && self.description.is_none() {
+            return Err(invalid("description", "required"));
+        }
+        let clear_start_sale_at = matches!(self.start_sale_at, Some(None));
+        let clear_end_sale_at = matches!(self.end_sale_at, Some(None));
         let input = ProductInput {
             product_type: self
                 .product_type
@@ -207,6 +204,8 @@ impl W3ProductBody {
             tags: self.tags,
             start_sale_at: sale("startSaleAt", self.start_sale_at)?,
             end_sale_at: sale("endSaleAt", self.end_sale_at)?,
+            clear_start_sale_at,
+            clear_end_sale_at,
             ..Default::default()
         };
         let details = DetailsInput {
@@ -513,10 +512,7 @@ pub async fn by_slug(
     ApiPath((company_id, slug)): ApiPath<(Uuid, String)>,
 ) -> Result<Json<W3Product>> {
     company(&st, company_id).await?;
-    let p = st.store.product_by_slug(slug.clone()).await?;
-    if p.company_id != company_id {
-        return Err(Error::not_found(format!("product with slug {slug:?}")));
-    }
+    let p = st.store.product_by_slug(company_id, slug).await?;
     Ok(Json(to_w3(p, false)?))
 }
 

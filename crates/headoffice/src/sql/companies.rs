@@ -13,10 +13,15 @@ use crate::storage::Tenancy;
 /// The company the MUFI `/v1` API works on (migration 0009 creates it).
 pub const DEFAULT_COMPANY: Uuid = Uuid::from_u128(0x00000000_0000_4000_8000_000000000001);
 
-const DETAIL_COLS: &str = "company_id, distribution_type, pricing_type, draft_data, html_content, terms, relevance, on_demand_mint, images";
+const DETAIL_COLS: &str = "distribution_type, pricing_type, draft_data, html_content, terms, relevance, on_demand_mint, images";
 
+/// Column 0 the product's company, then [`DETAIL_COLS`] (all NULL when the product
+/// has no details row: the defaults).
 fn details_from_row(r: &Row) -> Result<(Uuid, ProductDetails)> {
-    let dist: String = r.get(1)?;
+    let company = uuid_at(r, 0)?;
+    let Some(dist) = r.get::<Option<String>>(1)? else {
+        return Ok((company, ProductDetails::default()));
+    };
     let pricing: String = r.get(2)?;
     let json = |i: usize| -> Result<Option<serde_json::Value>> {
         let s: Option<String> = r.get(i)?;
@@ -33,7 +38,7 @@ fn details_from_row(r: &Row) -> Result<(Uuid, ProductDetails)> {
         _ => return Err(bad_stored("product images")),
     };
     Ok((
-        uuid_at(r, 0)?,
+        company,
         ProductDetails {
             distribution_type: DistributionType::parse(&dist)
                 .ok_or_else(|| bad_stored("distribution type"))?,
@@ -52,9 +57,11 @@ pub(crate) fn read_details(
     conn: &Connection,
     product: Uuid,
 ) -> Result<Option<(Uuid, ProductDetails)>> {
-    conn.prepare_cached(&format!(
-        "SELECT {DETAIL_COLS} FROM product_details WHERE product_id = ?1"
-    ))?
+    conn.prepare_cached(
+        "SELECT p.company_id, d.distribution_type, d.pricing_type, d.draft_data, d.html_content, \
+         d.terms, d.relevance, d.on_demand_mint, d.images \
+         FROM products p LEFT JOIN product_details d ON d.product_id = p.id WHERE p.id = ?1",
+    )?
     .query_row([product.to_string()], details_from_row)
     .optional()
 }
@@ -82,12 +89,12 @@ impl Tenancy for SqlTx<'_> {
         read_details(self.0, product)
     }
 
-    fn save_product_details(&self, product: Uuid, company: Uuid, d: &ProductDetails) -> Result<()> {
+    fn save_product_details(&self, product: Uuid, d: &ProductDetails) -> Result<()> {
         let opt_json = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string());
         self.0.execute(
             &format!(
-                "INSERT INTO product_details (product_id, {DETAIL_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                 ON CONFLICT (product_id) DO UPDATE SET company_id = excluded.company_id,
+                "INSERT INTO product_details (product_id, {DETAIL_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (product_id) DO UPDATE SET
                    distribution_type = excluded.distribution_type, pricing_type = excluded.pricing_type,
                    draft_data = excluded.draft_data, html_content = excluded.html_content,
                    terms = excluded.terms, relevance = excluded.relevance,
@@ -95,7 +102,6 @@ impl Tenancy for SqlTx<'_> {
             ),
             params![
                 product.to_string(),
-                company.to_string(),
                 d.distribution_type.as_str(),
                 d.pricing_type.as_str(),
                 opt_json(&d.draft_data),

@@ -92,9 +92,10 @@ pub(crate) fn op_demo(tx: &Connection, n_users: u32) -> Result<DemoSummary> {
     for p in &mut products {
         p.slug = Some(crate::usecase::catalog::unique_slug(
             &super::tx::SqlTx(tx),
+            super::companies::DEFAULT_COMPANY,
             &domain::slugify(&p.name),
         )?);
-        insert_product(tx, p, &iso)?;
+        insert_product(tx, p, super::companies::DEFAULT_COMPANY, &iso)?;
     }
 
     let mut customers = Vec::with_capacity(n_users as usize);

@@ -15,6 +15,7 @@ pub(crate) const EVENT_COLS: &str = "id, name, start_date, end_date, location, a
 pub(crate) fn event_from_row(r: &Row) -> Result<EventOut> {
     Ok(EventOut {
         id: uuid_at(r, 0)?,
+        project_id: super::companies::DEFAULT_COMPANY,
         name: r.get(1)?,
         start_date: r.get(2)?,
         end_date: r.get(3)?,

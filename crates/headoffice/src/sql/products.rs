@@ -107,6 +107,27 @@ pub(crate) fn product_exists(conn: &Connection, id: Uuid) -> Result<bool> {
         .exists([id.to_string()])
 }
 
+/// A product by slug within one company's catalog (no lock).
+pub(crate) fn find_product_by_slug(
+    conn: &Connection,
+    company: Uuid,
+    slug: &str,
+) -> Result<Option<ProductRow>> {
+    let row = conn
+        .prepare_cached(&format!(
+            "SELECT {PRODUCT_COLS} FROM products WHERE company_id = ?1 AND slug = ?2"
+        ))?
+        .query_row(params![company.to_string(), slug], product_from_row)
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some(mut row) => {
+            row.p.order_rules = load_rules(conn, row.p.id)?;
+            Ok(Some(row))
+        }
+    }
+}
+
 pub(crate) fn require_product(conn: &Connection, id: Uuid) -> Result<ProductRow> {
     find_product_where(conn, "id", &id.to_string())?
         .ok_or_else(|| Error::not_found(format!("product {id}")))
@@ -173,11 +194,11 @@ pub(crate) fn product_out(conn: &Connection, row: &ProductRow) -> Result<Product
     })
 }
 
-pub(crate) fn insert_product(tx: &Connection, p: &Product, iso: &str) -> Result<()> {
+pub(crate) fn insert_product(tx: &Connection, p: &Product, company: Uuid, iso: &str) -> Result<()> {
     tx.execute(
         &format!(
-            "INSERT INTO products ({PRODUCT_COLS}) VALUES
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, 0, 1, ?23, ?23)"
+            "INSERT INTO products ({PRODUCT_COLS}, company_id) VALUES
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, 0, 1, ?23, ?23, ?24)"
         ),
         params![
             p.id.to_string(),
@@ -202,13 +223,9 @@ pub(crate) fn insert_product(tx: &Connection, p: &Product, iso: &str) -> Result<
             serde_json::to_string(&p.tags)?,
             p.start_sale_at,
             p.end_sale_at,
-            iso
+            iso,
+            company.to_string()
         ],
-    )?;
-    // Every product has details; a W3Block create overwrites these defaults.
-    tx.execute(
-        "INSERT INTO product_details (product_id, company_id, distribution_type, pricing_type) VALUES (?1, ?2, 'sequential', 'product')",
-        params![p.id.to_string(), super::companies::DEFAULT_COMPANY.to_string()],
     )?;
     for r in &p.order_rules {
         insert_rule(tx, p.id, r, iso)?;
@@ -313,10 +330,7 @@ pub(crate) fn list_products_sql(
     }
     if let Some(c) = q.company {
         args.push(Value::Text(c.to_string()));
-        wh.push(format!(
-            "EXISTS (SELECT 1 FROM product_details d WHERE d.product_id = products.id AND d.company_id = ?{})",
-            args.len()
-        ));
+        wh.push(format!("company_id = ?{}", args.len()));
     }
     if !q.statuses.is_empty() {
         let mut marks = Vec::new();
@@ -368,7 +382,7 @@ pub(crate) fn list_products_sql(
             }
         },
         ProductSort::Relevance => {
-            "(SELECT d.relevance FROM product_details d WHERE d.product_id = products.id)"
+            "COALESCE((SELECT d.relevance FROM product_details d WHERE d.product_id = products.id), 0)"
                 .to_string()
         }
         ProductSort::StartSaleAt => "start_sale_at".to_string(),

@@ -203,9 +203,9 @@ impl Store for SqlStore {
         self.run(move |c| product_out(c, &require_product(c, id)?))
     }
 
-    fn product_by_slug(&self, slug: String) -> StoreFuture<ProductOut> {
+    fn product_by_slug(&self, company: Uuid, slug: String) -> StoreFuture<ProductOut> {
         self.run(move |c| {
-            find_product_where(c, "slug", &slug)?
+            find_product_by_slug(c, company, &slug)?
                 .map(|r| product_out(c, &r))
                 .ok_or_else(|| Error::not_found(format!("product with slug {slug:?}")))?
         })
@@ -374,6 +374,17 @@ impl Store for SqlStore {
 
     fn claim(&self, code: Uuid, user: UserKey) -> StoreFuture<ItemOut> {
         self.write(move |tx| op_claim(tx, code, user.clone()))
+    }
+
+    fn claim_as(&self, code: Uuid, who: NewUserBody) -> StoreFuture<ItemOut> {
+        self.write(move |tx| {
+            let email = domain::normalize_email(&who.email)?;
+            let key = UserKey::Email(email);
+            if crate::usecase::customer::recipient(&SqlTx(tx), &key).is_err() {
+                catalog::create_users(&SqlTx(tx), vec![who.clone()])?;
+            }
+            op_claim(tx, code, key)
+        })
     }
 
     fn claim_code(&self, code: Uuid) -> StoreFuture<Option<domain::ClaimCode>> {

@@ -562,8 +562,8 @@ impl Catalog for SqlTx<'_> {
         Ok(opt_u64(Some(n)).unwrap_or(0))
     }
 
-    fn insert_product(&self, p: &Product) -> Result<()> {
-        insert_product(self.0, p, &iso())
+    fn insert_product(&self, p: &Product, company: Uuid) -> Result<()> {
+        insert_product(self.0, p, company, &iso())
     }
 
     fn update_product(&self, p: &Product, rules: bool) -> Result<()> {
@@ -581,10 +581,10 @@ impl Catalog for SqlTx<'_> {
         Ok(())
     }
 
-    fn slug_taken(&self, slug: &str) -> Result<bool> {
+    fn slug_taken(&self, company: Uuid, slug: &str) -> Result<bool> {
         self.0
-            .prepare_cached("SELECT 1 FROM products WHERE slug = ?1")?
-            .exists([slug])
+            .prepare_cached("SELECT 1 FROM products WHERE company_id = ?1 AND slug = ?2")?
+            .exists(params![company.to_string(), slug])
     }
 
     fn insert_rule(&self, product: Uuid, r: &OrderRule) -> Result<()> {

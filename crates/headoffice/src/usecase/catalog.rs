@@ -59,7 +59,7 @@ fn check_event_exists(tx: &dyn Tx, event: Option<Uuid>) -> Result<()> {
 }
 
 /// A free slug from `base` (`base`, `base-2`, `base-3`, ...).
-pub fn unique_slug(tx: &dyn Tx, base: &str) -> Result<String> {
+pub fn unique_slug(tx: &dyn Tx, company: Uuid, base: &str) -> Result<String> {
     for n in 1u32..10_000 {
         let cand = if n == 1 {
             base.to_string()
@@ -68,7 +68,7 @@ pub fn unique_slug(tx: &dyn Tx, base: &str) -> Result<String> {
             let keep: String = base.chars().take(100 - suffix.len()).collect();
             format!("{}{suffix}", keep.trim_end_matches('-'))
         };
-        if !tx.slug_taken(&cand)? {
+        if !tx.slug_taken(company, &cand)? {
             return Ok(cand);
         }
     }
@@ -90,10 +90,10 @@ pub fn create_product(
     let d = details.apply_to(&ProductDetails::default())?;
     check_event_exists(tx, p.event_id)?;
     if p.slug.is_none() {
-        p.slug = Some(unique_slug(tx, &domain::slugify(&p.name))?);
+        p.slug = Some(unique_slug(tx, company, &domain::slugify(&p.name))?);
     }
-    tx.insert_product(&p)?;
-    tx.save_product_details(p.id, company, &d)?;
+    tx.insert_product(&p, company)?;
+    tx.save_product_details(p.id, &d)?;
     Ok(p)
 }
 
@@ -110,11 +110,8 @@ pub fn update_product(
     let p = input.apply_to(&old)?;
     check_event_exists(tx, p.event_id)?;
     if details != DetailsInput::default() {
-        let (company, old_d) = tx.product_details(id)?.unwrap_or((
-            crate::sql::companies::DEFAULT_COMPANY,
-            ProductDetails::default(),
-        ));
-        tx.save_product_details(id, company, &details.apply_to(&old_d)?)?;
+        let old_d = tx.product_details(id)?.map(|(_, d)| d).unwrap_or_default();
+        tx.save_product_details(id, &details.apply_to(&old_d)?)?;
     }
     tx.update_product(&p, rules)?;
     Ok(p)
