@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 use wicket_domain::{self as domain, *};
 use wicket_protocol::{
-    AuditOp, ClaimOp, CustomerOp, IssueOp, NewItem, Op, RewardRedeemOp, SaleOp, TransferOp,
+    ClaimOp, CustomerOp, IssueOp, NewItem, Op, RewardRedeemOp, SaleOp, TransferOp,
 };
 
 use crate::error::{DeviceError, Result};
@@ -75,21 +75,8 @@ impl Replica {
     /// Redeem an item by its uuid at `gate`. On success the redemption is durable
     /// (committed with `synchronous=FULL`) before this returns.
     pub fn redeem(&mut self, item_id: Uuid, gate: Option<&str>) -> Result<Item> {
-        let now = self.now();
-        let (device_id, staff_id) = (self.device_id, self.staff_id);
-        self.authorize(Action::Redeem)?;
-        let tx = self.conn.transaction()?;
-        let item = load_item(&tx, item_id)?;
-        let redeemed = redeem_in_tx(&tx, &item, gate, now, device_id, staff_id)?;
         // Checked in by hand, not by a scanned signature: audited.
-        let op = Op::Audit(AuditOp {
-            action: "manual_check_in".into(),
-            subject: Some(item.id.to_string()),
-            detail: gate.map(str::to_string),
-        });
-        outbox::append(&tx, device_id, staff_id, &op, now)?;
-        tx.commit()?;
-        Ok(redeemed)
+        self.manual_redeem(item_id, gate, None)
     }
 
     /// Redeem by product and sequential item number (what is printed on a ticket).

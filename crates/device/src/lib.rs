@@ -15,6 +15,7 @@ pub mod outbox;
 mod pull;
 pub mod replica;
 mod rows;
+mod search;
 mod signing;
 mod staff;
 pub mod sync;

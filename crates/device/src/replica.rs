@@ -29,6 +29,9 @@ fn migrations() -> Migrations<'static> {
             "../../../migrations/device/0006_allotment_returns.sql"
         )),
         M::up(include_str!("../../../migrations/device/0007_security.sql")),
+        M::up(include_str!(
+            "../../../migrations/device/0008_door_search.sql"
+        )),
     ])
 }
 
@@ -409,69 +412,6 @@ impl Replica {
         };
         // Head office wrote it; a damaged value is shown as absent rather than failing the screen.
         Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
-    }
-
-    /// Search items by item number (`#42` or `42`), item uuid, email (contains `@`),
-    /// or holder name (prefix of first or last name, case-insensitive). At most
-    /// `limit` results.
-    pub fn find_items(&self, query: &str, limit: usize) -> Result<Vec<ItemView>> {
-        let q = query.trim();
-        if q.is_empty() {
-            return Err(DeviceError::Invalid("empty search".into()));
-        }
-        let base = "SELECT i.id, i.product_id, i.item_id, i.owner_id, i.redemption_count, \
-             i.redemption_quantity, i.redeemed_at, i.origin, i.revoked, i.created_at, \
-             p.name, c.email, c.first_name, c.last_name \
-             FROM items i JOIN products p ON p.id = i.product_id JOIN customers c ON c.id = i.owner_id";
-        let lim = limit.clamp(1, 1000) as i64;
-        let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<ItemView> {
-            let item = item_from_row(r)?;
-            let first: Option<String> = r.get(12)?;
-            let last: Option<String> = r.get(13)?;
-            let email: String = r.get(11)?;
-            let owner_name = match (first, last) {
-                (Some(f), Some(l)) => format!("{f} {l}"),
-                (Some(f), None) => f,
-                (None, Some(l)) => l,
-                (None, None) => email.clone(),
-            };
-            Ok(ItemView {
-                item,
-                product_name: r.get(10)?,
-                owner_email: email,
-                owner_name,
-            })
-        };
-        let num = q.strip_prefix('#').unwrap_or(q);
-        let out = if let Ok(n) = num.parse::<u64>() {
-            let mut st = self.conn.prepare(&format!(
-                "{base} WHERE i.item_id = ?1 ORDER BY p.name LIMIT ?2"
-            ))?;
-            st.query_map(params![n as i64, lim], map)?
-                .collect::<rusqlite::Result<Vec<_>>>()?
-        } else if let Ok(id) = Uuid::parse_str(q) {
-            let mut st = self
-                .conn
-                .prepare(&format!("{base} WHERE i.id = ?1 LIMIT ?2"))?;
-            st.query_map(params![id, lim], map)?
-                .collect::<rusqlite::Result<Vec<_>>>()?
-        } else if q.contains('@') {
-            let mut st = self.conn.prepare(&format!(
-                "{base} WHERE c.email = ?1 ORDER BY p.name, i.item_id LIMIT ?2"
-            ))?;
-            st.query_map(params![q.to_lowercase(), lim], map)?
-                .collect::<rusqlite::Result<Vec<_>>>()?
-        } else {
-            let pat = format!("{}%", q.replace(['%', '_'], ""));
-            let mut st = self.conn.prepare(&format!(
-                "{base} WHERE c.first_name LIKE ?1 OR c.last_name LIKE ?1 \
-                 OR (c.first_name || ' ' || c.last_name) LIKE ?1 \
-                 ORDER BY c.last_name, c.first_name, i.item_id LIMIT ?2"
-            ))?;
-            st.query_map(params![pat, lim], map)?
-                .collect::<rusqlite::Result<Vec<_>>>()?
-        };
-        Ok(out)
     }
 
     /// Sales, newest first, optionally of one product.

@@ -79,30 +79,49 @@ impl Ho {
     pub async fn start() -> Ho {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = database(dir.path());
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
         let log = dir.path().join("ho.log");
         let stderr = std::fs::File::create(&log).expect("create the server log");
         let child = Command::new(BIN)
             .arg("serve")
             .args(&db)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .env("RUST_LOG", "warn")
+            // Port 0, read back from the log: a port picked in advance could be
+            // taken by another test's server before this one binds it.
+            .args(["--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::from(stderr))
             .spawn()
             .expect("spawn wicket-headoffice serve");
         let mut ho = Ho {
             child,
-            base: format!("http://127.0.0.1:{port}"),
+            base: String::new(),
             db,
             write: String::new(),
             client: reqwest::Client::new(),
             log,
             _dir: dir,
         };
+        for _ in 0..600 {
+            let text = ho.log();
+            if let Some(addr) = text
+                .split("head office listening addr=")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+            {
+                ho.base = format!("http://{addr}");
+                break;
+            }
+            if let Ok(Some(status)) = ho.child.try_wait() {
+                panic!("serve exited with {status}: {text}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(
+            !ho.base.is_empty(),
+            "head office never said where it listens: {}",
+            ho.log()
+        );
         let mut ready = false;
         for _ in 0..600 {
             if let Ok(r) = ho.client.get(format!("{}/readyz", ho.base)).send().await

@@ -165,12 +165,37 @@ pub enum Cmd {
         #[arg(long)]
         release: Option<Uuid>,
     },
+    /// Door search and manual check-in: `checkin search TEXT` finds a guest's tickets
+    /// (a few letters of a name or email, an order number, an item number);
+    /// `checkin ITEM --reason TEXT` admits one by hand, recorded with the reason.
+    #[command(args_conflicts_with_subcommands = true)]
+    Checkin {
+        #[command(subcommand)]
+        cmd: Option<CheckinCmd>,
+        /// The item's uuid (as `checkin search` prints it).
+        item: Option<Uuid>,
+        /// Why the guest is checked in by hand (broken phone, lost ticket, ...).
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long)]
+        gate: Option<String>,
+    },
     /// Door settings and where the replica's key is kept; `--admit-unknown on|off`
     /// changes whether tickets not yet replicated admit on their signature (manager;
     /// audited at head office).
     Settings {
         #[arg(long, value_parser = ["on", "off"])]
         admit_unknown: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CheckinCmd {
+    /// Find a guest's tickets and their state.
+    Search {
+        text: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
     },
 }
 

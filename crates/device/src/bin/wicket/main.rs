@@ -10,7 +10,7 @@ use wicket_domain::{Product, RecipientRef, normalize_email};
 
 mod args;
 
-use args::{Cli, Cmd, ItemsCmd};
+use args::{CheckinCmd, Cli, Cmd, ItemsCmd};
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -211,25 +211,34 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         }
         Cmd::Items {
             cmd: ItemsCmd::Find { query, limit },
+        }
+        | Cmd::Checkin {
+            cmd: Some(CheckinCmd::Search { text: query, limit }),
+            ..
         } => {
             let found = r.find_items(query, *limit)?;
-            print(cli.json, &found, || {
-                if found.is_empty() {
-                    println!("no items match {query:?}");
-                }
-                for v in &found {
-                    println!(
-                        "{}  #{:<6} {:<26} {:<24} {:<32} redeemed {}/{}{}",
-                        v.item.id,
-                        v.item.item_id,
-                        v.product_name,
-                        v.owner_name,
-                        v.owner_email,
-                        v.item.redemption_count,
-                        v.item.redemption_quantity,
-                        if v.item.revoked { "  REVOKED" } else { "" }
-                    );
-                }
+            print(cli.json, &found, || print_items(query, &found))?;
+        }
+        Cmd::Checkin {
+            cmd: None,
+            item,
+            reason,
+            gate,
+        } => {
+            let (Some(id), Some(reason)) = (item, reason) else {
+                anyhow::bail!(DeviceError::Invalid(
+                    "give `checkin search TEXT`, or `checkin ITEM --reason TEXT`".into()
+                ));
+            };
+            let it = r.check_in(*id, gate.as_deref(), reason)?;
+            print(cli.json, &it, || {
+                println!(
+                    "CHECKED IN  item #{} redeemed {}/{} (manual: {})",
+                    it.item_id,
+                    it.redemption_count,
+                    it.redemption_quantity,
+                    reason.trim()
+                )
             })?;
         }
         Cmd::Redeem {
@@ -651,4 +660,24 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// One line per item: id, number, product, holder, email, state.
+fn print_items(query: &str, found: &[wicket_device::replica::ItemView]) {
+    if found.is_empty() {
+        println!("no items match {query:?}");
+    }
+    for v in found {
+        println!(
+            "{}  #{:<6} {:<26} {:<24} {:<32} redeemed {}/{}{}",
+            v.item.id,
+            v.item.item_id,
+            v.product_name,
+            v.owner_name,
+            v.owner_email,
+            v.item.redemption_count,
+            v.item.redemption_quantity,
+            if v.item.revoked { "  REVOKED" } else { "" }
+        );
+    }
 }
