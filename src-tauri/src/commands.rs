@@ -571,6 +571,28 @@ pub fn find_items(state: State<'_, AppState>, query: String) -> AppResult<Vec<It
     Ok(s.replica.find_items(&query, SEARCH_LIMIT)?)
 }
 
+/// Door search: the door role finds guests too (not only the box office).
+#[tauri::command]
+pub fn door_search(state: State<'_, AppState>, query: String) -> AppResult<Vec<ItemView>> {
+    let s = state.lock();
+    s.require(Action::Redeem, "door search")?;
+    Ok(s.replica.find_items(&query, SEARCH_LIMIT)?)
+}
+
+/// Check a guest in by hand, with the reason (audited at head office).
+#[tauri::command]
+pub fn check_in(
+    state: State<'_, AppState>,
+    item: Uuid,
+    gate: Option<String>,
+    reason: String,
+) -> AppResult<ItemView> {
+    let mut s = state.lock();
+    s.require(Action::Redeem, "manual check-in")?;
+    s.replica.check_in(item, gate.as_deref(), &reason)?;
+    item_view(&s, item)
+}
+
 #[tauri::command]
 pub fn item_detail(state: State<'_, AppState>, item: Uuid) -> AppResult<ItemDetail> {
     let s = state.lock();

@@ -51,6 +51,8 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::sell,
         commands::issue,
         commands::find_items,
+        commands::door_search,
+        commands::check_in,
         commands::item_detail,
         commands::transfer,
         commands::revoke,

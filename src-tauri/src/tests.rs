@@ -647,3 +647,58 @@ fn enroll_input_is_checked_before_any_network() {
     assert!(check_enroll_input("http://x.example", "", "n").is_err());
     assert!(check_enroll_input("http://x.example", "c", " ").is_err());
 }
+
+#[test]
+fn door_staff_search_a_guest_and_check_them_in_with_a_reason() {
+    let h = Harness::new();
+    let e = h
+        .call("door_search", json!({"query": "ada"}))
+        .expect_err("signed out");
+    assert_eq!(e["code"], "not_signed_in");
+    h.call("sign_in", json!({"pin": "1111"})).expect("door pin");
+    // The door role searches (the Items screen's search stays box office).
+    let hit = h
+        .call("door_search", json!({"query": "#4"}))
+        .expect("search by number");
+    let item = hit
+        .as_array()
+        .and_then(|a| a.iter().find(|v| v["product_name"] == "General Admission"))
+        .cloned()
+        .expect("ticket #4");
+    let first = item["owner_name"]
+        .as_str()
+        .and_then(|n| n.split(' ').next())
+        .expect("holder name")
+        .to_string();
+    let by_name = h
+        .call("door_search", json!({"query": first[..3].to_lowercase()}))
+        .expect("search by name");
+    assert!(
+        by_name
+            .as_array()
+            .is_some_and(|a| a.iter().any(|v| v["item"]["id"] == item["item"]["id"])),
+        "{by_name}"
+    );
+    let id = item["item"]["id"].clone();
+    let e = h
+        .call(
+            "check_in",
+            json!({"item": id, "gate": "North", "reason": " "}),
+        )
+        .expect_err("no reason");
+    assert_eq!(e["code"], "invalid_request");
+    let done = h
+        .call(
+            "check_in",
+            json!({"item": id, "gate": "North", "reason": "lost phone"}),
+        )
+        .expect("check in");
+    assert_eq!(done["item"]["redemption_count"], 1, "{done}");
+    let again = h
+        .call(
+            "check_in",
+            json!({"item": id, "gate": "North", "reason": "again"}),
+        )
+        .expect_err("used");
+    assert_eq!(again["code"], "already_redeemed");
+}

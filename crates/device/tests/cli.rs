@@ -119,3 +119,56 @@ fn settings_change_only_for_a_manager_and_show_where_the_key_is() {
     let v = json(&run(&["--json", "outbox"]));
     assert_eq!(v["pending"], 1);
 }
+
+#[test]
+fn checkin_searches_a_guest_and_checks_one_in_with_a_reason() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("r.db");
+    assert!(wicket(&db, &["demo", "--customers", "30"]).status.success());
+    let number = json(&wicket(&db, &["--json", "checkin", "search", "#3"]));
+    let hit = number
+        .as_array()
+        .and_then(|a| a.first())
+        .cloned()
+        .expect("item #3");
+    let first = hit["owner_name"]
+        .as_str()
+        .and_then(|n| n.split(' ').next())
+        .expect("holder")
+        .to_lowercase();
+    let by_name = json(&wicket(&db, &["--json", "checkin", "search", &first[..3]]));
+    assert!(
+        by_name
+            .as_array()
+            .is_some_and(|a| a.iter().any(|v| v["item"]["id"] == hit["item"]["id"])),
+        "{by_name}"
+    );
+    let id = hit["item"]["id"].as_str().expect("id").to_string();
+    let out = wicket(&db, &["--staff", "dana door", "--json", "checkin", &id]);
+    assert_eq!(out.status.code(), Some(2), "no reason");
+    let out = wicket(
+        &db,
+        &[
+            "--staff",
+            "dana door",
+            "--json",
+            "checkin",
+            &id,
+            "--reason",
+            "lost phone",
+            "--gate",
+            "West",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json(&out)["redemption_count"], 1);
+    let ops = json(&wicket(&db, &["--json", "outbox"]));
+    assert_eq!(
+        ops["pending"], 2,
+        "the redemption and its audit record: {ops}"
+    );
+}

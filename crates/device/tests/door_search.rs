@@ -100,6 +100,13 @@ fn manual_check_in_needs_a_reason_and_records_it() {
     assert_eq!(r.item(item.id).expect("item").redemption_count, 0);
     assert_eq!(r.outbox_len().expect("outbox"), before);
 
+    // Longer than head office's audit record takes: refused here, nothing written.
+    assert_eq!(
+        code(r.check_in(item.id, Some("north"), &"x".repeat(600))),
+        "invalid_field"
+    );
+    assert_eq!(r.item(item.id).expect("item").redemption_count, 0);
+    assert_eq!(r.outbox_len().expect("outbox"), before);
     let done = r
         .check_in(item.id, Some("north"), "phone battery dead")
         .expect("check in");

@@ -65,6 +65,9 @@ export const api = {
   issue: (productId: string, recipients: string[]) =>
     call<IssueResult>('issue', { product_id: productId, recipients }),
   findItems: (query: string) => call<ItemView[]>('find_items', { query }),
+  doorSearch: (query: string) => call<ItemView[]>('door_search', { query }),
+  checkIn: (item: string, gate: string | null, reason: string) =>
+    call<ItemView>('check_in', { item, gate, reason }),
   itemDetail: (item: string) => call<ItemDetail>('item_detail', { item }),
   transfer: (item: string, from: string, to: string) =>
     call<ItemView>('transfer', { item, from, to }),
