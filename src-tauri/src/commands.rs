@@ -9,7 +9,8 @@ use wicket_device::{
     ItemView, RedemptionRecord, SaleReceipt, SalesTotal, SellRequest, Staff, Verdict,
 };
 use wicket_domain::{
-    Action, Customer, Event, Item, RecipientRef, RewardOffer, StatusTier, normalize_email, tier_for,
+    Action, Customer, Direction, Event, Item, RecipientRef, RewardOffer, StatusTier,
+    normalize_email, tier_for,
 };
 
 use crate::error::{AppError, AppResult};
@@ -210,6 +211,7 @@ pub fn scan(
     text: String,
     gate: Option<String>,
     event: Option<Uuid>,
+    direction: Option<Direction>,
 ) -> AppResult<Verdict> {
     let mut s = state.lock();
     s.require(Action::Redeem, "the door")?;
@@ -217,7 +219,8 @@ pub fn scan(
         return Err(AppError::invalid("scanned text is too long"));
     }
     let gate = gate.as_deref().map(str::trim).filter(|g| !g.is_empty());
-    Ok(s.replica.scan(text.trim(), gate, event)?)
+    Ok(s.replica
+        .scan_at(text.trim(), gate, event, direction.unwrap_or_default())?)
 }
 
 /// Decode a QR from an image file (base64 of its bytes) and judge it like a scan.
@@ -227,6 +230,7 @@ pub fn scan_image(
     image_base64: String,
     gate: Option<String>,
     event: Option<Uuid>,
+    direction: Option<Direction>,
 ) -> AppResult<Verdict> {
     {
         let s = state.lock();
@@ -249,7 +253,8 @@ pub fn scan_image(
     let mut s = state.lock();
     s.require(Action::Redeem, "the door")?;
     let gate = gate.as_deref().map(str::trim).filter(|g| !g.is_empty());
-    Ok(s.replica.scan(text.trim(), gate, event)?)
+    Ok(s.replica
+        .scan_at(text.trim(), gate, event, direction.unwrap_or_default())?)
 }
 
 /// Largest camera frame side accepted by `decode_frame`.

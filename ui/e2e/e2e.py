@@ -271,6 +271,16 @@ def main():
         v = s.wait('[data-testid="verdict"]', text="CHECKED IN")
         check("phone battery dead" in s.text(v), "manual check-in admitted, with its reason")
         s.shot(f"{shots}/05b-door-checked-in.png", settle=0.3)
+
+        # An exit gate: the admitted ticket goes out (an exit never uses an entry).
+        s.click(v)
+        s.click(s.wait('[data-testid="direction-out"]'))
+        scan(s, token)
+        v = s.wait('[data-testid="verdict"]', text="EXIT")
+        check("Exit recorded" in s.text(v), "exit gate: the ticket's exit is recorded")
+        s.shot(f"{shots}/05c-door-exit.png", settle=0.3)
+        s.click(v)
+        s.click(s.wait('[data-testid="direction-in"]'))
         sign_out(s)
 
         sign_in(s, "2222")

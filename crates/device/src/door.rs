@@ -7,14 +7,15 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use wicket_domain::{
-    Action, Item, Role, Signature, TicketFacts, Timestamp, VerdictCode, judge_ticket,
-    judge_unreplicated,
+    Action, Direction, Item, PassageKind, Role, Signature, TicketFacts, Timestamp, VerdictCode,
+    judge_passage, judge_ticket, judge_unreplicated,
 };
 use wicket_protocol::{AuditOp, Op, RedeemOp, RevokeOp};
 use wicket_ticket::{KeyId, TicketClaims, VerifyingKey, key_id};
 
 use crate::error::{DeviceError, Result};
 use crate::outbox;
+use crate::passage;
 use crate::replica::Replica;
 use crate::rows::{load_item, load_product, record_redemption, redeem_in_tx};
 
@@ -38,6 +39,12 @@ pub struct Verdict {
     pub first_device: Option<Uuid>,
     /// False when the item was admitted on its signature alone (not yet replicated).
     pub in_replica: bool,
+    /// Which way the gate scanned: an admitted `out` is an exit.
+    #[serde(default)]
+    pub direction: Direction,
+    /// Back in after an exit, without using an entry (re-entry products).
+    #[serde(default)]
+    pub reentry: bool,
 }
 
 impl Verdict {
@@ -56,6 +63,8 @@ impl Verdict {
             first_gate: None,
             first_device: None,
             in_replica: false,
+            direction: Direction::In,
+            reentry: false,
         }
     }
 }
@@ -182,10 +191,24 @@ impl Replica {
             .map_err(|e| DeviceError::Invalid(e.to_string()))
     }
 
-    /// Judge scanned text at `gate` for `event` (None: any event) and, when it
-    /// admits, commit the redemption durably before returning. Door outcomes are
+    /// Judge scanned text at an entry `gate` for `event` (None: any event) and, when
+    /// it admits, commit the redemption durably before returning. Door outcomes are
     /// `Ok(Verdict)`; `Err` is only a storage failure.
     pub fn scan(&mut self, text: &str, gate: Option<&str>, event: Option<Uuid>) -> Result<Verdict> {
+        self.scan_at(text, gate, event, Direction::In)
+    }
+
+    /// [`Replica::scan`] at a gate scanning `direction`: an exit never uses an
+    /// entry; a re-entry product's ticket that went out comes back in for free, and
+    /// one that is inside is refused (`already_inside`, with when and where it
+    /// entered), whichever door saw it.
+    pub fn scan_at(
+        &mut self,
+        text: &str,
+        gate: Option<&str>,
+        event: Option<Uuid>,
+        direction: Direction,
+    ) -> Result<Verdict> {
         let now = self.now();
         self.authorize(Action::Redeem)?;
         // 1. parse
@@ -290,18 +313,87 @@ impl Replica {
             }
             Some(item) => {
                 let holder = holder_name(&tx, &item)?;
-                match redeem_in_tx(&tx, &item, gate, now, device_id, staff_id) {
-                    Ok(done) => verdict_for(&done, holder, product_name, None, true),
-                    Err(DeviceError::Rule(e)) => {
-                        let first = first_redemption(&tx, item.id)?;
-                        let mut v = verdict_for(&item, holder, product_name, first, true);
-                        v.code = VerdictCode::from(&e);
+                let reentry = passage::allows_reentry(&tx, item.product_id)?;
+                let last = if reentry || direction == Direction::Out {
+                    passage::last_passage(&tx, item.id)?
+                } else {
+                    None
+                };
+                let kind = judge_passage(
+                    direction,
+                    reentry,
+                    last.as_ref().map(|l| l.direction),
+                    item.redemption_count > 0,
+                );
+                let record =
+                    |d: Direction| passage::record(&tx, item.id, d, gate, now, device_id, staff_id);
+                match kind {
+                    Err(code) => {
+                        let mut v = verdict_for(&item, holder, product_name, None, true);
+                        v.code = code;
                         v.admitted = false;
-                        v.message = e.to_string();
+                        v.message = code.message().to_string();
+                        // When and where it went in.
+                        if let Some(l) = last {
+                            v.first_redeemed_at = Some(l.at);
+                            v.first_gate = l.gate;
+                            v.first_device = Some(l.device);
+                        }
                         v
                     }
-                    Err(e) => return Err(e),
+                    Ok(PassageKind::Exit) => {
+                        record(Direction::Out)?;
+                        let mut v = verdict_for(&item, holder, product_name, None, true);
+                        v.message = "exit recorded".into();
+                        v.direction = Direction::Out;
+                        v
+                    }
+                    Ok(PassageKind::ReEntry) => {
+                        record(Direction::In)?;
+                        let mut v = verdict_for(&item, holder, product_name, None, true);
+                        v.message = "back in (re-entry: no entry used)".into();
+                        v.reentry = true;
+                        v
+                    }
+                    Ok(PassageKind::Entry) => {
+                        match redeem_in_tx(&tx, &item, gate, now, device_id, staff_id) {
+                            Ok(done) => {
+                                if reentry {
+                                    record(Direction::In)?;
+                                }
+                                verdict_for(&done, holder, product_name, None, true)
+                            }
+                            Err(DeviceError::Rule(e)) => {
+                                let first = first_redemption(&tx, item.id)?;
+                                let mut v = verdict_for(&item, holder, product_name, first, true);
+                                v.code = VerdictCode::from(&e);
+                                v.admitted = false;
+                                v.message = e.to_string();
+                                v
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    }
                 }
+            }
+            // An exit of a ticket this door does not hold yet: still a fact.
+            None if direction == Direction::Out => {
+                passage::record(
+                    &tx,
+                    claims.item_uuid,
+                    Direction::Out,
+                    gate,
+                    now,
+                    device_id,
+                    staff_id,
+                )?;
+                let mut v = Verdict::refuse(VerdictCode::Ok, "exit recorded");
+                v.admitted = true;
+                v.item = Some(claims.item_uuid);
+                v.item_id = Some(claims.item_id);
+                v.product_name = product_name;
+                v.direction = Direction::Out;
+                v
             }
             None => {
                 // Validly signed but not replicated yet: admitted on the signature by
@@ -431,5 +523,7 @@ fn verdict_for(
         first_gate: gate,
         first_device: dev,
         in_replica,
+        direction: Direction::In,
+        reentry: false,
     }
 }

@@ -12,6 +12,7 @@ pub mod door;
 pub mod error;
 mod meta;
 pub mod outbox;
+mod passage;
 mod pull;
 pub mod replica;
 mod rows;

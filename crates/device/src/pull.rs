@@ -223,6 +223,13 @@ fn upsert(tx: &Transaction<'_>, e: Entity, protected: &HashSet<Uuid>) -> Result<
                 params![c.id, c.op_id, c.device_id, c.kind, c.item, c.code, c.detail, c.at],
             )?;
         }
+        Entity::Passage(p) => {
+            // A fact from some door (this one's own come back too): kept once.
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO passages (id, item, direction, gate, at, device_id) VALUES (?1,?2,?3,?4,?5,?6)",
+            )?
+            .execute(params![p.id, p.item, p.direction.as_str(), p.gate, p.at, p.device_id])?;
+        }
         Entity::Redemption(r) => {
             let added = tx
                 .prepare_cached(

@@ -32,6 +32,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "../../../migrations/device/0008_door_search.sql"
         )),
+        M::up(include_str!("../../../migrations/device/0009_passages.sql")),
     ])
 }
 

@@ -4,6 +4,8 @@
 
 use std::process::{Command, Output};
 
+use serde_json::json;
+
 const BIN: &str = env!("CARGO_BIN_EXE_wicket");
 
 fn wicket(db: &std::path::Path, args: &[&str]) -> Output {
@@ -171,4 +173,42 @@ fn checkin_searches_a_guest_and_checks_one_in_with_a_reason() {
         ops["pending"], 2,
         "the redemption and its audit record: {ops}"
     );
+}
+
+#[test]
+fn scan_direction_out_records_an_exit_without_using_an_entry() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("r.db");
+    assert!(wicket(&db, &["demo", "--customers", "5"]).status.success());
+    let hit = json(&wicket(&db, &["--json", "items", "find", "#2"]));
+    let id = hit[0]["item"]["id"].as_str().expect("id").to_string();
+    let token = String::from_utf8_lossy(&wicket(&db, &["ticket", &id]).stdout)
+        .split_whitespace()
+        .find(|w| w.starts_with("WK1"))
+        .expect("token")
+        .to_string();
+    let door = |args: &[&str]| {
+        let mut v = vec!["--staff", "dana door", "--json", "scan", &token];
+        v.extend_from_slice(args);
+        json(&wicket(&db, &v))
+    };
+    assert_eq!(door(&["--gate", "A"])["admitted"], true);
+    let out = door(&["--gate", "A", "--direction", "out"]);
+    assert_eq!(
+        (out["admitted"].clone(), out["direction"].clone()),
+        (json!(true), json!("out"))
+    );
+    assert_eq!(out["redemption_count"], 1, "an exit uses nothing: {out}");
+    let bad = wicket(
+        &db,
+        &[
+            "--staff",
+            "dana door",
+            "scan",
+            &token,
+            "--direction",
+            "sideways",
+        ],
+    );
+    assert!(!bad.status.success());
 }

@@ -15,6 +15,8 @@ use crate::model::Timestamp;
 pub enum VerdictCode {
     Ok,
     AlreadyRedeemed,
+    /// Anti-passback: the ticket is inside and has not gone out.
+    AlreadyInside,
     Forged,
     UnknownIssuer,
     RevokedIssuer,
@@ -31,6 +33,7 @@ impl VerdictCode {
         match self {
             VerdictCode::Ok => "ok",
             VerdictCode::AlreadyRedeemed => "already_redeemed",
+            VerdictCode::AlreadyInside => "already_inside",
             VerdictCode::Forged => "forged",
             VerdictCode::UnknownIssuer => "unknown_issuer",
             VerdictCode::RevokedIssuer => "revoked_issuer",
@@ -48,6 +51,9 @@ impl VerdictCode {
         match self {
             VerdictCode::Ok => "admitted",
             VerdictCode::AlreadyRedeemed => "item is fully redeemed",
+            VerdictCode::AlreadyInside => {
+                "ticket is already inside: it must go out before it comes in again"
+            }
             VerdictCode::Forged => "signature does not match: ticket altered or forged",
             VerdictCode::UnknownIssuer => {
                 "signed by a key this door does not know or no longer trusts"
@@ -86,6 +92,60 @@ impl From<&DomainError> for VerdictCode {
             DomainError::Revoked => VerdictCode::Revoked,
             _ => VerdictCode::UnknownTicket,
         }
+    }
+}
+
+/// Which way a gate scans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    #[default]
+    In,
+    Out,
+}
+
+impl Direction {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "in" => Some(Direction::In),
+            "out" => Some(Direction::Out),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+        }
+    }
+}
+
+/// What a valid ticket's scan does at a gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassageKind {
+    /// Uses an entry (the redemption rules decide whether one is left).
+    Entry,
+    /// Back in after going out, on a re-entry product: uses nothing.
+    ReEntry,
+    /// Going out: never uses anything.
+    Exit,
+}
+
+/// Entry and exit (anti-passback). `last` is the ticket's latest known passage (by
+/// time, from every door this one has heard of), `used` whether it has entered
+/// before. Only re-entry products are tracked in and out: a single-entry ticket is
+/// refused a second entry by its redemption count, as before.
+pub fn judge_passage(
+    direction: Direction,
+    allow_reentry: bool,
+    last: Option<Direction>,
+    used: bool,
+) -> Result<PassageKind, VerdictCode> {
+    match (direction, allow_reentry, last) {
+        (Direction::Out, _, _) => Ok(PassageKind::Exit),
+        (Direction::In, true, Some(Direction::In)) => Err(VerdictCode::AlreadyInside),
+        (Direction::In, true, Some(Direction::Out)) if used => Ok(PassageKind::ReEntry),
+        (Direction::In, _, _) => Ok(PassageKind::Entry),
     }
 }
 
@@ -217,6 +277,44 @@ mod tests {
         assert_eq!(
             judge_ticket(&TicketFacts { now: 20, ..facts() }),
             Err(VerdictCode::Expired)
+        );
+    }
+
+    #[test]
+    fn passages_in_and_out() {
+        use Direction::*;
+        // Exits never use anything.
+        assert_eq!(
+            judge_passage(Out, false, None, false),
+            Ok(PassageKind::Exit)
+        );
+        assert_eq!(
+            judge_passage(Out, true, Some(Out), true),
+            Ok(PassageKind::Exit)
+        );
+        // Re-entry product: in, in -> refused; in, out, in -> back in for free.
+        assert_eq!(judge_passage(In, true, None, false), Ok(PassageKind::Entry));
+        assert_eq!(
+            judge_passage(In, true, Some(In), true),
+            Err(VerdictCode::AlreadyInside)
+        );
+        assert_eq!(
+            judge_passage(In, true, Some(Out), true),
+            Ok(PassageKind::ReEntry)
+        );
+        // An exit before any entry does not make a free entry.
+        assert_eq!(
+            judge_passage(In, true, Some(Out), false),
+            Ok(PassageKind::Entry)
+        );
+        // Single-entry: every entry uses one (the redemption count refuses a second).
+        assert_eq!(
+            judge_passage(In, false, Some(Out), true),
+            Ok(PassageKind::Entry)
+        );
+        assert_eq!(
+            judge_passage(In, false, Some(In), true),
+            Ok(PassageKind::Entry)
         );
     }
 

@@ -152,6 +152,10 @@ pub struct Product {
     pub start_sale_at: Option<Timestamp>,
     pub end_sale_at: Option<Timestamp>,
     pub order_rules: Vec<OrderRule>,
+    /// A ticket that has gone out may come back in without using another entry
+    /// (a festival wristband); gates then track it in and out (anti-passback).
+    #[serde(default)]
+    pub allow_reentry: bool,
 }
 
 impl Product {

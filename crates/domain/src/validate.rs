@@ -198,6 +198,11 @@ pub fn validate_slug(s: &str) -> Result<String> {
 }
 
 /// Turn a name into a slug candidate ("VIP Pass 2026" -> "vip-pass-2026").
+/// A gate's name as a door reports it: 1 to 64 characters, no control characters.
+pub fn validate_gate(gate: &str) -> Result<String> {
+    text("gate", gate, 1, 64)
+}
+
 pub fn slugify(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars().flat_map(char::to_lowercase) {
@@ -252,6 +257,8 @@ pub struct ProductInput {
     pub start_sale_at: Option<Timestamp>,
     pub end_sale_at: Option<Timestamp>,
     pub order_rules: Option<Vec<OrderRule>>,
+    /// Re-entry after an exit (default false).
+    pub allow_reentry: Option<bool>,
     /// An update clears the sale start / end (W3Block's `null`); MUFI bodies cannot
     /// set these.
     #[serde(skip)]
@@ -392,6 +399,7 @@ impl ProductInput {
             start_sale_at: self.start_sale_at,
             end_sale_at: self.end_sale_at,
             order_rules,
+            allow_reentry: self.allow_reentry.unwrap_or(false),
         })
     }
 
@@ -457,6 +465,7 @@ impl ProductInput {
                 .end_sale_at
                 .or(p.end_sale_at.filter(|_| !self.clear_end_sale_at)),
             order_rules: Some(self.order_rules.unwrap_or_else(|| p.order_rules.clone())),
+            allow_reentry: Some(self.allow_reentry.unwrap_or(p.allow_reentry)),
             clear_start_sale_at: false,
             clear_end_sale_at: false,
         };

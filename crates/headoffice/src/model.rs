@@ -287,6 +287,8 @@ pub struct ProductOut {
     pub start_sale_at: Option<Timestamp>,
     pub end_sale_at: Option<Timestamp>,
     pub order_rules: Vec<OrderRuleOut>,
+    /// A ticket that went out may come back in (gates track it in and out).
+    pub allow_reentry: bool,
     /// Items issued so far (all origins).
     pub issued: u64,
     /// The product's event, embedded (MUFI `ProductResponse.event`).
@@ -336,6 +338,8 @@ pub struct ProductFieldsDoc {
     pub redemption_quantity: Option<i64>,
     pub is_transferable: Option<bool>,
     pub is_claimable: Option<bool>,
+    /// Re-entry after an exit (default false).
+    pub allow_reentry: Option<bool>,
     pub min_rep_balance: Option<i64>,
     pub max_items: Option<i64>,
     pub active: Option<bool>,

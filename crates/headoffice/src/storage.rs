@@ -145,6 +145,20 @@ pub trait Redemptions {
     fn pending_scans(&self, item: Uuid) -> Result<Vec<Scan>>;
     fn delete_redemption(&self, id: Uuid) -> Result<()>;
     fn insert_conflict(&self, c: &ConflictRow) -> Result<()>;
+    /// A door's exit or re-entry; a second copy (same id) is ignored.
+    fn insert_passage(&self, p: &PassageRow) -> Result<()>;
+}
+
+/// An exit or re-entry at a gate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassageRow {
+    pub id: Uuid,
+    pub item: Uuid,
+    pub direction: wicket_domain::Direction,
+    pub gate: Option<String>,
+    pub at: Timestamp,
+    pub device: Uuid,
+    pub staff: Option<Uuid>,
 }
 
 pub trait Sales {

@@ -137,6 +137,17 @@ pub struct RedemptionRecord {
     pub conflict: bool,
 }
 
+/// A ticket's exit or re-entry at some door, as head office recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassageRecord {
+    pub id: Uuid,
+    pub item: Uuid,
+    pub direction: wicket_domain::Direction,
+    pub gate: Option<String>,
+    pub at: Timestamp,
+    pub device_id: Uuid,
+}
+
 /// The typed body of a change.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Entity {
@@ -152,6 +163,7 @@ pub enum Entity {
     Revocation(RevocationRecord),
     Conflict(ConflictRecord),
     Redemption(RedemptionRecord),
+    Passage(PassageRecord),
     Sale(Sale),
 }
 
@@ -171,6 +183,7 @@ impl Entity {
             Entity::Revocation(_) => "revocation",
             Entity::Conflict(_) => "conflict",
             Entity::Redemption(_) => "redemption",
+            Entity::Passage(_) => "passage",
             Entity::Sale(_) => "sale",
         }
     }
@@ -190,6 +203,7 @@ impl Entity {
             Entity::Revocation(v) => raw(v),
             Entity::Conflict(v) => raw(v),
             Entity::Redemption(v) => raw(v),
+            Entity::Passage(v) => raw(v),
             Entity::Sale(v) => raw(v),
         }
     }
@@ -232,6 +246,7 @@ pub const ENTITY_KINDS: &[&str] = &[
     "revocation",
     "conflict",
     "redemption",
+    "passage",
     "sale",
 ];
 
@@ -299,6 +314,7 @@ impl Change {
             "revocation" => Entity::Revocation(rd(self, s)?),
             "conflict" => Entity::Conflict(rd(self, s)?),
             "redemption" => Entity::Redemption(rd(self, s)?),
+            "passage" => Entity::Passage(rd(self, s)?),
             "sale" => Entity::Sale(rd(self, s)?),
             _ => return Ok(ChangeBody::Unknown),
         };

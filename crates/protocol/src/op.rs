@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use uuid::Uuid;
-use wicket_domain::{Action, Customer, Sale, Timestamp};
+use wicket_domain::{Action, Customer, Direction, Sale, Timestamp};
 
 use crate::ProtocolError;
 
@@ -104,6 +104,18 @@ pub struct AuditOp {
     pub detail: Option<String>,
 }
 
+/// A ticket going through a gate that did not use an entry: an exit, or a
+/// re-entry after one (a fact, merged by time with every door's others).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassageOp {
+    pub id: Uuid,
+    pub item: Uuid,
+    pub direction: Direction,
+    #[serde(default)]
+    pub gate: Option<String>,
+    pub at: Timestamp,
+}
+
 /// Every act a device records offline. Adding an act is adding a variant: the
 /// compiler then lists every place that must handle it.
 // Built and applied one at a time: boxing the sale would only add allocations.
@@ -119,6 +131,7 @@ pub enum Op {
     Claim(ClaimOp),
     RewardRedeem(RewardRedeemOp),
     Audit(AuditOp),
+    Passage(PassageOp),
 }
 
 /// An entity an operation names. When head office refuses or repeats an op, devices
@@ -177,6 +190,7 @@ impl Op {
             Op::Claim(_) => "claim",
             Op::RewardRedeem(_) => "reward_redeem",
             Op::Audit(_) => "audit",
+            Op::Passage(_) => "passage",
         }
     }
 
@@ -194,6 +208,7 @@ impl Op {
             // Recording what one did is open to every role; what may be recorded
             // is checked by `wicket_domain::validate_audit`.
             Op::Audit(_) => Action::Redeem,
+            Op::Passage(_) => Action::Redeem,
         }
     }
 
@@ -209,6 +224,7 @@ impl Op {
             Op::Claim(p) => encode(p),
             Op::RewardRedeem(p) => encode(p),
             Op::Audit(p) => encode(p),
+            Op::Passage(p) => encode(p),
         }
     }
 
@@ -224,6 +240,7 @@ impl Op {
             "claim" => Op::Claim(decode_as(kind, payload)?),
             "reward_redeem" => Op::RewardRedeem(decode_as(kind, payload)?),
             "audit" => Op::Audit(decode_as(kind, payload)?),
+            "passage" => Op::Passage(decode_as(kind, payload)?),
             other => return Err(ProtocolError::UnknownOp(other.to_string())),
         })
     }
@@ -273,7 +290,7 @@ impl Op {
                 t.push(Touch::RewardOffer(p.offer_id));
                 t
             }
-            Op::Audit(_) => Vec::new(),
+            Op::Audit(_) | Op::Passage(_) => Vec::new(),
         }
     }
 }

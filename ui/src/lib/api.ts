@@ -54,10 +54,14 @@ export const api = {
   signIn: (pin: string) => call<Staff>('sign_in', { pin }),
   signOut: () => call<void>('sign_out'),
   events: () => call<EventInfo[]>('events'),
-  scan: (text: string, gate: string | null, event: string | null) =>
-    call<Verdict>('scan', { text, gate, event }),
-  scanImage: (imageBase64: string, gate: string | null, event: string | null) =>
-    call<Verdict>('scan_image', { image_base64: imageBase64, gate, event }),
+  scan: (text: string, gate: string | null, event: string | null, direction: 'in' | 'out' = 'in') =>
+    call<Verdict>('scan', { text, gate, event, direction }),
+  scanImage: (
+    imageBase64: string,
+    gate: string | null,
+    event: string | null,
+    direction: 'in' | 'out' = 'in',
+  ) => call<Verdict>('scan_image', { image_base64: imageBase64, gate, event, direction }),
   decodeFrame: (width: number, height: number, grayBase64: string) =>
     call<string | null>('decode_frame', { width, height, gray_base64: grayBase64 }),
   products: () => call<Product[]>('products'),

@@ -22,6 +22,10 @@ export interface Verdict {
   first_gate: string | null;
   first_device: string | null;
   in_replica?: boolean;
+  /** Which way the gate scanned; an admitted `out` is an exit. */
+  direction?: 'in' | 'out';
+  /** Back in after an exit (re-entry products): no entry used. */
+  reentry?: boolean;
 }
 
 export interface EventInfo {

@@ -19,6 +19,26 @@ const base: Verdict = {
 };
 
 describe('describeVerdict', () => {
+  it('shows an exit, a re-entry and a ticket already inside', () => {
+    expect(describeVerdict({ ...base, direction: 'out' }).title).toBe('EXIT');
+    const back = describeVerdict({ ...base, reentry: true });
+    expect([back.title, back.tone]).toEqual(['BACK IN', 'admitted']);
+    const inside = describeVerdict(
+      {
+        ...base,
+        admitted: false,
+        code: 'already_inside',
+        first_redeemed_at: 1_800_000_000,
+        first_gate: 'North',
+      },
+      'UTC',
+    );
+    expect(inside.tone).toBe('repeat');
+    expect(inside.title).toBe('ALREADY INSIDE');
+    expect(inside.reason).toContain('gate North');
+    expect(inside.reason).toContain('08:00');
+  });
+
   it('shows a green admit with holder and product', () => {
     const d = describeVerdict(base);
     expect(d.tone).toBe('admitted');

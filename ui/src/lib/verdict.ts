@@ -36,6 +36,31 @@ export function clock(ts: number, timeZone?: string): string {
 export function describeVerdict(v: Verdict, timeZone?: string): VerdictDisplay {
   const holder = v.holder_name ?? '';
   const product = v.product_name ?? '';
+  if (v.admitted && v.direction === 'out') {
+    return { tone: 'admitted', title: 'EXIT', reason: 'Exit recorded', holder, product, detail: '' };
+  }
+  if (v.admitted && v.reentry) {
+    return {
+      tone: 'admitted',
+      title: 'BACK IN',
+      reason: 'Re-entry: no entry used',
+      holder,
+      product,
+      detail: '',
+    };
+  }
+  if (v.code === 'already_inside') {
+    const when = v.first_redeemed_at !== null ? ` at ${clock(v.first_redeemed_at, timeZone)}` : '';
+    const where = v.first_gate ? `gate ${v.first_gate}` : 'another gate';
+    return {
+      tone: 'repeat',
+      title: 'ALREADY INSIDE',
+      reason: `Went in${when}, ${where}; must go out first`,
+      holder,
+      product,
+      detail: '',
+    };
+  }
   if (v.admitted) {
     const q = v.redemption_quantity ?? 1;
     const n = v.redemption_count ?? 1;

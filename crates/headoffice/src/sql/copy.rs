@@ -33,6 +33,7 @@ const TABLES: &[&str] = &[
     "staff",
     "sync_ops",
     "redemptions",
+    "passages",
     "sync_conflicts",
     "customer_aliases",
     "revocations",

@@ -12,7 +12,7 @@ use super::rows::*;
 use crate::error::{Error, Result};
 use crate::model::*;
 
-pub(crate) const PRODUCT_COLS: &str = "id, event_id, name, description, type, prices, stock, max_per_account, redemption_quantity, is_transferable, is_claimable, min_rep_balance, max_items, active, mint_nft, metadata_uri, chain, status, slug, tags, start_sale_at, end_sale_at, issued, next_item_id, created_at, updated_at";
+pub(crate) const PRODUCT_COLS: &str = "id, event_id, name, description, type, prices, stock, max_per_account, redemption_quantity, is_transferable, is_claimable, min_rep_balance, max_items, active, mint_nft, metadata_uri, chain, status, slug, tags, start_sale_at, end_sale_at, issued, next_item_id, created_at, updated_at, allow_reentry";
 
 pub(crate) struct ProductRow {
     pub(crate) p: Product,
@@ -52,6 +52,7 @@ pub(crate) fn product_from_row(r: &Row) -> Result<ProductRow> {
         start_sale_at: r.get(20)?,
         end_sale_at: r.get(21)?,
         order_rules: Vec::new(),
+        allow_reentry: r.get(26)?,
     };
     Ok(ProductRow {
         p,
@@ -185,6 +186,7 @@ pub(crate) fn product_out(conn: &Connection, row: &ProductRow) -> Result<Product
         start_sale_at: p.start_sale_at,
         end_sale_at: p.end_sale_at,
         order_rules: p.order_rules.iter().map(|r| rule_out(p.id, r)).collect(),
+        allow_reentry: p.allow_reentry,
         issued: row.counters.issued,
         event,
         created_at: row.created_at.clone(),
@@ -198,7 +200,7 @@ pub(crate) fn insert_product(tx: &Connection, p: &Product, company: Uuid, iso: &
     tx.execute(
         &format!(
             "INSERT INTO products ({PRODUCT_COLS}, company_id) VALUES
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, 0, 1, ?23, ?23, ?24)"
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, 0, 1, ?23, ?23, ?25, ?24)"
         ),
         params![
             p.id.to_string(),
@@ -224,7 +226,8 @@ pub(crate) fn insert_product(tx: &Connection, p: &Product, company: Uuid, iso: &
             p.start_sale_at,
             p.end_sale_at,
             iso,
-            company.to_string()
+            company.to_string(),
+            p.allow_reentry
         ],
     )?;
     for r in &p.order_rules {
@@ -246,7 +249,7 @@ pub(crate) fn update_product_row(tx: &Connection, p: &Product, iso: &str) -> Res
            max_per_account = ?8, redemption_quantity = ?9, is_transferable = ?10, is_claimable = ?11,
            min_rep_balance = ?12, max_items = ?13, active = ?14, mint_nft = ?15, metadata_uri = ?16,
            chain = ?17, status = ?18, slug = ?19, tags = ?20, start_sale_at = ?21, end_sale_at = ?22,
-           updated_at = ?23
+           updated_at = ?23, allow_reentry = ?24
          WHERE id = ?1",
         params![
             p.id.to_string(),
@@ -271,7 +274,8 @@ pub(crate) fn update_product_row(tx: &Connection, p: &Product, iso: &str) -> Res
             serde_json::to_string(&p.tags)?,
             p.start_sale_at,
             p.end_sale_at,
-            iso
+            iso,
+            p.allow_reentry
         ],
     )?;
     record_prices(tx, p)

@@ -7,8 +7,8 @@ use crate::params;
 use uuid::Uuid;
 use wicket_domain::{self as domain, ClaimCode, Event, Role, Sale, StatusTier};
 use wicket_protocol::{
-    Change, ConflictRecord, Entity, ItemRecord, NftRecord, PROTOCOL_VERSION, ProductRecord,
-    PullResponse, RedemptionRecord, RevocationRecord, StaffRecord, TrustedKeyRecord,
+    Change, ConflictRecord, Entity, ItemRecord, NftRecord, PROTOCOL_VERSION, PassageRecord,
+    ProductRecord, PullResponse, RedemptionRecord, RevocationRecord, StaffRecord, TrustedKeyRecord,
 };
 
 use super::events::{EVENT_COLS, event_from_row};
@@ -309,6 +309,32 @@ fn entity_data(c: &Connection, entity: &str, key: &str) -> Result<Option<Entity>
                     gate,
                     redeemed_at,
                     conflict,
+                }))
+            })
+            .transpose()?,
+        "passage" => c
+            .prepare_cached(
+                "SELECT item, direction, gate, at, device_id FROM passages WHERE id = ?1",
+            )?
+            .query_row([key], |r| {
+                Ok((
+                    uuid_at(r, 0)?,
+                    r.get::<String>(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    uuid_at(r, 4)?,
+                ))
+            })
+            .optional()?
+            .map(|(item, direction, gate, at, device_id)| -> Result<Entity> {
+                Ok(Entity::Passage(PassageRecord {
+                    id: id()?,
+                    item,
+                    direction: wicket_domain::Direction::parse(&direction)
+                        .ok_or_else(|| super::rows::bad_stored("passage direction"))?,
+                    gate,
+                    at,
+                    device_id,
                 }))
             })
             .transpose()?,

@@ -200,6 +200,25 @@ impl Redemptions for SqlTx<'_> {
         Ok(())
     }
 
+    fn insert_passage(&self, p: &crate::storage::PassageRow) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO passages (id, item, direction, gate, at, device_id, staff_id, received_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![
+                p.id.to_string(),
+                p.item.to_string(),
+                p.direction.as_str(),
+                p.gate,
+                p.at,
+                p.device.to_string(),
+                p.staff.map(|x| x.to_string()),
+                super::rows::now().0
+            ])?;
+        Ok(())
+    }
+
     fn pending_scans(&self, item: Uuid) -> Result<Vec<Scan>> {
         let mut st = self.0.prepare_cached(
             "SELECT id, op_id, product_id, device_id, staff_id, gate, redeemed_at FROM redemptions \

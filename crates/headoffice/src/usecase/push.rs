@@ -141,6 +141,10 @@ pub fn apply_op(tx: &dyn Tx, cx: &OpContext, op: &Op) -> Result<Outcome> {
             audit(tx, cx, action, subject.clone(), detail.clone())?;
             Ok(Outcome::Applied)
         }
+        Op::Passage(p) => {
+            crate::usecase::scan::record_passage(tx, cx.device, cx.staff_id, p)?;
+            Ok(Outcome::Applied)
+        }
         Op::Claim(ClaimOp {
             code,
             customer: who,
@@ -233,6 +237,7 @@ fn op_time(op: &Op) -> Option<Timestamp> {
         Op::Redeem(r) => r.redeemed_at,
         Op::Transfer(t) => t.transferred_at,
         Op::Sale(s) => Some(s.sale.created_at),
+        Op::Passage(p) => Some(p.at),
         _ => None,
     }
 }

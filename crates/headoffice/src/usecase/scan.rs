@@ -82,6 +82,28 @@ fn conflict(tx: &dyn Tx, s: &Scan, e: &DomainError) -> Result<(String, String)> 
     Ok((code, message))
 }
 
+/// A door's exit or re-entry: a fact kept once (by its id) and handed to every
+/// door, whatever order devices sync in; it changes no count.
+pub fn record_passage(
+    tx: &dyn Tx,
+    device: Uuid,
+    staff: Option<Uuid>,
+    p: &wicket_protocol::PassageOp,
+) -> Result<()> {
+    if let Some(g) = &p.gate {
+        domain::validate_gate(g)?;
+    }
+    tx.insert_passage(&crate::storage::PassageRow {
+        id: p.id,
+        item: p.item,
+        direction: p.direction,
+        gate: p.gate.clone(),
+        at: p.at,
+        device,
+        staff,
+    })
+}
+
 /// Scans heard of before their items reached head office count now, oldest first;
 /// those beyond `redemption_quantity` become conflicts.
 pub fn settle_pending(tx: &dyn Tx, items: &[Uuid]) -> Result<()> {

@@ -121,6 +121,9 @@ pub enum Cmd {
         /// Only admit tickets of this event.
         #[arg(long)]
         event: Option<Uuid>,
+        /// Which way this gate scans: `out` records an exit (never uses an entry).
+        #[arg(long, default_value = "in", value_parser = ["in", "out"])]
+        direction: String,
     },
     /// Revoke an item (manager): every door that has synced refuses its ticket.
     Revoke {

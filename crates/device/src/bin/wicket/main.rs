@@ -431,7 +431,10 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             image,
             gate,
             event,
+            direction,
         } => {
+            let direction = wicket_domain::Direction::parse(direction)
+                .ok_or_else(|| DeviceError::Invalid("--direction is in or out".into()))?;
             let scanned = match (text, image) {
                 (Some(t), None) => t.clone(),
                 (None, Some(path)) => {
@@ -447,11 +450,14 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                     "give the scanned text or --image FILE".into()
                 )),
             };
-            let v = r.scan(&scanned, gate.as_deref(), *event)?;
+            let v = r.scan_at(&scanned, gate.as_deref(), *event, direction)?;
             print(cli.json, &v, || {
                 let head = match (v.admitted, v.code.as_str()) {
+                    (true, _) if v.direction == wicket_domain::Direction::Out => "EXIT".to_string(),
+                    (true, _) if v.reentry => "BACK IN".to_string(),
                     (true, _) => "ADMITTED".to_string(),
                     (false, "already_redeemed") => "ALREADY REDEEMED".to_string(),
+                    (false, "already_inside") => "ALREADY INSIDE".to_string(),
                     (false, c) => format!("REFUSED ({c})"),
                 };
                 println!("{head}  {}", v.message);
@@ -463,7 +469,12 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                 }
                 if let Some(at) = v.first_redeemed_at {
                     println!(
-                        "  first redeemed at {} (unix) gate {} device {}",
+                        "  {} at {} (unix) gate {} device {}",
+                        if v.code == "already_inside" {
+                            "entered"
+                        } else {
+                            "first redeemed"
+                        },
                         at,
                         v.first_gate.as_deref().unwrap_or("-"),
                         v.first_device.map(|d| d.to_string()).unwrap_or_default()
