@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use wicket_domain::{
     Action, Direction, Item, PassageKind, Role, Signature, TicketFacts, Timestamp, VerdictCode,
-    judge_passage, judge_ticket, judge_unreplicated,
+    Zone, judge_passage, judge_ticket, judge_unreplicated, judge_zone,
 };
 use wicket_protocol::{AuditOp, Op, RedeemOp, RevokeOp};
 use wicket_ticket::{KeyId, TicketClaims, VerifyingKey, key_id};
@@ -157,6 +157,11 @@ impl Replica {
         Ok(())
     }
 
+    /// The zones this door has pulled from head office.
+    pub fn zones(&self) -> Result<Vec<Zone>> {
+        zones(&self.conn)
+    }
+
     pub fn admit_unknown(&self) -> Result<bool> {
         admit_unknown(&self.conn)
     }
@@ -289,6 +294,18 @@ impl Replica {
                 ));
             }
         };
+        // The gate's zone must admit the product (nothing is redeemed otherwise).
+        if let Err(code) = judge_zone(&zones(&self.conn)?, gate, claims.product_id, direction) {
+            let mut v = Verdict::refuse(code, code.message());
+            v.item = Some(claims.item_uuid);
+            v.item_id = Some(claims.item_id);
+            v.product_name = self
+                .conn
+                .prepare_cached("SELECT name FROM products WHERE id = ?1")?
+                .query_row([claims.product_id], |r| r.get(0))
+                .optional()?;
+            return Ok(v);
+        }
         // 6. item state, 7. redeem and commit
         let (device_id, staff_id) = (self.device_id, self.staff_id);
         let tx = self.conn.transaction()?;
@@ -463,6 +480,18 @@ impl Replica {
         tx.commit()?;
         Ok(verdict)
     }
+}
+
+/// The zones head office set up (usually none: then every gate admits everything).
+fn zones(conn: &Connection) -> Result<Vec<Zone>> {
+    let mut st = conn.prepare_cached("SELECT body FROM zones")?;
+    let bodies = st
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    bodies
+        .iter()
+        .map(|b| serde_json::from_str(b).map_err(DeviceError::from))
+        .collect()
 }
 
 fn admit_unknown(conn: &Connection) -> Result<bool> {

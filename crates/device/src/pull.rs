@@ -73,6 +73,7 @@ fn gone(tx: &Transaction<'_>, ch: &Change, protected: &HashSet<Uuid>) -> Result<
         "staff" => "UPDATE staff SET active = 0 WHERE id = ?1",
         "revocation" => "DELETE FROM revocations WHERE item = ?1",
         "sale" => "DELETE FROM sales WHERE id = ?1",
+        "zone" => "DELETE FROM zones WHERE id = ?1",
         "tier" => {
             let id: i64 = ch.key.parse().map_err(corrupt)?;
             tx.execute("DELETE FROM status_tiers WHERE id = ?1", [id])?;
@@ -222,6 +223,10 @@ fn upsert(tx: &Transaction<'_>, e: Entity, protected: &HashSet<Uuid>) -> Result<
                  VALUES (?1,?2,?3,?4,?5,?6,?7,?8,'conflict')",
                 params![c.id, c.op_id, c.device_id, c.kind, c.item, c.code, c.detail, c.at],
             )?;
+        }
+        Entity::Zone(z) => {
+            tx.prepare_cached("INSERT OR REPLACE INTO zones (id, body) VALUES (?1, ?2)")?
+                .execute(params![z.id, serde_json::to_string(&z)?])?;
         }
         Entity::Passage(p) => {
             // A fact from some door (this one's own come back too): kept once.

@@ -33,6 +33,7 @@ fn migrations() -> Migrations<'static> {
             "../../../migrations/device/0008_door_search.sql"
         )),
         M::up(include_str!("../../../migrations/device/0009_passages.sql")),
+        M::up(include_str!("../../../migrations/device/0010_zones.sql")),
     ])
 }
 

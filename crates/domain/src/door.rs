@@ -17,6 +17,8 @@ pub enum VerdictCode {
     AlreadyRedeemed,
     /// Anti-passback: the ticket is inside and has not gone out.
     AlreadyInside,
+    /// The gate's zone does not admit the ticket's product (a VIP gate, a GA ticket).
+    WrongZone,
     Forged,
     UnknownIssuer,
     RevokedIssuer,
@@ -34,6 +36,7 @@ impl VerdictCode {
             VerdictCode::Ok => "ok",
             VerdictCode::AlreadyRedeemed => "already_redeemed",
             VerdictCode::AlreadyInside => "already_inside",
+            VerdictCode::WrongZone => "wrong_zone",
             VerdictCode::Forged => "forged",
             VerdictCode::UnknownIssuer => "unknown_issuer",
             VerdictCode::RevokedIssuer => "revoked_issuer",
@@ -54,6 +57,7 @@ impl VerdictCode {
             VerdictCode::AlreadyInside => {
                 "ticket is already inside: it must go out before it comes in again"
             }
+            VerdictCode::WrongZone => "ticket is not for this zone",
             VerdictCode::Forged => "signature does not match: ticket altered or forged",
             VerdictCode::UnknownIssuer => {
                 "signed by a key this door does not know or no longer trusts"
@@ -146,6 +150,60 @@ pub fn judge_passage(
         (Direction::In, true, Some(Direction::In)) => Err(VerdictCode::AlreadyInside),
         (Direction::In, true, Some(Direction::Out)) if used => Ok(PassageKind::ReEntry),
         (Direction::In, _, _) => Ok(PassageKind::Entry),
+    }
+}
+
+/// An area of the venue: its gates admit only its products (set up at head office,
+/// pulled by every door).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Zone {
+    pub id: Uuid,
+    pub name: String,
+    /// Gate names (matched without regard to case).
+    pub gates: Vec<String>,
+    pub product_ids: Vec<Uuid>,
+}
+
+/// A zone must be named and have at least one gate and one product; gate names are
+/// what doors report.
+pub fn validate_zone(z: &Zone) -> Result<(), DomainError> {
+    crate::policy::validate_name("name", &z.name)?;
+    if z.gates.is_empty() || z.gates.len() > 50 {
+        return Err(DomainError::field("gates", "1 to 50 gates"));
+    }
+    for g in &z.gates {
+        crate::validate::validate_gate(g)?;
+    }
+    if z.product_ids.is_empty() || z.product_ids.len() > 500 {
+        return Err(DomainError::field("product_ids", "1 to 500 products"));
+    }
+    Ok(())
+}
+
+/// Entering at `gate`: the zone that gate belongs to must admit the product. A gate
+/// in no zone admits every product; exits are never refused by zone.
+pub fn judge_zone(
+    zones: &[Zone],
+    gate: Option<&str>,
+    product: Uuid,
+    direction: Direction,
+) -> Result<(), VerdictCode> {
+    let (Some(gate), Direction::In) = (gate, direction) else {
+        return Ok(());
+    };
+    let gate = gate.trim();
+    let mut of_gate = zones
+        .iter()
+        .filter(|z| z.gates.iter().any(|g| g.trim().eq_ignore_ascii_case(gate)))
+        .peekable();
+    if of_gate.peek().is_none() {
+        return Ok(());
+    }
+    // A gate shared by two zones admits what either admits.
+    if of_gate.any(|z| z.product_ids.contains(&product)) {
+        Ok(())
+    } else {
+        Err(VerdictCode::WrongZone)
     }
 }
 
@@ -278,6 +336,36 @@ mod tests {
             judge_ticket(&TicketFacts { now: 20, ..facts() }),
             Err(VerdictCode::Expired)
         );
+    }
+
+    #[test]
+    fn zones_admit_their_products_at_their_gates() {
+        let (vip, ga) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let zones = vec![Zone {
+            id: Uuid::from_u128(9),
+            name: "VIP".into(),
+            gates: vec!["VIP door".into()],
+            product_ids: vec![vip],
+        }];
+        let d = Direction::In;
+        assert_eq!(judge_zone(&zones, Some("vip DOOR"), vip, d), Ok(()));
+        assert_eq!(
+            judge_zone(&zones, Some("VIP door"), ga, d),
+            Err(VerdictCode::WrongZone)
+        );
+        // Gates in no zone, no gate, and exits admit anything.
+        assert_eq!(judge_zone(&zones, Some("Main"), ga, d), Ok(()));
+        assert_eq!(judge_zone(&zones, None, ga, d), Ok(()));
+        assert_eq!(
+            judge_zone(&zones, Some("VIP door"), ga, Direction::Out),
+            Ok(())
+        );
+        assert!(validate_zone(&zones[0]).is_ok());
+        let empty = Zone {
+            gates: vec![],
+            ..zones[0].clone()
+        };
+        assert!(validate_zone(&empty).is_err());
     }
 
     #[test]

@@ -596,6 +596,25 @@ pub struct RewardBody {
     pub active: Option<bool>,
 }
 
+/// `POST /v1/zones`: an area whose gates admit only these products.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneBody {
+    pub name: String,
+    /// Gate names, as doors report them (case does not matter).
+    pub gates: Vec<String>,
+    pub product_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ZoneOut {
+    pub id: Uuid,
+    pub name: String,
+    pub gates: Vec<String>,
+    pub product_ids: Vec<Uuid>,
+    pub created_at: String,
+}
+
 /// A partial update of a reward offer (PERS `PUT /redemptions/{id}`): `None`
 /// keeps a field, `Some(None)` clears a nullable one.
 #[derive(Debug, Clone, Default)]

@@ -262,6 +262,9 @@ pub trait Catalog {
     fn reward_redeem_count(&self, offer: Uuid) -> Result<u64>;
     fn delete_reward(&self, offer: Uuid) -> Result<()>;
     fn insert_claim_codes(&self, product: Uuid, codes: &[Uuid]) -> Result<()>;
+    fn insert_zone(&self, z: &wicket_domain::Zone) -> Result<()>;
+    /// Whether there was such a zone to delete.
+    fn delete_zone(&self, id: Uuid) -> Result<bool>;
     fn insert_customer_with_reference(&self, c: &Customer, reference: Option<&str>) -> Result<()>;
 }
 

@@ -85,6 +85,9 @@ pub trait Store: Send + Sync + 'static {
         input: ProductInput,
         details: wicket_domain::DetailsInput,
     ) -> StoreFuture<ProductOut>;
+    fn create_zone(&self, body: ZoneBody) -> StoreFuture<ZoneOut>;
+    fn list_zones(&self) -> StoreFuture<Vec<ZoneOut>>;
+    fn delete_zone(&self, id: Uuid) -> StoreFuture<()>;
     /// A new company (W3Block tenant); its id.
     fn create_company(&self, name: String) -> StoreFuture<Uuid>;
     /// Whether a company exists.

@@ -164,6 +164,7 @@ pub enum Entity {
     Conflict(ConflictRecord),
     Redemption(RedemptionRecord),
     Passage(PassageRecord),
+    Zone(wicket_domain::Zone),
     Sale(Sale),
 }
 
@@ -184,6 +185,7 @@ impl Entity {
             Entity::Conflict(_) => "conflict",
             Entity::Redemption(_) => "redemption",
             Entity::Passage(_) => "passage",
+            Entity::Zone(_) => "zone",
             Entity::Sale(_) => "sale",
         }
     }
@@ -204,6 +206,7 @@ impl Entity {
             Entity::Conflict(v) => raw(v),
             Entity::Redemption(v) => raw(v),
             Entity::Passage(v) => raw(v),
+            Entity::Zone(v) => raw(v),
             Entity::Sale(v) => raw(v),
         }
     }
@@ -247,6 +250,7 @@ pub const ENTITY_KINDS: &[&str] = &[
     "conflict",
     "redemption",
     "passage",
+    "zone",
     "sale",
 ];
 
@@ -315,6 +319,7 @@ impl Change {
             "conflict" => Entity::Conflict(rd(self, s)?),
             "redemption" => Entity::Redemption(rd(self, s)?),
             "passage" => Entity::Passage(rd(self, s)?),
+            "zone" => Entity::Zone(rd(self, s)?),
             "sale" => Entity::Sale(rd(self, s)?),
             _ => return Ok(ChangeBody::Unknown),
         };

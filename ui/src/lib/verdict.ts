@@ -22,6 +22,7 @@ const REASONS: Record<string, string> = {
   unknown_ticket: 'Unknown ticket',
   malformed: 'Not a Wicket ticket',
   already_redeemed: 'Already used',
+  wrong_zone: 'Ticket is not for this zone',
 };
 
 /** "14:05" local time of a unix timestamp (seconds). */

@@ -21,6 +21,7 @@ pub mod pers;
 pub mod products;
 pub mod sales;
 pub mod w3block;
+pub mod zones;
 
 pub use extract::{ApiJson, ApiPath, ApiQuery, AppState, PageQuery};
 use items::*;
@@ -213,6 +214,9 @@ fn v1_routes() -> Routes {
         get "/v1/rewards/{id}/supply" => reward_supply,
         put "/v1/rewards/{id}/status" => toggle_reward,
         post "/v1/rewards/{id}/redeem" => redeem_reward,
+        post "/v1/zones" => zones::create_zone,
+        get "/v1/zones" => zones::list_zones,
+        delete "/v1/zones/{id}" => zones::delete_zone,
     }
 }
 

@@ -34,6 +34,7 @@ const TABLES: &[&str] = &[
     "sync_ops",
     "redemptions",
     "passages",
+    "zones",
     "sync_conflicts",
     "customer_aliases",
     "revocations",

@@ -37,6 +37,7 @@ mod sync;
 mod trust;
 pub mod tx;
 pub(crate) mod users;
+pub(crate) mod zones;
 
 pub use tx::SqlTx;
 

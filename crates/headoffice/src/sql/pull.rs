@@ -338,6 +338,7 @@ fn entity_data(c: &Connection, entity: &str, key: &str) -> Result<Option<Entity>
                 }))
             })
             .transpose()?,
+        "zone" => super::zones::entity(c, key)?.map(Entity::Zone),
         "sale" => sale_data(c, key)?.map(Entity::Sale),
         _ => None,
     })

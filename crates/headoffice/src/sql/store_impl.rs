@@ -227,6 +227,21 @@ impl Store for SqlStore {
         })
     }
 
+    fn create_zone(&self, body: ZoneBody) -> StoreFuture<ZoneOut> {
+        self.write(move |tx| {
+            let z = catalog::create_zone(&SqlTx(tx), body.clone())?;
+            super::zones::zone(tx, z.id)
+        })
+    }
+
+    fn list_zones(&self) -> StoreFuture<Vec<ZoneOut>> {
+        self.run(super::zones::list)
+    }
+
+    fn delete_zone(&self, id: Uuid) -> StoreFuture<()> {
+        self.write(move |tx| catalog::delete_zone(&SqlTx(tx), id))
+    }
+
     fn create_company(&self, name: String) -> StoreFuture<Uuid> {
         self.write(move |tx| catalog::create_company(&SqlTx(tx), &name))
     }

@@ -600,6 +600,28 @@ impl Catalog for SqlTx<'_> {
         Ok(())
     }
 
+    fn insert_zone(&self, z: &wicket_domain::Zone) -> Result<()> {
+        let iso = iso();
+        self.0.execute(
+            "INSERT INTO zones (id, name, gates, product_ids, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            params![
+                z.id.to_string(),
+                z.name,
+                serde_json::to_string(&z.gates)?,
+                serde_json::to_string(&z.product_ids)?,
+                iso
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn delete_zone(&self, id: Uuid) -> Result<bool> {
+        Ok(self
+            .0
+            .execute("DELETE FROM zones WHERE id = ?1", [id.to_string()])?
+            > 0)
+    }
+
     fn slug_taken(&self, company: Uuid, slug: &str) -> Result<bool> {
         self.0
             .prepare_cached("SELECT 1 FROM products WHERE company_id = ?1 AND slug = ?2")?

@@ -117,6 +117,36 @@ pub fn update_product(
     Ok(p)
 }
 
+/// A zone: its gates admit only its products (every door pulls it).
+pub fn create_zone(tx: &dyn Tx, b: crate::model::ZoneBody) -> Result<domain::Zone> {
+    let z = domain::Zone {
+        id: Uuid::new_v4(),
+        name: b.name.trim().to_string(),
+        gates: b.gates.iter().map(|g| g.trim().to_string()).collect(),
+        product_ids: b.product_ids,
+    };
+    domain::validate_zone(&z)?;
+    for p in &z.product_ids {
+        if tx.product(*p)?.is_none() {
+            return Err(DomainError::InvalidField {
+                field: "product_ids",
+                reason: format!("no product {p}"),
+            }
+            .into());
+        }
+    }
+    tx.insert_zone(&z)?;
+    Ok(z)
+}
+
+pub fn delete_zone(tx: &dyn Tx, id: Uuid) -> Result<()> {
+    if tx.delete_zone(id)? {
+        Ok(())
+    } else {
+        Err(Error::not_found(format!("zone {id}")))
+    }
+}
+
 /// A new company (W3Block tenant).
 pub fn create_company(tx: &dyn Tx, name: &str) -> Result<Uuid> {
     let name = domain::validate_name("name", name)?;

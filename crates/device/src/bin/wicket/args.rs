@@ -140,6 +140,8 @@ pub enum Cmd {
     },
     /// Show how many operations wait for upload.
     Outbox,
+    /// The zones pulled from head office: each one's gates admit only its products.
+    Zones,
     /// Enroll this device with head office using a one-time enrollment code.
     Enroll {
         #[arg(long)]

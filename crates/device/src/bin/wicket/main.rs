@@ -219,6 +219,23 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             let found = r.find_items(query, *limit)?;
             print(cli.json, &found, || print_items(query, &found))?;
         }
+        Cmd::Zones => {
+            let zones = r.zones()?;
+            print(cli.json, &zones, || {
+                if zones.is_empty() {
+                    println!("no zones: every gate admits every product");
+                }
+                for z in &zones {
+                    println!(
+                        "{}  {:<20} gates {:<30} {} product(s)",
+                        z.id,
+                        z.name,
+                        z.gates.join(", "),
+                        z.product_ids.len()
+                    );
+                }
+            })?;
+        }
         Cmd::Checkin {
             cmd: None,
             item,
