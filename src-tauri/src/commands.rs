@@ -9,7 +9,7 @@ use wicket_device::{
     ItemView, RedemptionRecord, SaleReceipt, SalesTotal, SellRequest, Staff, Verdict,
 };
 use wicket_domain::{
-    Action, Customer, Direction, Event, Item, RecipientRef, RewardOffer, StatusTier,
+    Action, Customer, Direction, DoorStats, Event, Item, RecipientRef, RewardOffer, StatusTier,
     normalize_email, tier_for,
 };
 
@@ -574,6 +574,14 @@ pub fn find_items(state: State<'_, AppState>, query: String) -> AppResult<Vec<It
     let s = state.lock();
     s.require(Action::SearchItems, "item search")?;
     Ok(s.replica.find_items(&query, SEARCH_LIMIT)?)
+}
+
+/// Live door numbers from every door this replica has heard of.
+#[tauri::command]
+pub fn door_stats(state: State<'_, AppState>, since: Option<i64>) -> AppResult<DoorStats> {
+    let s = state.lock();
+    s.require(Action::Redeem, "door numbers")?;
+    Ok(s.replica.door_stats(since.unwrap_or(0))?)
 }
 
 /// Door search: the door role finds guests too (not only the box office).

@@ -52,6 +52,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::issue,
         commands::find_items,
         commands::door_search,
+        commands::door_stats,
         commands::check_in,
         commands::item_detail,
         commands::transfer,

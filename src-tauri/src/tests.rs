@@ -702,3 +702,28 @@ fn door_staff_search_a_guest_and_check_them_in_with_a_reason() {
         .expect_err("used");
     assert_eq!(again["code"], "already_redeemed");
 }
+
+#[test]
+fn door_numbers_count_this_doors_scans() {
+    let h = Harness::new();
+    h.call("sign_in", json!({"pin": "1111"})).expect("door pin");
+    let before = h.call("door_stats", json!({})).expect("stats");
+    assert_eq!(before["admitted"], 0, "{before}");
+    let token = h.token_of(5);
+    let v = h
+        .call("scan", json!({"text": token, "gate": "East"}))
+        .expect("scan");
+    assert_eq!(v["admitted"], true);
+    let out = h
+        .call(
+            "scan",
+            json!({"text": token, "gate": "East", "direction": "out"}),
+        )
+        .expect("exit");
+    assert_eq!(out["direction"], "out");
+    let after = h.call("door_stats", json!({"since": 0})).expect("stats");
+    assert_eq!(after["admitted"], 1, "{after}");
+    assert_eq!(after["exits"], 1, "{after}");
+    assert_eq!(after["by_gate"][0]["gate"], "East", "{after}");
+    assert_eq!(after["quarter_hours"].as_array().map(Vec::len), Some(1));
+}

@@ -119,6 +119,36 @@ async fn anti_passback_and_reentry_across_two_doors() {
         )),
         1
     );
+    // Live numbers: the same at head office and at both doors once synced.
+    let (st, api) = ho.send(reqwest::Method::GET, "/v1/door/stats", None).await;
+    assert_eq!(st, 200, "{api}");
+    let want = json!({"admitted": 2, "reentries": 1, "exits": 2, "inside_now": 1});
+    for k in ["admitted", "reentries", "exits", "inside_now"] {
+        assert_eq!(api[k], want[k], "head office {k}: {api}");
+    }
+    let north_gate = api["by_gate"]
+        .as_array()
+        .and_then(|a| a.iter().find(|g| g["gate"] == "North"))
+        .cloned()
+        .expect("North in by_gate");
+    assert_eq!(
+        (north_gate["admitted"].clone(), north_gate["exits"].clone()),
+        (json!(2), json!(1))
+    );
+    let pass_row = api["by_product"]
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["name"] == "Festival pass"))
+        .cloned()
+        .expect("pass in by_product");
+    assert_eq!(pass_row["inside_now"], 1);
+    for r in [&north, &south] {
+        let s = lock(r).door_stats(0).expect("stats");
+        assert_eq!(
+            (s.admitted, s.reentries, s.exits, s.inside_now),
+            (2, 1, 2, 1),
+            "{s:?}"
+        );
+    }
     // Both doors hold every passage of the pass, once.
     for r in [&north, &south] {
         let n: i64 = lock(r)

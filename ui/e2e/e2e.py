@@ -281,6 +281,12 @@ def main():
         s.shot(f"{shots}/05c-door-exit.png", settle=0.3)
         s.click(v)
         s.click(s.wait('[data-testid="direction-in"]'))
+        # The door's live numbers: the admitted ticket, the check-in, the exit.
+        s.click(s.wait('[data-testid="door-numbers"]'))
+        wait_text(s, '[data-testid="stats-admitted"]', lambda t: t.strip().isdigit() and int(t) >= 2, "door numbers: admitted")
+        check(bool(s.find_all('[data-testid="stats-chart"] rect')), "door numbers: entries per quarter hour drawn")
+        s.shot(f"{shots}/05d-door-numbers.png", settle=0.3)
+        s.click(s.wait('[data-testid="door-numbers"]'))
         sign_out(s)
 
         sign_in(s, "2222")

@@ -19,6 +19,7 @@ mod rows;
 mod search;
 mod signing;
 mod staff;
+mod stats;
 pub mod sync;
 mod sync_state;
 pub mod vault;

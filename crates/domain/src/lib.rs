@@ -30,3 +30,6 @@ pub use door::*;
 
 pub mod details;
 pub use details::*;
+
+pub mod stats;
+pub use stats::*;

@@ -74,6 +74,7 @@ use crate::api;
         api::zones::create_zone,
         api::zones::list_zones,
         api::zones::delete_zone,
+        api::zones::door_stats,
         api::w3block::create,
         api::w3block::list,
         api::w3block::by_slug,

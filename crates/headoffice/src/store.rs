@@ -86,6 +86,8 @@ pub trait Store: Send + Sync + 'static {
         details: wicket_domain::DetailsInput,
     ) -> StoreFuture<ProductOut>;
     fn create_zone(&self, body: ZoneBody) -> StoreFuture<ZoneOut>;
+    /// Live door numbers since `since` (every device's pushed scans and passages).
+    fn door_stats(&self, since: Timestamp) -> StoreFuture<wicket_domain::DoorStats>;
     fn list_zones(&self) -> StoreFuture<Vec<ZoneOut>>;
     fn delete_zone(&self, id: Uuid) -> StoreFuture<()>;
     /// A new company (W3Block tenant); its id.

@@ -6,6 +6,7 @@ import type {
   AppInfo,
   ConflictRecord,
   CustomerView,
+  DoorStats,
   EventInfo,
   IssueResult,
   ItemDetail,
@@ -70,6 +71,7 @@ export const api = {
     call<IssueResult>('issue', { product_id: productId, recipients }),
   findItems: (query: string) => call<ItemView[]>('find_items', { query }),
   doorSearch: (query: string) => call<ItemView[]>('door_search', { query }),
+  doorStats: (since: number) => call<DoorStats>('door_stats', { since }),
   checkIn: (item: string, gate: string | null, reason: string) =>
     call<ItemView>('check_in', { item, gate, reason }),
   itemDetail: (item: string) => call<ItemDetail>('item_detail', { item }),

@@ -28,6 +28,18 @@ export interface Verdict {
   reentry?: boolean;
 }
 
+export interface DoorStats {
+  since: number;
+  admitted: number;
+  reentries: number;
+  exits: number;
+  inside_now: number;
+  by_gate: { gate: string; admitted: number; exits: number }[];
+  by_zone: { zone_id: string; name: string; admitted: number }[];
+  by_product: { product_id: string; name: string; admitted: number; inside_now: number }[];
+  quarter_hours: { start: number; admitted: number }[];
+}
+
 export interface EventInfo {
   id: string;
   name: string;

@@ -217,6 +217,7 @@ fn v1_routes() -> Routes {
         post "/v1/zones" => zones::create_zone,
         get "/v1/zones" => zones::list_zones,
         delete "/v1/zones/{id}" => zones::delete_zone,
+        get "/v1/door/stats" => zones::door_stats,
     }
 }
 

@@ -35,3 +35,23 @@ pub async fn delete_zone(
     st.store.delete_zone(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StatsQuery {
+    /// Count scans at or after this unix time (default: all).
+    pub since: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/v1/door/stats", tag = "zones", params(StatsQuery),
+    responses((status = 200, description = "Live door numbers: admitted, reentries, exits, inside_now, by_gate, by_zone, by_product, quarter_hours", body = Object)),
+    security(("bearer" = [])))]
+/// Live door numbers from every device's pushed scans and passages.
+pub async fn door_stats(
+    State(st): State<AppState>,
+    ApiQuery(q): ApiQuery<StatsQuery>,
+) -> Result<Json<serde_json::Value>> {
+    let stats = st.store.door_stats(q.since.unwrap_or(0)).await?;
+    Ok(Json(serde_json::to_value(stats)?))
+}

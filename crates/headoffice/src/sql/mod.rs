@@ -32,6 +32,7 @@ pub(crate) mod products;
 mod pull;
 pub(crate) mod rewards;
 pub(crate) mod rows;
+mod stats;
 mod store_impl;
 mod sync;
 mod trust;

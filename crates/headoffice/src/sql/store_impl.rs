@@ -234,6 +234,10 @@ impl Store for SqlStore {
         })
     }
 
+    fn door_stats(&self, since: i64) -> StoreFuture<domain::DoorStats> {
+        self.run(move |c| super::stats::door_stats(c, since))
+    }
+
     fn list_zones(&self) -> StoreFuture<Vec<ZoneOut>> {
         self.run(super::zones::list)
     }

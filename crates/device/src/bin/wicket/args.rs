@@ -142,6 +142,13 @@ pub enum Cmd {
     Outbox,
     /// The zones pulled from head office: each one's gates admit only its products.
     Zones,
+    /// Live door numbers from every door this replica has heard of: admitted,
+    /// re-entries, exits, inside now, by gate, zone, product and quarter hour.
+    DoorStats {
+        /// Only scans at or after this unix time (default: all).
+        #[arg(long, default_value_t = 0)]
+        since: i64,
+    },
     /// Enroll this device with head office using a one-time enrollment code.
     Enroll {
         #[arg(long)]

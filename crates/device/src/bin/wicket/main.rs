@@ -219,6 +219,43 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             let found = r.find_items(query, *limit)?;
             print(cli.json, &found, || print_items(query, &found))?;
         }
+        Cmd::DoorStats { since } => {
+            let s = r.door_stats(*since)?;
+            print(cli.json, &s, || {
+                println!(
+                    "admitted {}  re-entries {}  exits {}  inside now {}",
+                    s.admitted, s.reentries, s.exits, s.inside_now
+                );
+                for g in &s.by_gate {
+                    let name = if g.gate.is_empty() {
+                        "(no gate)"
+                    } else {
+                        &g.gate
+                    };
+                    println!(
+                        "  gate    {name:<20} admitted {:>6}  exits {:>6}",
+                        g.admitted, g.exits
+                    );
+                }
+                for z in &s.by_zone {
+                    println!("  zone    {:<20} admitted {:>6}", z.name, z.admitted);
+                }
+                for p in &s.by_product {
+                    println!(
+                        "  product {:<20} admitted {:>6}  inside {:>6}",
+                        p.name, p.admitted, p.inside_now
+                    );
+                }
+                for q in &s.quarter_hours {
+                    println!(
+                        "  {:>12} (unix)  {:>6} {}",
+                        q.start,
+                        q.admitted,
+                        "#".repeat(q.admitted.min(60) as usize)
+                    );
+                }
+            })?;
+        }
         Cmd::Zones => {
             let zones = r.zones()?;
             print(cli.json, &zones, || {

@@ -1,0 +1,122 @@
+//! Live door numbers: what every door admitted, let out and holds inside, by gate,
+//! zone, product and quarter hour. Each side (a door's replica, head office) counts
+//! its own rows; these types and the zone roll-up are shared so both answer alike.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::door::Zone;
+use crate::model::Timestamp;
+
+/// Length of one bar of the entries chart.
+pub const QUARTER_HOUR: i64 = 15 * 60;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateCount {
+    /// The gate's name (empty when the scan named none).
+    pub gate: String,
+    pub admitted: u64,
+    pub exits: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductCount {
+    pub product_id: Uuid,
+    pub name: String,
+    pub admitted: u64,
+    /// Tickets of re-entry products whose latest passage is in.
+    pub inside_now: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoneCount {
+    pub zone_id: Uuid,
+    pub name: String,
+    /// Entries through the zone's gates.
+    pub admitted: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuarterCount {
+    /// Unix seconds at the start of the quarter hour.
+    pub start: Timestamp,
+    pub admitted: u64,
+}
+
+/// The door's numbers since a moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoorStats {
+    pub since: Timestamp,
+    /// Entries that used a ticket's entry (redemptions).
+    pub admitted: u64,
+    /// Back in after an exit (re-entry products), using nothing.
+    pub reentries: u64,
+    pub exits: u64,
+    pub inside_now: u64,
+    pub by_gate: Vec<GateCount>,
+    pub by_zone: Vec<ZoneCount>,
+    pub by_product: Vec<ProductCount>,
+    pub quarter_hours: Vec<QuarterCount>,
+}
+
+/// Roll the gate counts up into zones (a zone counts the entries through its gates,
+/// matched without regard to case).
+pub fn zone_counts(zones: &[Zone], by_gate: &[GateCount]) -> Vec<ZoneCount> {
+    zones
+        .iter()
+        .map(|z| ZoneCount {
+            zone_id: z.id,
+            name: z.name.clone(),
+            admitted: by_gate
+                .iter()
+                .filter(|g| {
+                    z.gates
+                        .iter()
+                        .any(|zg| zg.trim().eq_ignore_ascii_case(&g.gate))
+                })
+                .map(|g| g.admitted)
+                .sum(),
+        })
+        .collect()
+}
+
+/// The start of the quarter hour `at` falls in.
+pub fn quarter_of(at: Timestamp) -> Timestamp {
+    at.div_euclid(QUARTER_HOUR) * QUARTER_HOUR
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zones_sum_their_gates_and_quarters_floor() {
+        let gates = vec![
+            GateCount {
+                gate: "VIP door".into(),
+                admitted: 3,
+                exits: 1,
+            },
+            GateCount {
+                gate: "Main".into(),
+                admitted: 10,
+                exits: 0,
+            },
+            GateCount {
+                gate: "vip side".into(),
+                admitted: 2,
+                exits: 0,
+            },
+        ];
+        let z = Zone {
+            id: Uuid::from_u128(1),
+            name: "VIP".into(),
+            gates: vec!["VIP Door".into(), "VIP side".into()],
+            product_ids: vec![],
+        };
+        assert_eq!(zone_counts(&[z], &gates)[0].admitted, 5);
+        assert_eq!(quarter_of(1_800_000_899), 1_800_000_000);
+        assert_eq!(quarter_of(1_800_000_900), 1_800_000_900);
+        assert_eq!(quarter_of(-1), -900);
+    }
+}
