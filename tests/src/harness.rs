@@ -115,6 +115,19 @@ impl Ho {
             .collect()
     }
 
+    /// Head office's signed ticket token for an item.
+    pub async fn ticket(&self, product: Uuid, item: Uuid) -> String {
+        let (s, v) = self
+            .send(
+                reqwest::Method::GET,
+                &format!("/v1/products/{product}/items/{item}/ticket"),
+                None,
+            )
+            .await;
+        assert_eq!(s, 200, "ticket: {v}");
+        v["token"].as_str().expect("token").to_string()
+    }
+
     pub async fn enrollment_code(&self) -> String {
         let (s, v) = self.post("/v1/devices/enrollment-codes", json!({})).await;
         assert_eq!(s, 200, "enrollment code: {v}");

@@ -5,21 +5,8 @@
 //! reaches head office once.
 
 use serde_json::json;
-use uuid::Uuid;
 use wicket_domain::Direction;
-use wicket_tests::{Ho, lock, start_ho};
-
-async fn ticket(ho: &Ho, product: Uuid, item: Uuid) -> String {
-    let (s, v) = ho
-        .send(
-            reqwest::Method::GET,
-            &format!("/v1/products/{product}/items/{item}/ticket"),
-            None,
-        )
-        .await;
-    assert_eq!(s, 200, "{v}");
-    v["token"].as_str().expect("token").to_string()
-}
+use wicket_tests::{lock, start_ho};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anti_passback_and_reentry_across_two_doors() {
@@ -35,8 +22,8 @@ async fn anti_passback_and_reentry_across_two_doors() {
     let p_item = ho.issue(pass, &users[..1]).await[0];
     let s_item = ho.issue(single, &users[1..]).await[0];
     let (p_tok, s_tok) = (
-        ticket(&ho, pass, p_item).await,
-        ticket(&ho, single, s_item).await,
+        ho.ticket(pass, p_item).await,
+        ho.ticket(single, s_item).await,
     );
     let (s, v) = ho
         .post(

@@ -7,7 +7,7 @@ use serde_json::json;
 use uuid::Uuid;
 use wicket_device::{Replica, SellRequest};
 use wicket_headoffice::Store;
-use wicket_tests::{Ho, lock, start_ho};
+use wicket_tests::{lock, start_ho};
 
 fn sell(r: &mut Replica, product: Uuid, email: &str) -> Uuid {
     r.sell(&SellRequest {
@@ -20,18 +20,6 @@ fn sell(r: &mut Replica, product: Uuid, email: &str) -> Uuid {
     .expect("offline sale")
     .items[0]
         .id
-}
-
-async fn ticket(ho: &Ho, product: Uuid, item: Uuid) -> String {
-    let (s, v) = ho
-        .send(
-            reqwest::Method::GET,
-            &format!("/v1/products/{product}/items/{item}/ticket"),
-            None,
-        )
-        .await;
-    assert_eq!(s, 200, "{v}");
-    v["token"].as_str().expect("token").to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -89,11 +77,11 @@ async fn a_rotated_key_admits_through_its_overlap_and_not_after() {
     ed.sync_once(|_, _| {}).await.expect("door pull");
     let store: &dyn Store = &ho.store;
 
-    let k1_a = ticket(&ho, pid, items[0]).await;
-    let k1_b = ticket(&ho, pid, items[1]).await;
+    let k1_a = ho.ticket(pid, items[0]).await;
+    let k1_b = ho.ticket(pid, items[1]).await;
     // Rotate with a day of overlap: old tickets still admit, new ones too.
     let r1 = store.rotate_ticket_key(86_400).await.expect("rotate");
-    let k2 = ticket(&ho, pid, items[2]).await;
+    let k2 = ho.ticket(pid, items[2]).await;
     assert_ne!(
         wicket_ticket::parse(&k1_a).expect("parse").key_id(),
         wicket_ticket::parse(&k2).expect("parse").key_id()
@@ -106,7 +94,7 @@ async fn a_rotated_key_admits_through_its_overlap_and_not_after() {
     }
     // Rotate again with no overlap: the second key's tickets are refused at once,
     // the first key's overlap still runs.
-    let k2_late = ticket(&ho, pid, items[3]).await;
+    let k2_late = ho.ticket(pid, items[3]).await;
     let r2 = store.rotate_ticket_key(0).await.expect("rotate");
     assert_eq!(r2.old_key_id, r1.new_key_id);
     ed.sync_once(|_, _| {}).await.expect("door pull");

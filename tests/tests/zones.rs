@@ -5,19 +5,7 @@
 use serde_json::json;
 use uuid::Uuid;
 use wicket_domain::Direction;
-use wicket_tests::{Ho, lock, start_ho};
-
-async fn ticket(ho: &Ho, product: Uuid, item: Uuid) -> String {
-    let (s, v) = ho
-        .send(
-            reqwest::Method::GET,
-            &format!("/v1/products/{product}/items/{item}/ticket"),
-            None,
-        )
-        .await;
-    assert_eq!(s, 200, "{v}");
-    v["token"].as_str().expect("token").to_string()
-}
+use wicket_tests::{lock, start_ho};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vip_gate_admits_vip_tickets_only() {
@@ -32,10 +20,7 @@ async fn a_vip_gate_admits_vip_tickets_only() {
     let users = ho.users("guest", 2).await;
     let vip_item = ho.issue(vip, &users[..1]).await[0];
     let ga_item = ho.issue(ga, &users[1..]).await[0];
-    let (vip_tok, ga_tok) = (
-        ticket(&ho, vip, vip_item).await,
-        ticket(&ho, ga, ga_item).await,
-    );
+    let (vip_tok, ga_tok) = (ho.ticket(vip, vip_item).await, ho.ticket(ga, ga_item).await);
 
     // Bad zones are refused and change nothing.
     for bad in [

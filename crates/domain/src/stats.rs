@@ -80,6 +80,88 @@ pub fn zone_counts(zones: &[Zone], by_gate: &[GateCount]) -> Vec<ZoneCount> {
         .collect()
 }
 
+/// What each side counts with its own queries; [`DoorStats::assemble`] turns it into
+/// the numbers both answer.
+#[derive(Debug, Clone, Default)]
+pub struct DoorCounts {
+    /// (gate, entries) and (gate, exits); an empty gate is a scan that named none.
+    pub admitted_by_gate: Vec<(String, u64)>,
+    pub exits_by_gate: Vec<(String, u64)>,
+    pub reentries: u64,
+    /// (product, name, entries).
+    pub admitted_by_product: Vec<(Uuid, String, u64)>,
+    /// (product, name, tickets inside now).
+    pub inside_by_product: Vec<(Uuid, String, u64)>,
+    /// (quarter hour start, entries), oldest first.
+    pub quarter_hours: Vec<(Timestamp, u64)>,
+}
+
+impl DoorStats {
+    pub fn assemble(since: Timestamp, c: DoorCounts, zones: &[Zone]) -> DoorStats {
+        let mut by_gate: Vec<GateCount> = Vec::new();
+        for (rows, exits) in [(&c.admitted_by_gate, false), (&c.exits_by_gate, true)] {
+            for (gate, n) in rows {
+                let i = match by_gate.iter().position(|g| &g.gate == gate) {
+                    Some(i) => i,
+                    None => {
+                        by_gate.push(GateCount {
+                            gate: gate.clone(),
+                            ..Default::default()
+                        });
+                        by_gate.len() - 1
+                    }
+                };
+                if exits {
+                    by_gate[i].exits += n;
+                } else {
+                    by_gate[i].admitted += n;
+                }
+            }
+        }
+        by_gate.sort_by(|a, b| a.gate.cmp(&b.gate));
+        let mut by_product: Vec<ProductCount> = c
+            .admitted_by_product
+            .iter()
+            .map(|(id, name, n)| ProductCount {
+                product_id: *id,
+                name: name.clone(),
+                admitted: *n,
+                inside_now: 0,
+            })
+            .collect();
+        for (id, name, n) in &c.inside_by_product {
+            match by_product.iter_mut().find(|p| p.product_id == *id) {
+                Some(p) => p.inside_now = *n,
+                None => by_product.push(ProductCount {
+                    product_id: *id,
+                    name: name.clone(),
+                    admitted: 0,
+                    inside_now: *n,
+                }),
+            }
+        }
+        by_product.sort_by(|a, b| a.name.cmp(&b.name).then(a.product_id.cmp(&b.product_id)));
+        DoorStats {
+            since,
+            admitted: by_gate.iter().map(|g| g.admitted).sum(),
+            reentries: c.reentries,
+            exits: by_gate.iter().map(|g| g.exits).sum(),
+            inside_now: c.inside_by_product.iter().map(|(_, _, n)| n).sum(),
+            by_zone: zone_counts(zones, &by_gate),
+            by_gate,
+            by_product,
+            quarter_hours: c
+                .quarter_hours
+                .iter()
+                .map(|(start, n)| QuarterCount {
+                    start: *start,
+                    admitted: *n,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// The start of the quarter hour `at` falls in.
 pub fn quarter_of(at: Timestamp) -> Timestamp {
     at.div_euclid(QUARTER_HOUR) * QUARTER_HOUR
