@@ -1,6 +1,8 @@
 //! QR decode benchmark over image files.
 //!
-//! `qrscan FILE...` prints `path<TAB>text<TAB>ms` per file; `qrscan --corpus DIR`
+//! `qrscan FILE...` prints `path<TAB>text<TAB>ms` per file, with tabs, newlines and
+//! backslashes in the path and text escaped (`\t`, `\n`, `\r`, `\\`) so each file
+//! stays on one line; `--json` prints one JSON object per line instead. `qrscan --corpus DIR`
 //! scores every image under DIR against its sibling `.txt` and ends with
 //! `decoded N/M, median X ms, p95 Y ms`. Times cover QR decoding only, not reading
 //! the file or decompressing the image format.
@@ -25,6 +27,25 @@ struct Args {
     /// names as printed in the per-step summary, or "all".
     #[arg(long, value_delimiter = ',')]
     steps: Vec<String>,
+    /// One JSON object per file and line: `{"path", "text", "ms"}` (`text` null
+    /// when nothing was read, with `error`).
+    #[arg(long)]
+    json: bool,
+}
+
+/// A field of the tab-separated output: one line whatever the text holds.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn main() -> ExitCode {
@@ -41,15 +62,33 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     for path in &args.files {
+        let shown = path.display().to_string();
         match scan_file(&cascade, path) {
-            Ok((scan, ms)) => println!(
-                "{}\t{}\t{ms:.3}",
-                path.display(),
-                scan.texts.first().map(String::as_str).unwrap_or("")
-            ),
+            Ok((scan, ms)) => {
+                let text = scan.texts.first().map(String::as_str);
+                if args.json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"path": shown, "text": text, "ms": ms})
+                    );
+                } else {
+                    println!(
+                        "{}\t{}\t{ms:.3}",
+                        escape(&shown),
+                        escape(text.unwrap_or(""))
+                    );
+                }
+            }
             Err(e) => {
-                eprintln!("{}: {e}", path.display());
-                println!("{}\t\t", path.display());
+                eprintln!("{shown}: {e}");
+                if args.json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"path": shown, "text": null, "error": e.to_string()})
+                    );
+                } else {
+                    println!("{}\t\t", escape(&shown));
+                }
             }
         }
     }
@@ -172,4 +211,18 @@ fn run_corpus(cascade: &[Step], dir: &Path) -> ExitCode {
         quantile(&times, 0.95)
     );
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn a_multi_line_text_stays_on_one_line() {
+        let t = "line 1\nline\t2\r\\end";
+        let e = escape(t);
+        assert!(!e.contains('\n') && !e.contains('\t') && !e.contains('\r'));
+        assert_eq!(e, "line 1\\nline\\t2\\r\\\\end");
+        assert_eq!(escape("WK1ABC"), "WK1ABC");
+    }
 }
