@@ -510,5 +510,6 @@ async fn main() -> anyhow::Result<()> {
     for (label, f) in &table {
         println!("{label:<38} | {:>14.2?} | {:>14.2?}", f.pull, f.push);
     }
+    wicket_headoffice::db::postgres::drop_database(&postgres_admin_url()?, &url)?;
     Ok(())
 }

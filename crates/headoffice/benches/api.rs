@@ -352,5 +352,9 @@ async fn main() -> anyhow::Result<()> {
             lite.sale_p50
         );
     }
+    let admin = postgres_admin_url()?;
+    for u in [&url, &url2] {
+        wicket_headoffice::db::postgres::drop_database(&admin, u)?;
+    }
     Ok(())
 }

@@ -654,3 +654,16 @@ async fn sigterm_finishes_the_request_in_flight_then_exits() {
         "no longer accepting"
     );
 }
+
+/// Benchmarks drop the databases they made (each holds hundreds of MB once filled).
+#[test]
+fn a_created_database_can_be_dropped() {
+    use wicket_headoffice::SqlStore;
+    use wicket_headoffice::db::postgres::{create_database, drop_database};
+    let url = create_database(&admin_url()).expect("create db");
+    let store = SqlStore::connect(&url, 1).expect("connect and migrate");
+    drop(store);
+    drop_database(&admin_url(), &url).expect("drop");
+    assert!(SqlStore::connect(&url, 1).is_err(), "the database is gone");
+    assert!(drop_database(&admin_url(), "postgres://x@y/postgres").is_err());
+}

@@ -449,6 +449,29 @@ fn create_database_here(admin_url: &str) -> Result<String> {
     Ok(format!("{prefix}/{name}{query}"))
 }
 
+/// Drop a database [`create_database`] made (benchmarks leave hundreds of MB
+/// otherwise); its open connections are ended first.
+pub fn drop_database(admin_url: &str, db_url: &str) -> Result<()> {
+    let name = db_url
+        .split('?')
+        .next()
+        .and_then(|u| u.rsplit('/').next())
+        .filter(|n| {
+            n.starts_with("wicket_") && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+        .ok_or_else(|| Error::InvalidRequest(format!("not a test database URL: {db_url}")))?
+        .to_string();
+    let admin = admin_url.to_string();
+    off_runtime(move || {
+        let config = postgres::Config::from_str(&admin)
+            .map_err(|e| Error::InvalidRequest(format!("database URL: {e}")))?;
+        let mut c = config.connect(NoTls)?;
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+        drop_client(c);
+        Ok(())
+    })
+}
+
 /// Drop a client off any async task (see `PgConn`'s `Drop`).
 fn drop_client(c: Client) {
     if tokio::runtime::Handle::try_current().is_ok() {
