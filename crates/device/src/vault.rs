@@ -174,8 +174,27 @@ pub fn open_encrypted(path: &Path, key: &ReplicaKey) -> Result<Connection> {
     Ok(conn)
 }
 
+/// How often `PRAGMA key` is tried: SQLCipher answers a failure of its crypto
+/// provider's set-up (seen once in CI, with many replicas opening in parallel) as
+/// "an error occurred with PRAGMA key", which a second try gets past.
+const KEY_TRIES: u32 = 5;
+
 fn keyed(conn: &Connection, key: &ReplicaKey) -> Result<()> {
-    conn.execute_batch(&format!("PRAGMA key = {};", key.pragma_value()))?;
+    let pragma = format!("PRAGMA key = {};", key.pragma_value());
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match conn.execute_batch(&pragma) {
+            Ok(()) => break,
+            Err(rusqlite::Error::SqliteFailure(_, Some(msg)))
+                if tries < KEY_TRIES && msg.contains("PRAGMA key") =>
+            {
+                tracing::warn!(%msg, tries, "SQLCipher refused the key; trying again");
+                std::thread::sleep(std::time::Duration::from_millis(20 * u64::from(tries)));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     // The first read proves the key (SQLCipher checks it lazily).
     match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)

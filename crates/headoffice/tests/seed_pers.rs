@@ -265,7 +265,8 @@ async fn project_key_reads_the_active_catalog_only() {
         false
     );
 
-    // The public cannot write (403), and nothing changes.
+    // The public cannot write (401: a project key is no admin credential), and
+    // nothing changes.
     let one = format!("/redemptions/{ida}");
     let writes = [
         (
@@ -286,8 +287,8 @@ async fn project_key_reads_the_active_catalog_only() {
         let (st, v) = ho
             .call(method.clone(), path, Auth::Project(&project), body.as_ref())
             .await;
-        assert_eq!(st, 403, "public {method} {path}: {v}");
-        assert_nest_error(&v, 403);
+        assert_eq!(st, 401, "public {method} {path}: {v}");
+        assert_nest_error(&v, 401);
     }
     assert_eq!(
         ho.get_ok(&one).await,
@@ -560,7 +561,7 @@ async fn cli_makes_a_project_key() {
             Some(&doc_body("Nope", None)),
         )
         .await;
-    assert_eq!(st, 403, "{v}");
+    assert_eq!(st, 401, "a project key is no admin credential: {v}");
     let (st, v) = ho
         .call(Method::GET, "/v1/products", Auth::Bearer(&key), None)
         .await;

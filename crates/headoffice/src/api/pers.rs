@@ -27,8 +27,12 @@ pub async fn pers_auth(
 ) -> Result<Response> {
     let scope = pers_scope(&st, req.headers()).await?;
     let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if writes && scope != Scope::Write {
-        return Err(Error::Forbidden);
+    match scope {
+        // A public project key is no admin credential at all: writes need Bearer.
+        Scope::Project if writes => return Err(Error::Unauthorized),
+        Scope::Write => {}
+        _ if writes => return Err(Error::Forbidden),
+        _ => {}
     }
     req.extensions_mut().insert(scope);
     Ok(next.run(req).await)
