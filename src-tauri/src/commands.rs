@@ -130,6 +130,9 @@ pub struct SaleRow {
     pub total: String,
     pub payment_method: String,
     pub created_at: i64,
+    /// Money refunded so far ("0" when none) and how many tickets.
+    pub refunded: String,
+    pub refunded_items: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -710,12 +713,23 @@ pub fn sales(state: State<'_, AppState>) -> AppResult<SalesView> {
         .iter()
         .map(|t| (t.product_id, t.product_name.clone()))
         .collect();
+    let mut refunded: std::collections::HashMap<Uuid, (wicket_domain::Decimal, usize)> =
+        std::collections::HashMap::new();
+    for r in s.replica.refunds()? {
+        let e = refunded.entry(r.sale_id).or_default();
+        e.0 += r.amount;
+        e.1 += r.item_ids.len();
+    }
     let recent = s
         .replica
         .sales(None)?
         .into_iter()
         .take(200)
         .map(|x| SaleRow {
+            refunded: refunded
+                .get(&x.id)
+                .map_or_else(|| "0".to_string(), |r| r.0.to_string()),
+            refunded_items: refunded.get(&x.id).map_or(0, |r| r.1),
             order_number: x.order_number,
             product_name: names.get(&x.product_id).cloned().unwrap_or_default(),
             quantity: x.quantity,

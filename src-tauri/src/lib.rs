@@ -10,6 +10,7 @@ pub mod error;
 pub mod pdf;
 pub mod state;
 pub mod sync;
+pub mod till;
 
 use std::path::PathBuf;
 
@@ -61,6 +62,10 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::redeem_reward,
         commands::sales,
         commands::save_export,
+        till::drawer,
+        till::drawer_open,
+        till::drawer_close,
+        till::refund,
         sync::app_info,
         sync::enroll,
         sync::sync_status,

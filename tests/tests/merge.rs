@@ -14,7 +14,7 @@ fn sell(r: &mut Replica, product: Uuid, qty: u32, email: &str) -> wicket_device:
         quantity: qty,
         buyer_email: email.into(),
         buyer_first_name: Some("Wanda".into()),
-        payment_method: Some("cash".into()),
+        payment_method: Some("card".into()),
         ..SellRequest::default()
     })
     .expect("offline sale")

@@ -14,7 +14,7 @@ fn sell(r: &mut Replica, product: Uuid, email: &str) -> Uuid {
         product_id: product,
         quantity: 1,
         buyer_email: email.into(),
-        payment_method: Some("cash".into()),
+        payment_method: Some("card".into()),
         ..SellRequest::default()
     })
     .expect("offline sale")

@@ -155,6 +155,10 @@ async fn offline_allotments_and_online_sales_never_oversell() {
         e.sync_once(|_, _| {}).await.expect("first pull");
         let a = e.reserve(pid, 15, None).await.expect("allotment");
         assert_eq!(a.units, 15);
+        // Cash sales go into an open drawer.
+        lock(&r)
+            .open_session(Decimal::ZERO, "EUR")
+            .expect("open the drawer");
         devices.push((r, e));
     }
     // Reserved stock is taken for head office too: 15 left online.

@@ -146,6 +146,7 @@ fn offline_work(r: &SharedReplica, items: &[Uuid], product: Uuid, sales: usize, 
             product_id: product,
             quantity: 1,
             buyer_email: format!("{tag}-{}@example.com", k % 7),
+            payment_method: Some("card".into()),
             ..SellRequest::default()
         })
         .expect("sell");

@@ -184,7 +184,7 @@ async fn demo_staff_cli_code_and_head_office_tickets_work_at_the_door() {
             buyer_first_name: Some("Walk".into()),
             buyer_last_name: None,
             currency: None,
-            payment_method: Some("cash".into()),
+            payment_method: Some("card".into()),
         })
     };
     {

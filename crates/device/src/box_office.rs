@@ -197,6 +197,12 @@ impl Replica {
             }
             r?
         };
+        // Cash goes into an open drawer: no session, no cash sale.
+        domain::check_cash_sale(
+            crate::till::open_session_of(&tx, device_id)?.as_ref(),
+            payment,
+            &quote.currency,
+        )?;
         let allotted = crate::allotment::take(&tx, product.id, &mut plan, now)?;
         let items = materialize(&product, &plan, ItemOrigin::Sale, now, Uuid::now_v7);
         write_items(&tx, &product, &counters, &plan, &items, allotted)?;

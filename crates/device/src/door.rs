@@ -263,10 +263,15 @@ impl Replica {
                 .optional()?,
             None => None,
         };
+        let refunded = match &claims {
+            Some(c) if revoked.is_some() => crate::till::is_refunded(&self.conn, c.item_uuid)?,
+            _ => false,
+        };
         // 4. event and gate, 5. validity window: the domain decides.
         let facts = TicketFacts {
             signature,
             revoked: revoked.is_some(),
+            refunded,
             gate_event: event,
             ticket_event: claims.as_ref().and_then(|c| c.event_id),
             valid_from: claims.as_ref().map_or(0, |c| c.valid_from),
@@ -281,6 +286,12 @@ impl Replica {
                     VerdictCode::Revoked,
                     format!("ticket revoked {reason}").trim().to_string(),
                 );
+                v.item = Some(c.item_uuid);
+                v.item_id = Some(c.item_id);
+                return Ok(v);
+            }
+            (Err(VerdictCode::Refunded), Some(c)) => {
+                let mut v = Verdict::refuse(VerdictCode::Refunded, VerdictCode::Refunded.message());
                 v.item = Some(c.item_uuid);
                 v.item_id = Some(c.item_id);
                 return Ok(v);

@@ -14,6 +14,7 @@ mod meta;
 pub mod outbox;
 mod passage;
 mod pull;
+pub mod report_pdf;
 pub mod replica;
 mod rows;
 mod search;
@@ -22,6 +23,7 @@ mod staff;
 mod stats;
 pub mod sync;
 mod sync_state;
+mod till;
 pub mod vault;
 
 pub use door::{Staff, Verdict};

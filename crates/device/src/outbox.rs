@@ -204,6 +204,11 @@ fn reject(tx: &Transaction<'_>, w: &WireOp, r: &OpResult, now: Timestamp) -> Res
     let Some(op) = op else {
         return Ok(());
     };
+    if let Op::Refund(p) = &op {
+        // The money stays taken: head office refused the refund, so its tickets
+        // are valid again.
+        return crate::till::drop_refund(tx, p.refund.id);
+    }
     // What the refused op created never existed at head office: drop it here now
     // (not at the next pull) so its numbers can be used again at once.
     let product = match &op {

@@ -74,6 +74,13 @@ fn gone(tx: &Transaction<'_>, ch: &Change, protected: &HashSet<Uuid>) -> Result<
         "revocation" => "DELETE FROM revocations WHERE item = ?1",
         "sale" => "DELETE FROM sales WHERE id = ?1",
         "zone" => "DELETE FROM zones WHERE id = ?1",
+        "refund" => {
+            let id = key(ch)?;
+            if !protected.contains(&id) {
+                crate::till::drop_refund(tx, id)?;
+            }
+            return Ok(());
+        }
         "tier" => {
             let id: i64 = ch.key.parse().map_err(corrupt)?;
             tx.execute("DELETE FROM status_tiers WHERE id = ?1", [id])?;
@@ -274,6 +281,9 @@ fn upsert(tx: &Transaction<'_>, e: Entity, protected: &HashSet<Uuid>) -> Result<
                 s.created_at,
                 serde_json::to_string(&s.item_ids)?
             ])?;
+        }
+        Entity::Refund(r) => {
+            crate::till::store_refund(tx, &r)?;
         }
     }
     Ok(())

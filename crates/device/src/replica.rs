@@ -34,6 +34,7 @@ fn migrations() -> Migrations<'static> {
         )),
         M::up(include_str!("../../../migrations/device/0009_passages.sql")),
         M::up(include_str!("../../../migrations/device/0010_zones.sql")),
+        M::up(include_str!("../../../migrations/device/0011_refunds_sessions.sql")),
     ])
 }
 
@@ -102,6 +103,12 @@ pub struct SalesTotal {
     pub quantity: u64,
     #[serde(with = "rust_decimal::serde::str")]
     pub total: Decimal,
+    /// Items refunded and the money given back; `net` is what stays taken.
+    pub refunded_items: u64,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub refunded: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub net: Decimal,
 }
 
 /// The device's local replica.
@@ -502,10 +509,27 @@ impl Replica {
                 orders: 0,
                 quantity: 0,
                 total: Decimal::ZERO,
+                refunded_items: 0,
+                refunded: Decimal::ZERO,
+                net: Decimal::ZERO,
             });
             e.orders += 1;
             e.quantity += u64::from(s.quantity);
             e.total += s.total;
+        }
+        for r in self.refunds()? {
+            let key = (
+                r.product_id,
+                r.currency.clone(),
+                r.payment_method.as_str().to_string(),
+            );
+            if let Some(e) = acc.get_mut(&key) {
+                e.refunded_items += r.item_ids.len() as u64;
+                e.refunded += r.amount;
+            }
+        }
+        for e in acc.values_mut() {
+            e.net = e.total - e.refunded;
         }
         let mut v: Vec<_> = acc.into_values().collect();
         v.sort_by(|a, b| {

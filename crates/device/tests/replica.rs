@@ -197,6 +197,17 @@ fn sale_applies_tier_discount_and_sums_exactly() {
                 >= 500
         })
         .expect("demo has gold customers");
+    let e = r
+        .sell(&SellRequest {
+            product_id: ids.admission,
+            quantity: 1,
+            buyer_email: gold.clone(),
+            payment_method: Some("cash".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.code(), "no_open_session", "cash needs an open drawer");
+    r.open_session("100.00".parse().unwrap(), "EUR").unwrap();
     let rec = r
         .sell(&SellRequest {
             product_id: ids.admission,

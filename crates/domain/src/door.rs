@@ -23,6 +23,8 @@ pub enum VerdictCode {
     UnknownIssuer,
     RevokedIssuer,
     Revoked,
+    /// The ticket's order was refunded (the item is revoked because of it).
+    Refunded,
     WrongEvent,
     NotYetValid,
     Expired,
@@ -41,6 +43,7 @@ impl VerdictCode {
             VerdictCode::UnknownIssuer => "unknown_issuer",
             VerdictCode::RevokedIssuer => "revoked_issuer",
             VerdictCode::Revoked => "revoked",
+            VerdictCode::Refunded => "refunded",
             VerdictCode::WrongEvent => "wrong_event",
             VerdictCode::NotYetValid => "not_yet_valid",
             VerdictCode::Expired => "expired",
@@ -66,6 +69,7 @@ impl VerdictCode {
                 "signed by a revoked device and not confirmed by head office"
             }
             VerdictCode::Revoked => "ticket revoked",
+            VerdictCode::Refunded => "ticket refunded: not valid for entry",
             VerdictCode::WrongEvent => "ticket is for another event",
             VerdictCode::NotYetValid => "ticket is not valid yet",
             VerdictCode::Expired => "ticket has expired",
@@ -227,6 +231,8 @@ pub enum Signature {
 pub struct TicketFacts {
     pub signature: Signature,
     pub revoked: bool,
+    /// Revoked because its order was refunded.
+    pub refunded: bool,
     /// The event this gate admits (`None`: any).
     pub gate_event: Option<Uuid>,
     pub ticket_event: Option<Uuid>,
@@ -242,6 +248,9 @@ pub fn judge_ticket(f: &TicketFacts) -> Result<(), VerdictCode> {
         Signature::Valid | Signature::KeyRevoked => {}
         Signature::Forged => return Err(VerdictCode::Forged),
         Signature::UnknownKey | Signature::KeyRetired => return Err(VerdictCode::UnknownIssuer),
+    }
+    if f.refunded {
+        return Err(VerdictCode::Refunded);
     }
     if f.revoked {
         return Err(VerdictCode::Revoked);
@@ -289,6 +298,7 @@ mod tests {
         TicketFacts {
             signature: Signature::Valid,
             revoked: false,
+            refunded: false,
             gate_event: None,
             ticket_event: None,
             valid_from: 10,
@@ -322,6 +332,12 @@ mod tests {
             ..facts()
         };
         assert_eq!(judge_ticket(&revoked_late), Err(VerdictCode::Revoked));
+        let refunded = TicketFacts {
+            revoked: true,
+            refunded: true,
+            ..facts()
+        };
+        assert_eq!(judge_ticket(&refunded), Err(VerdictCode::Refunded));
         let other = TicketFacts {
             gate_event: Some(Uuid::from_u128(1)),
             ticket_event: Some(Uuid::from_u128(2)),

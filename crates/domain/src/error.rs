@@ -79,6 +79,18 @@ pub enum DomainError {
     )]
     PurchaseLimit { limit: u32, already: u64 },
 
+    // --- refunds
+    #[error("{0} has already been refunded")]
+    AlreadyRefunded(String),
+    #[error("item {item} is not part of order {order}")]
+    NotInOrder { item: String, order: String },
+    #[error("order {0} was sold by another device: refund it through head office")]
+    RefundNeedsHeadOffice(String),
+    #[error("a cash sale needs an open cash drawer session")]
+    NoOpenSession,
+    #[error("a cash drawer session is already open on this device")]
+    SessionAlreadyOpen,
+
     // --- claims
     #[error("product is not claimable")]
     NotClaimable,
@@ -143,6 +155,11 @@ impl DomainError {
             NotAllotted(_) => "item_id_not_allotted",
             ImplausibleTime(_) => "implausible_device_time",
             PurchaseLimit { .. } => "purchase_limit",
+            AlreadyRefunded(_) => "already_refunded",
+            NotInOrder { .. } => "not_in_order",
+            RefundNeedsHeadOffice(_) => "refund_needs_head_office",
+            NoOpenSession => "no_open_session",
+            SessionAlreadyOpen => "session_already_open",
             NotClaimable => "not_claimable",
             ClaimUsed => "claim_used",
             InvalidClaimCode => "invalid_claim_code",

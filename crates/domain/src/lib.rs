@@ -33,3 +33,9 @@ pub use details::*;
 
 pub mod stats;
 pub use stats::*;
+
+pub mod refund;
+pub use refund::*;
+
+pub mod till;
+pub use till::*;

@@ -28,6 +28,8 @@ pub enum Action {
     RewardRedeem,
     /// Revoke an item.
     Revoke,
+    /// Refund an order or some of its items.
+    Refund,
     /// Look items and customers up at the box office.
     SearchItems,
     /// Read sales and totals, export.
@@ -76,7 +78,10 @@ impl Action {
             | Action::Transfer
             | Action::Claim
             | Action::SearchItems => Role::BoxOffice,
-            Action::RewardRedeem | Action::Revoke | Action::ViewSales | Action::ChangeSettings => {
+            Action::RewardRedeem
+            | Action::Revoke
+            | Action::Refund
+            | Action::ViewSales | Action::ChangeSettings => {
                 Role::Manager
             }
         }
@@ -93,6 +98,7 @@ impl Action {
             Action::Claim => "claim items",
             Action::RewardRedeem => "redeem rewards",
             Action::Revoke => "revoke items",
+            Action::Refund => "refund orders",
             Action::SearchItems => "search items",
             Action::ViewSales => "see sales",
             Action::ChangeSettings => "change settings",

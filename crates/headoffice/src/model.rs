@@ -557,6 +557,16 @@ pub struct SaleOut {
     /// The items the sale issued (present on create).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<ItemOut>>,
+    /// Money given back by refunds so far ("0" when none).
+    #[serde(default = "zero")]
+    pub refunded: String,
+    /// The items refunds took back.
+    #[serde(default)]
+    pub refunded_item_ids: Vec<Uuid>,
+}
+
+fn zero() -> String {
+    "0".into()
 }
 
 // ------------------------------------------------------------------ rewards

@@ -71,6 +71,8 @@ use crate::api;
         crate::sync::pull,
         crate::sync::allot,
         crate::sync::release,
+        api::refunds::refund_sale,
+        api::refunds::list_sessions,
         api::zones::create_zone,
         api::zones::list_zones,
         api::zones::delete_zone,

@@ -368,6 +368,18 @@ pub trait Tenancy {
     fn save_product_details(&self, product: Uuid, d: &ProductDetails) -> Result<()>;
 }
 
+/// Refunds of sales and devices' cash drawer sessions.
+pub trait Refunds {
+    /// A sale with its items, by id or order number (locked for the transaction).
+    fn sale(&self, key: &str) -> Result<Option<Sale>>;
+    fn refunds_of_sale(&self, sale: Uuid) -> Result<Vec<wicket_domain::Refund>>;
+    /// A refund and its items; an item refunded before is a conflict.
+    fn insert_refund(&self, r: &wicket_domain::Refund) -> Result<()>;
+    fn cash_session(&self, id: Uuid) -> Result<Option<wicket_domain::CashSession>>;
+    /// Insert, or record its closing (the opening fields never change).
+    fn save_cash_session(&self, s: &wicket_domain::CashSession) -> Result<()>;
+}
+
 /// One transaction of a backend: every narrow trait at once.
 pub trait Tx:
     Products
@@ -383,6 +395,7 @@ pub trait Tx:
     + Devices
     + Trust
     + Tenancy
+    + Refunds
 {
 }
 
@@ -400,5 +413,6 @@ impl<T> Tx for T where
         + Devices
         + Trust
         + Tenancy
+        + Refunds
 {
 }

@@ -134,6 +134,15 @@ pub trait Store: Send + Sync + 'static {
     // --- sales
     fn create_sale(&self, req: SaleRequest) -> StoreFuture<SaleOut>;
     fn list_sales(&self, product: Option<Uuid>, page: PageReq) -> StoreFuture<Page<SaleOut>>;
+    fn refund_sale(
+        &self,
+        req: crate::usecase::refund::RefundInput,
+    ) -> StoreFuture<wicket_domain::Refund>;
+    fn cash_sessions(
+        &self,
+        device: Option<Uuid>,
+        limit: u32,
+    ) -> StoreFuture<Vec<wicket_domain::SessionReport>>;
 
     // --- rewards
     fn create_reward(&self, body: RewardBody) -> StoreFuture<RewardOut>;

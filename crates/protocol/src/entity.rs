@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 use wicket_domain::{
-    ClaimCode, Customer, Event, Item, ItemOrigin, Product, RewardOffer, Role, Sale, StatusTier,
-    Timestamp,
+    ClaimCode, Customer, Event, Item, ItemOrigin, Product, Refund, RewardOffer, Role, Sale,
+    StatusTier, Timestamp,
 };
 
 use crate::ProtocolError;
@@ -166,6 +166,7 @@ pub enum Entity {
     Passage(PassageRecord),
     Zone(wicket_domain::Zone),
     Sale(Sale),
+    Refund(Refund),
 }
 
 impl Entity {
@@ -187,6 +188,7 @@ impl Entity {
             Entity::Passage(_) => "passage",
             Entity::Zone(_) => "zone",
             Entity::Sale(_) => "sale",
+            Entity::Refund(_) => "refund",
         }
     }
 
@@ -208,6 +210,7 @@ impl Entity {
             Entity::Passage(v) => raw(v),
             Entity::Zone(v) => raw(v),
             Entity::Sale(v) => raw(v),
+            Entity::Refund(v) => raw(v),
         }
     }
 }
@@ -252,6 +255,7 @@ pub const ENTITY_KINDS: &[&str] = &[
     "passage",
     "zone",
     "sale",
+    "refund",
 ];
 
 impl Change {
@@ -321,6 +325,7 @@ impl Change {
             "passage" => Entity::Passage(rd(self, s)?),
             "zone" => Entity::Zone(rd(self, s)?),
             "sale" => Entity::Sale(rd(self, s)?),
+            "refund" => Entity::Refund(rd(self, s)?),
             _ => return Ok(ChangeBody::Unknown),
         };
         Ok(ChangeBody::Upsert(e))

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use uuid::Uuid;
-use wicket_domain::{Action, Customer, Direction, Sale, Timestamp};
+use wicket_domain::{Action, CashSession, Customer, Direction, Refund, Sale, Timestamp};
 
 use crate::ProtocolError;
 
@@ -116,6 +116,18 @@ pub struct PassageOp {
     pub at: Timestamp,
 }
 
+/// Money given back for items of an order; the items are revoked with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundOp {
+    pub refund: Refund,
+}
+
+/// A cash drawer session as it stands: sent when it opens and again when it closes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashSessionOp {
+    pub session: CashSession,
+}
+
 /// Every act a device records offline. Adding an act is adding a variant: the
 /// compiler then lists every place that must handle it.
 // Built and applied one at a time: boxing the sale would only add allocations.
@@ -132,6 +144,8 @@ pub enum Op {
     RewardRedeem(RewardRedeemOp),
     Audit(AuditOp),
     Passage(PassageOp),
+    Refund(RefundOp),
+    CashSession(CashSessionOp),
 }
 
 /// An entity an operation names. When head office refuses or repeats an op, devices
@@ -145,6 +159,7 @@ pub enum Touch {
     Sale(Uuid),
     ClaimCode(Uuid),
     RewardOffer(Uuid),
+    Refund(Uuid),
 }
 
 impl Touch {
@@ -157,6 +172,7 @@ impl Touch {
             Touch::Sale(u) => ("sale", u),
             Touch::ClaimCode(u) => ("claim_code", u),
             Touch::RewardOffer(u) => ("reward_offer", u),
+            Touch::Refund(u) => ("refund", u),
         }
     }
 }
@@ -191,6 +207,8 @@ impl Op {
             Op::RewardRedeem(_) => "reward_redeem",
             Op::Audit(_) => "audit",
             Op::Passage(_) => "passage",
+            Op::Refund(_) => "refund",
+            Op::CashSession(_) => "cash_session",
         }
     }
 
@@ -209,6 +227,8 @@ impl Op {
             // is checked by `wicket_domain::validate_audit`.
             Op::Audit(_) => Action::Redeem,
             Op::Passage(_) => Action::Redeem,
+            Op::Refund(_) => Action::Refund,
+            Op::CashSession(_) => Action::Sell,
         }
     }
 
@@ -225,6 +245,8 @@ impl Op {
             Op::RewardRedeem(p) => encode(p),
             Op::Audit(p) => encode(p),
             Op::Passage(p) => encode(p),
+            Op::Refund(p) => encode(p),
+            Op::CashSession(p) => encode(p),
         }
     }
 
@@ -241,6 +263,8 @@ impl Op {
             "reward_redeem" => Op::RewardRedeem(decode_as(kind, payload)?),
             "audit" => Op::Audit(decode_as(kind, payload)?),
             "passage" => Op::Passage(decode_as(kind, payload)?),
+            "refund" => Op::Refund(decode_as(kind, payload)?),
+            "cash_session" => Op::CashSession(decode_as(kind, payload)?),
             other => return Err(ProtocolError::UnknownOp(other.to_string())),
         })
     }
@@ -290,7 +314,14 @@ impl Op {
                 t.push(Touch::RewardOffer(p.offer_id));
                 t
             }
-            Op::Audit(_) | Op::Passage(_) => Vec::new(),
+            Op::Refund(p) => {
+                let mut t: Vec<Touch> = p.refund.item_ids.iter().map(|i| Touch::Item(*i)).collect();
+                t.push(Touch::Product(p.refund.product_id));
+                t.push(Touch::Sale(p.refund.sale_id));
+                t.push(Touch::Refund(p.refund.id));
+                t
+            }
+            Op::Audit(_) | Op::Passage(_) | Op::CashSession(_) => Vec::new(),
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod pers;
 pub mod products;
 pub mod sales;
 pub mod w3block;
+pub mod refunds;
 pub mod zones;
 
 pub use extract::{ApiJson, ApiPath, ApiQuery, AppState, PageQuery};
@@ -214,6 +215,8 @@ fn v1_routes() -> Routes {
         get "/v1/rewards/{id}/supply" => reward_supply,
         put "/v1/rewards/{id}/status" => toggle_reward,
         post "/v1/rewards/{id}/redeem" => redeem_reward,
+        post "/v1/sales/{order_number}/refund" => refunds::refund_sale,
+        get "/v1/cash-sessions" => refunds::list_sessions,
         post "/v1/zones" => zones::create_zone,
         get "/v1/zones" => zones::list_zones,
         delete "/v1/zones/{id}" => zones::delete_zone,

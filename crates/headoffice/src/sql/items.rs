@@ -181,5 +181,7 @@ pub(crate) fn sale_from_row(r: &Row) -> Result<SaleOut> {
         sold_at: r.get(16)?,
         created_at: r.get(17)?,
         items: None,
+        refunded: "0".into(),
+        refunded_item_ids: Vec::new(),
     })
 }

@@ -30,6 +30,7 @@ mod events;
 pub(crate) mod items;
 pub(crate) mod products;
 mod pull;
+mod refunds;
 pub(crate) mod rewards;
 pub(crate) mod rows;
 mod stats;

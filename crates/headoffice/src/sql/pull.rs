@@ -5,7 +5,7 @@
 use crate::db::{Connection, OptionalExtension, Row};
 use crate::params;
 use uuid::Uuid;
-use wicket_domain::{self as domain, ClaimCode, Event, Role, Sale, StatusTier};
+use wicket_domain::{self as domain, ClaimCode, Event, Role, StatusTier};
 use wicket_protocol::{
     Change, ConflictRecord, Entity, ItemRecord, NftRecord, PROTOCOL_VERSION, PassageRecord,
     ProductRecord, PullResponse, RedemptionRecord, RevocationRecord, StaffRecord, TrustedKeyRecord,
@@ -339,44 +339,9 @@ fn entity_data(c: &Connection, entity: &str, key: &str) -> Result<Option<Entity>
             })
             .transpose()?,
         "zone" => super::zones::entity(c, key)?.map(Entity::Zone),
-        "sale" => sale_data(c, key)?.map(Entity::Sale),
+        "sale" => super::refunds::sale(c, key, false)?.map(Entity::Sale),
+        "refund" => super::refunds::refund_entity(c, key)?.map(Entity::Refund),
         _ => None,
     })
 }
 
-fn sale_data(c: &Connection, key: &str) -> Result<Option<Sale>> {
-    let row = c
-        .prepare_cached(
-            "SELECT id, order_number, product_id, quantity, currency, unit_price, discount, total, \
-             payment_method, buyer_id, device_id, sold_at FROM sales WHERE id = ?1",
-        )?
-        .query_row([key], |r| {
-            let pm: String = r.get(8)?;
-            Ok(Sale {
-                id: uuid_at(r, 0)?,
-                order_number: r.get(1)?,
-                product_id: uuid_at(r, 2)?,
-                quantity: r.get(3)?,
-                currency: r.get(4)?,
-                unit_price: decimal_at(r, 5)?,
-                discount: decimal_at(r, 6)?,
-                total: decimal_at(r, 7)?,
-                payment_method: domain::PaymentMethod::parse(&pm)
-                    .unwrap_or(domain::PaymentMethod::Cash),
-                buyer_id: uuid_at(r, 9)?,
-                device_id: opt_uuid_at(r, 10)?,
-                staff_id: None,
-                created_at: r.get(11)?,
-                item_ids: Vec::new(),
-            })
-        })
-        .optional()?;
-    let Some(mut sale) = row else {
-        return Ok(None);
-    };
-    sale.item_ids = c
-        .prepare_cached("SELECT id FROM items WHERE origin_ref = ?1 ORDER BY item_id")?
-        .query_map([key], |r| uuid_at(r, 0))?
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Some(sale))
-}

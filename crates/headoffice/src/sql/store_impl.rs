@@ -1,6 +1,6 @@
 //! `Store` for [`SqlStore`]: each call one read or one write transaction.
 
-use crate::db::OptionalExtension;
+use crate::db::{Connection, OptionalExtension};
 use crate::db::Value;
 use crate::params;
 use uuid::Uuid;
@@ -417,26 +417,35 @@ impl Store for SqlStore {
         self.write(move |tx| op_sale(tx, req.clone()))
     }
 
+    fn refund_sale(
+        &self,
+        req: crate::usecase::refund::RefundInput,
+    ) -> StoreFuture<domain::Refund> {
+        self.write(move |tx| {
+            crate::usecase::refund::refund(&SqlTx(tx), &req, super::rows::now().0)
+        })
+    }
+
+    fn cash_sessions(
+        &self,
+        device: Option<Uuid>,
+        limit: u32,
+    ) -> StoreFuture<Vec<domain::SessionReport>> {
+        self.run(move |c| super::refunds::session_reports(c, device, limit))
+    }
+
     fn list_sales(&self, product: Option<Uuid>, page: PageReq) -> StoreFuture<Page<SaleOut>> {
-        self.run(move |c| match product {
-            Some(p) => page_of(
-                c,
-                "SELECT COUNT(*) FROM sales WHERE product_id = ?1",
-                &format!(
-                    "{SALE_SELECT} WHERE s.product_id = ?1 ORDER BY s.seq DESC LIMIT ?2 OFFSET ?3"
-                ),
-                vec![Value::Text(p.to_string())],
-                &page,
-                sale_from_row,
-            ),
-            None => page_of(
-                c,
-                "SELECT COUNT(*) FROM sales",
-                &format!("{SALE_SELECT} ORDER BY s.seq DESC LIMIT ?1 OFFSET ?2"),
-                vec![],
-                &page,
-                sale_from_row,
-            ),
+        self.run(move |c| {
+            let mut page = list_sales_page(c, product, &page)?;
+            let ids: Vec<Uuid> = page.items.iter().map(|s| s.id).collect();
+            let refunded = super::refunds::refunded_by_sale(c, &ids)?;
+            for s in &mut page.items {
+                if let Some(r) = refunded.get(&s.id) {
+                    s.refunded = r.amount.to_string();
+                    s.refunded_item_ids = r.item_ids.clone();
+                }
+            }
+            Ok(page)
         })
     }
 
@@ -653,5 +662,26 @@ impl Store for SqlStore {
                 mints_failed: c.failed,
             })
         })
+    }
+}
+
+fn list_sales_page(c: &Connection, product: Option<Uuid>, page: &PageReq) -> Result<Page<SaleOut>> {
+    match product {
+        Some(p) => page_of(
+            c,
+            "SELECT COUNT(*) FROM sales WHERE product_id = ?1",
+            &format!("{SALE_SELECT} WHERE s.product_id = ?1 ORDER BY s.seq DESC LIMIT ?2 OFFSET ?3"),
+            vec![Value::Text(p.to_string())],
+            page,
+            sale_from_row,
+        ),
+        None => page_of(
+            c,
+            "SELECT COUNT(*) FROM sales",
+            &format!("{SALE_SELECT} ORDER BY s.seq DESC LIMIT ?1 OFFSET ?2"),
+            vec![],
+            page,
+            sale_from_row,
+        ),
     }
 }

@@ -9,6 +9,7 @@ pub mod customer;
 pub mod devices;
 pub mod issue;
 pub mod push;
+pub mod refund;
 pub mod reward;
 pub mod sale;
 pub mod scan;

@@ -15,7 +15,7 @@ use crate::usecase::claim::{Numbering, claim};
 use crate::usecase::reward::{RewardNumbering, redeem_reward};
 use crate::usecase::scan::{Outcome, record_scan};
 use crate::usecase::transfer::{TransferInput, transfer};
-use crate::usecase::{customer, issue, sale};
+use crate::usecase::{customer, issue, refund, sale};
 
 /// Who pushed an op and when.
 #[derive(Debug, Clone, Copy)]
@@ -143,6 +143,14 @@ pub fn apply_op(tx: &dyn Tx, cx: &OpContext, op: &Op) -> Result<Outcome> {
         }
         Op::Passage(p) => {
             crate::usecase::scan::record_passage(tx, cx.device, cx.staff_id, p)?;
+            Ok(Outcome::Applied)
+        }
+        Op::Refund(p) => {
+            refund::device_refund(tx, cx.device, cx.staff_id, &p.refund)?;
+            Ok(Outcome::Applied)
+        }
+        Op::CashSession(p) => {
+            refund::device_session(tx, cx.device, &p.session)?;
             Ok(Outcome::Applied)
         }
         Op::Claim(ClaimOp {

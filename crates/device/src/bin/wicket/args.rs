@@ -125,6 +125,23 @@ pub enum Cmd {
         #[arg(long, default_value = "in", value_parser = ["in", "out"])]
         direction: String,
     },
+    /// Refund an order (manager), all of it or the items numbered --item, back to its
+    /// payment method; its tickets are refused (`refunded`) at every door that syncs.
+    /// Offline a device refunds only its own orders.
+    Refund {
+        /// The order number (as on the receipt).
+        order: String,
+        /// An item number of the order (repeat for several; none: the whole order).
+        #[arg(long = "item")]
+        items: Vec<u64>,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Cash drawer session: open with a float, X report, close with the counted cash.
+    Session {
+        #[command(subcommand)]
+        cmd: SessionCmd,
+    },
     /// Revoke an item (manager): every door that has synced refuses its ticket.
     Revoke {
         item: Uuid,
@@ -198,6 +215,31 @@ pub enum Cmd {
     Settings {
         #[arg(long, value_parser = ["on", "off"])]
         admit_unknown: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SessionCmd {
+    /// Open the drawer with its float (a cash sale needs an open session).
+    Open {
+        #[arg(long)]
+        float: String,
+        #[arg(long, default_value = "EUR")]
+        currency: String,
+    },
+    /// The X report of the open session (or the Z report of the last closed one).
+    Report {
+        /// Also save it as a PDF here.
+        #[arg(long)]
+        pdf: Option<PathBuf>,
+    },
+    /// Close the drawer with the cash counted: prints the Z report.
+    Close {
+        #[arg(long)]
+        counted: String,
+        /// Also save the Z report as a PDF here.
+        #[arg(long)]
+        pdf: Option<PathBuf>,
     },
 }
 

@@ -9,6 +9,7 @@ use wicket_device::{DeviceError, Replica, SellRequest, demo, sync};
 use wicket_domain::{Product, RecipientRef, normalize_email};
 
 mod args;
+mod till;
 
 use args::{CheckinCmd, Cli, Cmd, ItemsCmd};
 
@@ -89,7 +90,7 @@ fn product(r: &Replica, key: &str) -> anyhow::Result<Product> {
         })
 }
 
-fn print<T: serde::Serialize>(json: bool, v: &T, human: impl FnOnce()) -> anyhow::Result<()> {
+pub(crate) fn print<T: serde::Serialize>(json: bool, v: &T, human: impl FnOnce()) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(v)?);
     } else {
@@ -114,7 +115,9 @@ fn writes(cmd: &Cmd) -> bool {
         | Cmd::Transfer { .. }
         | Cmd::Claim { .. }
         | Cmd::Scan { .. }
-        | Cmd::Revoke { .. } => true,
+        | Cmd::Revoke { .. }
+        | Cmd::Refund { .. }
+        | Cmd::Session { .. } => true,
         Cmd::Rewards { redeem, .. } => redeem.is_some(),
         _ => false,
     }
@@ -545,6 +548,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                 .into());
             }
         }
+        Cmd::Refund { .. } | Cmd::Session { .. } => till::run(cli, &mut r)?,
         Cmd::Revoke { item, reason } => {
             r.revoke_item(*item, reason)?;
             print(cli.json, &serde_json::json!({"revoked": item}), || {

@@ -1,0 +1,79 @@
+//! Tauri commands of the box office's money after the sale: refunds and the cash
+//! drawer session (open, X report, close with the Z report saved as PDF).
+
+use serde::Serialize;
+use tauri::State;
+use wicket_domain::{Action, CashSession, Refund, SessionReport, parse_price};
+
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// The drawer as the Box office screen shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DrawerView {
+    pub open: Option<CashSession>,
+    /// The X report while open, else the last Z report (if any).
+    pub report: Option<SessionReport>,
+    /// Where the Z report PDF was saved (on close).
+    pub pdf: Option<String>,
+}
+
+fn drawer_view(
+    r: &wicket_device::Replica,
+    pdf: Option<String>,
+) -> AppResult<DrawerView> {
+    let open = r.open_session_now()?;
+    let report = match r.session_report() {
+        Ok(rep) => Some(rep),
+        Err(e) if e.code() == "no_open_session" => None,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(DrawerView { open, report, pdf })
+}
+
+#[tauri::command]
+pub fn drawer(state: State<'_, AppState>) -> AppResult<DrawerView> {
+    let s = state.lock();
+    s.require(Action::Sell, "the cash drawer")?;
+    drawer_view(&s.replica, None)
+}
+
+#[tauri::command]
+pub fn drawer_open(
+    state: State<'_, AppState>,
+    float: String,
+    currency: Option<String>,
+) -> AppResult<DrawerView> {
+    let mut s = state.lock();
+    s.require(Action::Sell, "the cash drawer")?;
+    let float = parse_price(&float)?;
+    s.replica
+        .open_session(float, currency.as_deref().unwrap_or("EUR"))?;
+    drawer_view(&s.replica, None)
+}
+
+#[tauri::command]
+pub fn drawer_close(state: State<'_, AppState>, counted: String) -> AppResult<DrawerView> {
+    let mut s = state.lock();
+    s.require(Action::Sell, "the cash drawer")?;
+    let counted = parse_price(&counted)?;
+    let report = s.replica.close_session(counted)?;
+    let dir = state.export_dir();
+    std::fs::create_dir_all(dir).map_err(|e| AppError::new("export_failed", e.to_string()))?;
+    let path = dir.join(format!("z-report-{}.pdf", report.session.id));
+    wicket_device::report_pdf::write_report_pdf(&path, &report)?;
+    drawer_view(&s.replica, Some(path.display().to_string()))
+}
+
+#[tauri::command]
+pub fn refund(
+    state: State<'_, AppState>,
+    order: String,
+    items: Option<Vec<u64>>,
+    reason: String,
+) -> AppResult<Refund> {
+    let mut s = state.lock();
+    s.require(Action::Refund, "refunds")?;
+    Ok(s.replica
+        .refund(&order, items.as_deref().unwrap_or(&[]), &reason)?)
+}

@@ -1,0 +1,171 @@
+//! Refunds and the cash drawer through head office (issue 15): a device refunds
+//! its own cash sale offline, the drawer's Z report counts it, and after sync the
+//! refunded ticket is refused `refunded` at another door, its stock is back at
+//! head office, the totals show it, and a second refund of it is refused
+//! everywhere. A refund of another device's order needs head office.
+
+use rust_decimal::Decimal;
+use serde_json::json;
+use wicket_domain::Direction;
+use wicket_tests::{lock, start_ho};
+
+fn dec(s: &str) -> Decimal {
+    s.parse().expect("decimal")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_refund_syncs_once_and_revokes_everywhere() {
+    let ho = start_ho().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let pid = ho
+        .product(json!({"type": "admission", "name": "Gig", "price": "20.00", "stock": 10}))
+        .await;
+    let (s, v) = ho
+        .post(
+            "/v1/staff",
+            json!({"name": "Mona", "role": "manager", "pin": "135790"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (boxo, eb) = ho.device(dir.path(), "box").await;
+    let (door, ed) = ho.device(dir.path(), "door").await;
+    for (r, e) in [(&boxo, &eb), (&door, &ed)] {
+        e.sync_once(|_, _| {}).await.expect("first pull");
+        let mut r = lock(r);
+        let staff = r.sign_in("135790").expect("manager");
+        r.set_staff(Some(staff.id));
+    }
+    eb.reserve(pid, 5, None).await.expect("allotment");
+    let issued_before = ho.scalar(&format!("SELECT issued FROM products WHERE id = '{pid}'"));
+
+    // Offline at the box office: open the drawer, sell two tickets for cash.
+    let sale = {
+        let mut r = lock(&boxo);
+        let e = r
+            .sell(&wicket_device::SellRequest {
+                product_id: pid,
+                quantity: 2,
+                buyer_email: "ann@example.com".into(),
+                payment_method: Some("cash".into()),
+                ..Default::default()
+            })
+            .expect_err("no drawer open");
+        assert_eq!(e.code(), "no_open_session");
+        r.open_session(dec("50.00"), "EUR").expect("open drawer");
+        r.sell(&wicket_device::SellRequest {
+            product_id: pid,
+            quantity: 2,
+            buyer_email: "ann@example.com".into(),
+            payment_method: Some("cash".into()),
+            ..Default::default()
+        })
+        .expect("cash sale")
+    };
+    let order = sale.sale.order_number.clone();
+    let (first, second) = (&sale.items[0], &sale.items[1]);
+    let token = lock(&boxo).ticket_token(first.id).expect("token");
+
+    // Refund the first ticket by its number, with a reason.
+    let refund = lock(&boxo)
+        .refund(&order, &[first.item_id], "double booking")
+        .expect("offline refund");
+    assert_eq!(refund.amount, dec("20.00"));
+    assert_eq!(refund.item_ids, vec![first.id]);
+    let again = lock(&boxo)
+        .refund(&order, &[first.item_id], "again")
+        .expect_err("refund twice");
+    assert_eq!(again.code(), "already_refunded");
+    let v = lock(&boxo)
+        .scan_at(&token, Some("Box"), None, Direction::In)
+        .expect("scan");
+    assert_eq!(v.code.as_str(), "refunded", "{v:?}");
+    let totals = lock(&boxo).sales_totals().expect("totals");
+    assert_eq!(totals[0].total, dec("40.00"));
+    assert_eq!(totals[0].refunded, dec("20.00"));
+    assert_eq!(totals[0].net, dec("20.00"));
+
+    // The door pulls after the box office pushes: the ticket is refused there.
+    eb.sync_once(|_, _| {}).await.expect("box office pushes");
+    ed.sync_once(|_, _| {}).await.expect("door pulls");
+    let v = lock(&door)
+        .scan_at(&token, Some("North"), None, Direction::In)
+        .expect("scan");
+    assert_eq!(v.code.as_str(), "refunded", "{v:?}");
+    assert!(!v.admitted);
+
+    // Head office: the refund counted once, its stock back, the sale shows it.
+    assert_eq!(ho.scalar("SELECT COUNT(*) FROM refunds"), 1);
+    assert_eq!(
+        ho.scalar(&format!("SELECT issued FROM products WHERE id = '{pid}'")),
+        issued_before - 1,
+        "the refunded ticket's stock is back"
+    );
+    let (s, sales) = ho
+        .send(reqwest::Method::GET, "/v1/sales", None)
+        .await;
+    assert_eq!(s, 200, "{sales}");
+    let row = sales["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["order_number"] == order.as_str()))
+        .cloned()
+        .unwrap_or_else(|| panic!("sale listed: {sales}"));
+    assert_eq!(row["refunded"], "20.00", "{row}");
+
+    // The door's device did not sell the order: offline it may not refund it.
+    let e = lock(&door)
+        .refund(&order, &[], "not ours")
+        .expect_err("another device's order");
+    assert_eq!(e.code(), "refund_needs_head_office");
+
+    // Head office refunds the rest; a second refund is refused.
+    let (s, v) = ho
+        .post(
+            &format!("/v1/sales/{order}/refund"),
+            json!({"reason": "customer left"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["amount"], "20.00");
+    assert_eq!(v["item_ids"], json!([second.id]));
+    let (s, v) = ho
+        .post(
+            &format!("/v1/sales/{order}/refund"),
+            json!({"reason": "again", "items": [first.item_id]}),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert!(v.to_string().contains("already_refunded"), "{v}");
+    let (s, v) = ho
+        .post(&format!("/v1/sales/{order}/refund"), json!({"reason": ""}))
+        .await;
+    assert_eq!(s, 400, "an empty reason: {v}");
+    let (s, _) = ho
+        .post("/v1/sales/NO-SUCH/refund", json!({"reason": "x"}))
+        .await;
+    assert_eq!(s, 404);
+
+    // The box office pulls head office's refund; the drawer closes with a Z report
+    // that counts only its own cash refund: 50 + 40 - 20 = 70 expected.
+    eb.sync_once(|_, _| {}).await.expect("box office pulls");
+    assert_eq!(lock(&boxo).refunds().expect("refunds").len(), 2);
+    let z = lock(&boxo).close_session(dec("68.00")).expect("close");
+    assert_eq!(z.kind, "z");
+    assert_eq!(z.expected_cash, dec("70.00"));
+    assert_eq!(z.over_short, Some(dec("-2.00")));
+    let cash_sales: Decimal = z.sales.iter().map(|l| l.amount).sum();
+    let cash_refunds: Decimal = z.refunds.iter().map(|l| l.amount).sum();
+    assert_eq!(z.session.float + cash_sales - cash_refunds, z.expected_cash);
+    eb.sync_once(|_, _| {}).await.expect("box office pushes the close");
+
+    // Head office lists the session with the same report.
+    let (s, list) = ho
+        .send(reqwest::Method::GET, "/v1/cash-sessions", None)
+        .await;
+    assert_eq!(s, 200, "{list}");
+    let sessions = list.as_array().expect("list");
+    assert_eq!(sessions.len(), 1, "{list}");
+    assert_eq!(sessions[0]["kind"], "z");
+    assert_eq!(sessions[0]["expected_cash"], "70.00");
+    assert_eq!(sessions[0]["over_short"], "-2.00");
+    assert!(lock(&boxo).outbox_len().expect("outbox") == 0);
+}
