@@ -8,6 +8,7 @@ CREATE TABLE refunds (
     amount         TEXT NOT NULL,
     currency       TEXT NOT NULL,
     payment_method TEXT NOT NULL,
+    payments       TEXT,            -- JSON [{method, amount}] of a split order's refund
     reason         TEXT NOT NULL,
     device_id      TEXT,
     staff_id       TEXT,
@@ -37,3 +38,6 @@ CREATE TABLE cash_sessions (
 );
 CREATE INDEX cash_sessions_device ON cash_sessions(device_id, opened_at);
 CREATE INDEX sales_device ON sales(device_id, sold_at);
+
+-- A split payment's parts (JSON [{method, amount}]); NULL when paid one way.
+ALTER TABLE sales ADD COLUMN payments TEXT;

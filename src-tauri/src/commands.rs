@@ -425,6 +425,18 @@ fn save_sale_pdf(
         .collect();
     std::fs::create_dir_all(dir).map_err(|e| AppError::new("pdf_failed", e.to_string()))?;
     let path = dir.join(format!("wicket-order-{safe}.pdf"));
+    // "card", or "cash EUR 20.00 + card EUR 40.00" for a split payment.
+    let paid = if receipt.sale.payments.is_empty() {
+        receipt.sale.payment_method.as_str().to_string()
+    } else {
+        receipt
+            .sale
+            .paid_by()
+            .iter()
+            .map(|p| format!("{} {}", p.method.as_str(), money(p.amount)))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
     let sale = crate::pdf::PdfSale {
         order_number: &receipt.sale.order_number,
         product_name,
@@ -440,7 +452,7 @@ fn save_sale_pdf(
             )
         }),
         total: money(q.total),
-        payment_method: receipt.sale.payment_method.as_str(),
+        payment_method: &paid,
         sold_at: receipt.sale.created_at,
         tickets: tickets
             .iter()

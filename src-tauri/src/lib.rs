@@ -66,6 +66,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         till::drawer_open,
         till::drawer_close,
         till::refund,
+        till::quote,
         sync::app_info,
         sync::enroll,
         sync::sync_status,

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 use tauri::State;
-use wicket_domain::{Action, CashSession, Refund, SessionReport, parse_price};
+use wicket_device::SellRequest;
+use wicket_domain::{Action, CashSession, Payment, Refund, SessionReport, parse_price};
 
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -18,10 +19,7 @@ pub struct DrawerView {
     pub pdf: Option<String>,
 }
 
-fn drawer_view(
-    r: &wicket_device::Replica,
-    pdf: Option<String>,
-) -> AppResult<DrawerView> {
+fn drawer_view(r: &wicket_device::Replica, pdf: Option<String>) -> AppResult<DrawerView> {
     let open = r.open_session_now()?;
     let report = match r.session_report() {
         Ok(rep) => Some(rep),
@@ -76,4 +74,29 @@ pub fn refund(
     s.require(Action::Refund, "refunds")?;
     Ok(s.replica
         .refund(&order, items.as_deref().unwrap_or(&[]), &reason)?)
+}
+
+/// What a sale would come to, before it is completed: the exact total (with the
+/// buyer's tier discount), how it is paid, and the change due.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuoteView {
+    pub total: String,
+    pub currency: String,
+    pub discount: String,
+    pub payments: Vec<Payment>,
+    pub change: Option<String>,
+}
+
+#[tauri::command]
+pub fn quote(state: State<'_, AppState>, req: SellRequest) -> AppResult<QuoteView> {
+    let mut s = state.lock();
+    s.require(Action::Sell, "the box office")?;
+    let r = s.replica.quote(&req)?;
+    Ok(QuoteView {
+        total: r.quote.total.to_string(),
+        currency: r.quote.currency.clone(),
+        discount: r.quote.discount.to_string(),
+        payments: r.sale.paid_by(),
+        change: r.change.map(|c| c.to_string()),
+    })
 }

@@ -100,9 +100,7 @@ async fn offline_refund_syncs_once_and_revokes_everywhere() {
         issued_before - 1,
         "the refunded ticket's stock is back"
     );
-    let (s, sales) = ho
-        .send(reqwest::Method::GET, "/v1/sales", None)
-        .await;
+    let (s, sales) = ho.send(reqwest::Method::GET, "/v1/sales", None).await;
     assert_eq!(s, 200, "{sales}");
     let row = sales["items"]
         .as_array()
@@ -155,7 +153,9 @@ async fn offline_refund_syncs_once_and_revokes_everywhere() {
     let cash_sales: Decimal = z.sales.iter().map(|l| l.amount).sum();
     let cash_refunds: Decimal = z.refunds.iter().map(|l| l.amount).sum();
     assert_eq!(z.session.float + cash_sales - cash_refunds, z.expected_cash);
-    eb.sync_once(|_, _| {}).await.expect("box office pushes the close");
+    eb.sync_once(|_, _| {})
+        .await
+        .expect("box office pushes the close");
 
     // Head office lists the session with the same report.
     let (s, list) = ho
@@ -168,4 +168,86 @@ async fn offline_refund_syncs_once_and_revokes_everywhere() {
     assert_eq!(sessions[0]["expected_cash"], "70.00");
     assert_eq!(sessions[0]["over_short"], "-2.00");
     assert!(lock(&boxo).outbox_len().expect("outbox") == 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn split_payment_shows_change_and_refunds_to_card_first() {
+    let ho = start_ho().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let pid = ho
+        .product(json!({"type": "admission", "name": "Play", "price": "30.00", "stock": 10}))
+        .await;
+    let (r, e) = ho.device(dir.path(), "till").await;
+    e.sync_once(|_, _| {}).await.expect("first pull");
+    e.reserve(pid, 5, None).await.expect("allotment");
+    lock(&r).open_session(dec("10.00"), "EUR").expect("drawer");
+    let req = |cash: &str, tendered: &str| wicket_device::SellRequest {
+        product_id: pid,
+        quantity: 2,
+        buyer_email: "split@example.com".into(),
+        payment_method: Some("card".into()),
+        cash_amount: Some(cash.into()),
+        tendered: Some(tendered.into()),
+        ..Default::default()
+    };
+    // The quote runs the sale's own rules and keeps nothing.
+    let before = lock(&r).outbox_len().expect("outbox");
+    let q = lock(&r).quote(&req("20.00", "50.00")).expect("quote");
+    assert_eq!(q.change, Some(dec("30.00")));
+    assert_eq!(lock(&r).outbox_len().expect("outbox"), before);
+    assert!(lock(&r).sales(None).expect("sales").is_empty());
+    let short = lock(&r)
+        .sell(&req("20.00", "15.00"))
+        .expect_err("less cash than due");
+    assert_eq!(short.code(), "invalid_field");
+    let whole = lock(&r)
+        .sell(&req("60.00", "60.00"))
+        .expect_err("a split's cash part is less than the total");
+    assert_eq!(whole.code(), "invalid_field");
+    let sale = lock(&r).sell(&req("20.00", "50.00")).expect("split sale");
+    assert_eq!(sale.change, Some(dec("30.00")));
+    let parts: Vec<_> = sale
+        .sale
+        .paid_by()
+        .iter()
+        .map(|p| (p.method.as_str(), p.amount))
+        .collect();
+    assert_eq!(parts, vec![("cash", dec("20.00")), ("card", dec("40.00"))]);
+
+    // Refunds of a split order go back to the card first, then cash.
+    let order = sale.sale.order_number.clone();
+    let one = lock(&r)
+        .refund(&order, &[sale.items[0].item_id], "one cannot come")
+        .expect("refund one");
+    assert_eq!(one.payment_method.as_str(), "card");
+    assert_eq!(one.amount, dec("30.00"));
+    let rest = lock(&r).refund(&order, &[], "both cannot").expect("rest");
+    let parts: Vec<_> = rest
+        .paid_by()
+        .iter()
+        .map(|p| (p.method.as_str(), p.amount))
+        .collect();
+    assert_eq!(parts, vec![("card", dec("10.00")), ("cash", dec("20.00"))]);
+    let z = lock(&r).close_session(dec("10.00")).expect("close");
+    // 10 float + 20 cash taken - 20 cash given back.
+    assert_eq!(z.expected_cash, dec("10.00"));
+    assert_eq!(z.over_short, Some(Decimal::ZERO));
+
+    e.sync_once(|_, _| {}).await.expect("push");
+    assert_eq!(
+        lock(&r).outbox_len().expect("outbox"),
+        0,
+        "every op accepted"
+    );
+    let (_, sales) = ho.send(reqwest::Method::GET, "/v1/sales", None).await;
+    assert_eq!(
+        sales["items"][0]["payments"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(sales["items"][0]["refunded"], "60.00");
+    let (_, list) = ho
+        .send(reqwest::Method::GET, "/v1/cash-sessions", None)
+        .await;
+    assert_eq!(list[0]["expected_cash"], "10.00", "{list}");
+    assert_eq!(list[0]["over_short"], "0.00", "{list}");
 }

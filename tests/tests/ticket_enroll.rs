@@ -185,6 +185,8 @@ async fn demo_staff_cli_code_and_head_office_tickets_work_at_the_door() {
             buyer_last_name: None,
             currency: None,
             payment_method: Some("card".into()),
+            cash_amount: None,
+            tendered: None,
         })
     };
     {

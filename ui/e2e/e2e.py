@@ -291,6 +291,11 @@ def main():
 
         sign_in(s, "2222")
         s.wait('[data-testid="product"]', text="General Admission")
+        # Cash needs an open drawer: open it with the default float of 100.00.
+        s.wait('[data-testid="drawer"]', text="Drawer closed")
+        s.click(s.wait('[data-testid="drawer-open"]'))
+        s.wait('[data-testid="drawer"]', text="Drawer open")
+        print("ok drawer opened with a float")
         s.shot(f"{shots}/06-box-office.png")
         s.click(s.wait('[data-testid="product"]', text="General Admission"))
         qty = s.wait('[data-testid="qty"]')
@@ -313,6 +318,32 @@ def main():
             head = f.read(5)
         check(pdf.endswith(".pdf") and head == b"%PDF-", f"sale PDF saved ({pdf})")
         s.shot(f"{shots}/08-box-office-receipt.png")
+
+        # A split payment: 20.00 cash (50.00 given), the rest by card; the change
+        # due shows before the sale is completed.
+        s.click(s.wait('[data-testid="new-sale"]'))
+        s.click(s.wait('[data-testid="product"]', text="General Admission"))
+        s.type(s.wait('[data-testid="buyer-email"]'), "split.buyer@example.com")
+        s.click(s.wait('[data-testid="pay-split"]'))
+        s.type(s.wait('[data-testid="cash-part"]'), "20.00")
+        s.type(s.wait('[data-testid="tendered"]'), "50.00")
+        s.wait('[data-testid="change-due"]', text="30.00")
+        check("29.99" in s.text(s.wait('[data-testid="quote"]')), "split: the card part is the rest (29.99)")
+        s.shot(f"{shots}/07a-box-office-split-change.png")
+        s.click(s.wait('[data-testid="complete-sale"]'))
+        total = s.text(s.wait('[data-testid="receipt-total"]', timeout=20))
+        check("cash" in total and "card" in total, f"receipt shows both parts ({total})")
+        check("30.00" in s.text(s.wait('[data-testid="receipt-change"]')), "receipt shows the change")
+        # A cash sale, refunded below by a manager.
+        s.click(s.wait('[data-testid="new-sale"]'))
+        s.click(s.wait('[data-testid="product"]', text="General Admission"))
+        s.type(s.wait('[data-testid="buyer-email"]'), "cash.buyer@example.com")
+        s.click(s.wait('[data-testid="pay-cash"]'))
+        s.type(s.wait('[data-testid="tendered"]'), "60")
+        s.wait('[data-testid="change-due"]', text="10.01")
+        s.click(s.wait('[data-testid="complete-sale"]'))
+        s.wait('[data-testid="receipt"]', timeout=20)
+        print("ok cash sale with change 10.01")
         sign_out(s)
 
         sign_in(s, "444444")
@@ -346,6 +377,27 @@ def main():
         s.wait(".sales svg")
         print("ok F6 opens Sales; chart drawn")
         s.shot(f"{shots}/12-sales.png")
+        # Refund the cash sale (the newest order) with a reason.
+        s.click(s.wait('[data-testid="refund-start"]'))
+        s.type(s.wait('[data-testid="refund-reason"]'), "bought for the wrong night")
+        s.click(s.wait('[data-testid="refund-confirm"]'))
+        s.wait(".notice", text="Refunded")
+        check("49.99" in s.text(s.wait(".notice")), "refund of the whole cash order: 49.99")
+        s.wait('[data-testid="sale-row"]', text="refunded 1")
+        s.shot(f"{shots}/12a-sales-refund.png")
+
+        # Close the drawer: 100.00 float + 20.00 split cash + 49.99 cash - 49.99
+        # refunded = 120.00 expected; counted exactly.
+        goto(s, "box")
+        s.wait('[data-testid="drawer-expected"]', text="120.00")
+        s.type(s.wait('[data-testid="drawer-counted"]'), "120.00")
+        s.click(s.wait('[data-testid="drawer-close"]'))
+        s.wait('[data-testid="z-report"]')
+        check(s.text(s.wait('[data-testid="over-short"]')) == "exact", "Z report: over/short exact")
+        zpdf = s.text(s.wait('[data-testid="z-pdf"]')).split("Saved ", 1)[-1].strip()
+        with open(zpdf, "rb") as f:
+            check(f.read(5) == b"%PDF-", f"Z report PDF saved ({zpdf})")
+        s.shot(f"{shots}/08a-drawer-z-report.png")
 
         goto(s, "sync")
         check("Online" in s.text(s.wait('[data-testid="sync-conn"]')), "sync screen: Online")
@@ -362,8 +414,21 @@ def main():
         check(s.text(s.wait('[data-testid="conflict-count"]')) == "0", "no conflicts to review")
         s.shot(f"{shots}/13-sync.png")
         sales = ho_get(a.ho, a.key, "/v1/sales?limit=100")
-        # The demo seeds no sales: the one head office lists came from this device.
-        check(len(sales["items"]) == 1, "head office has the sale made at the box office")
+        # The demo seeds no sales: the ones head office lists came from this device.
+        check(len(sales["items"]) == 3, "head office has the three sales made at the box office")
+        check(
+            sum(1 for x in sales["items"] if x.get("refunded") == "49.99") == 1,
+            "head office's sales list shows the refund",
+        )
+        check(
+            any(len(x.get("payments", [])) == 2 for x in sales["items"]),
+            "head office keeps the split payment's parts",
+        )
+        sessions = ho_get(a.ho, a.key, "/v1/cash-sessions")
+        check(
+            len(sessions) == 1 and sessions[0]["kind"] == "z" and sessions[0]["expected_cash"] == "120.00",
+            "head office lists the closed drawer session with its Z report",
+        )
         audit = ho_get(a.ho, a.key, "/v1/audit?limit=100")
         entries = audit if isinstance(audit, list) else audit.get("items", audit.get("entries", []))
         check(

@@ -81,6 +81,8 @@ fn main() -> anyhow::Result<()> {
             buyer_last_name: Some(format!("Buyer{k}")),
             currency: None,
             payment_method: Some("card".into()),
+            cash_amount: None,
+            tendered: None,
         })?;
         orders.push(sold.sale.order_number);
     }

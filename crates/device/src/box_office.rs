@@ -132,6 +132,16 @@ impl Replica {
     /// replica does not know becomes a new customer (UUIDv7) in the same transaction,
     /// recorded as an op of her own before the sale's (a refused sale cannot lose her).
     pub fn sell(&mut self, req: &SellRequest) -> Result<SaleReceipt> {
+        self.sell_in(req, true)
+    }
+
+    /// What `sell` would give now (price, discount, total, change), with nothing
+    /// kept: the same code path in a transaction that is rolled back.
+    pub fn quote(&mut self, req: &SellRequest) -> Result<SaleReceipt> {
+        self.sell_in(req, false)
+    }
+
+    fn sell_in(&mut self, req: &SellRequest, keep: bool) -> Result<SaleReceipt> {
         let now = self.now();
         let (device_id, staff_id) = (self.device_id, self.staff_id);
         let email = normalize_email(&req.buyer_email)?;
@@ -197,12 +207,54 @@ impl Replica {
             }
             r?
         };
-        // Cash goes into an open drawer: no session, no cash sale.
-        domain::check_cash_sale(
-            crate::till::open_session_of(&tx, device_id)?.as_ref(),
-            payment,
+        let money = |field: &'static str, v: &Option<String>| -> Result<Option<Decimal>> {
+            v.as_deref()
+                .map(|t| {
+                    parse_price(t).map_err(|_| {
+                        DeviceError::Rule(DomainError::field(
+                            field,
+                            format!("{t:?} is not an amount"),
+                        ))
+                    })
+                })
+                .transpose()
+        };
+        let (payment, payments) = plan_payment(
+            quote.total,
             &quote.currency,
+            payment,
+            money("cash_amount", &req.cash_amount)?,
         )?;
+        let cash = payments
+            .iter()
+            .find(|p| p.method == PaymentMethod::Cash)
+            .map_or(
+                if payment == PaymentMethod::Cash {
+                    quote.total
+                } else {
+                    Decimal::ZERO
+                },
+                |p| p.amount,
+            );
+        // Cash goes into an open drawer: no session, no cash sale.
+        if cash > Decimal::ZERO {
+            domain::check_cash_sale(
+                crate::till::open_session_of(&tx, device_id)?.as_ref(),
+                PaymentMethod::Cash,
+                &quote.currency,
+            )?;
+        }
+        let change = match money("tendered", &req.tendered)? {
+            Some(_) if cash.is_zero() => {
+                return Err(DomainError::field(
+                    "tendered",
+                    "nothing of this order is paid in cash",
+                )
+                .into());
+            }
+            Some(t) => Some(change_due(cash, t)?),
+            None => None,
+        };
         let allotted = crate::allotment::take(&tx, product.id, &mut plan, now)?;
         let items = materialize(&product, &plan, ItemOrigin::Sale, now, Uuid::now_v7);
         write_items(&tx, &product, &counters, &plan, &items, allotted)?;
@@ -219,6 +271,7 @@ impl Replica {
             order_number: format!("{prefix}-{seq:06}"),
             product_id: product.id,
             payment_method: payment,
+            payments,
             buyer_id: buyer.id,
             device_id: Some(device_id),
             staff_id,
@@ -227,8 +280,8 @@ impl Replica {
         });
         tx.execute(
             "INSERT INTO sales (id, order_number, product_id, quantity, currency, unit_price, discount, total, \
-             payment_method, buyer_id, device_id, staff_id, created_at, item_ids) \
-             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+             payment_method, buyer_id, device_id, staff_id, created_at, item_ids, payments) \
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
             params![
                 sale.id,
                 sale.order_number,
@@ -243,7 +296,8 @@ impl Replica {
                 sale.device_id,
                 sale.staff_id,
                 sale.created_at,
-                serde_json::to_string(&sale.item_ids)?
+                serde_json::to_string(&sale.item_ids)?,
+                crate::rows::json_parts(&sale.payments)?
             ],
         )?;
         let op = Op::Sale(SaleOp {
@@ -252,8 +306,15 @@ impl Replica {
             items: new_items(&items),
         });
         outbox::append(&tx, device_id, staff_id, &op, now)?;
-        tx.commit()?;
-        Ok(SaleReceipt { sale, quote, items })
+        if keep {
+            tx.commit()?;
+        }
+        Ok(SaleReceipt {
+            sale,
+            quote,
+            items,
+            change,
+        })
     }
 
     /// Claim one item of a claimable product with a claim code or URL, once.

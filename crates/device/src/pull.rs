@@ -262,8 +262,8 @@ fn upsert(tx: &Transaction<'_>, e: Entity, protected: &HashSet<Uuid>) -> Result<
         Entity::Sale(s) => {
             tx.prepare_cached(
                 "INSERT OR REPLACE INTO sales (id, order_number, product_id, quantity, currency, unit_price, discount, \
-                 total, payment_method, buyer_id, device_id, staff_id, created_at, item_ids) \
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+                 total, payment_method, buyer_id, device_id, staff_id, created_at, item_ids, payments) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
             )?
             .execute(params![
                 s.id,
@@ -279,7 +279,8 @@ fn upsert(tx: &Transaction<'_>, e: Entity, protected: &HashSet<Uuid>) -> Result<
                 s.device_id,
                 s.staff_id,
                 s.created_at,
-                serde_json::to_string(&s.item_ids)?
+                serde_json::to_string(&s.item_ids)?,
+                crate::rows::json_parts(&s.payments)?
             ])?;
         }
         Entity::Refund(r) => {

@@ -34,7 +34,9 @@ fn migrations() -> Migrations<'static> {
         )),
         M::up(include_str!("../../../migrations/device/0009_passages.sql")),
         M::up(include_str!("../../../migrations/device/0010_zones.sql")),
-        M::up(include_str!("../../../migrations/device/0011_refunds_sessions.sql")),
+        M::up(include_str!(
+            "../../../migrations/device/0011_refunds_sessions.sql"
+        )),
     ])
 }
 
@@ -82,6 +84,12 @@ pub struct SellRequest {
     /// The product's primary currency when `None`.
     pub currency: Option<String>,
     pub payment_method: Option<String>,
+    /// Split payment: this much in cash, the rest by card.
+    #[serde(default)]
+    pub cash_amount: Option<String>,
+    /// Cash handed over, for the change due.
+    #[serde(default)]
+    pub tendered: Option<String>,
 }
 
 /// What a completed sale hands back: the order and the tickets it issued.
@@ -90,6 +98,9 @@ pub struct SaleReceipt {
     pub sale: Sale,
     pub quote: SaleQuote,
     pub items: Vec<Item>,
+    /// Change due for the cash tendered.
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub change: Option<Decimal>,
 }
 
 /// Sales totals per (product, currency, payment method).
@@ -427,7 +438,7 @@ impl Replica {
     pub fn sales(&self, product: Option<Uuid>) -> Result<Vec<Sale>> {
         let mut st = self.conn.prepare(
             "SELECT id, order_number, product_id, quantity, currency, unit_price, discount, total, \
-             payment_method, buyer_id, device_id, staff_id, created_at, item_ids FROM sales \
+             payment_method, buyer_id, device_id, staff_id, created_at, item_ids, payments FROM sales \
              WHERE ?1 IS NULL OR product_id = ?1 ORDER BY created_at DESC, order_number DESC",
         )?;
         let rows = st.query_map([product], |r| {
@@ -446,6 +457,7 @@ impl Replica {
                 r.get::<_, Option<Uuid>>(11)?,
                 r.get::<_, i64>(12)?,
                 r.get::<_, String>(13)?,
+                r.get::<_, Option<String>>(14)?,
             ))
         })?;
         let mut out = Vec::new();
@@ -465,6 +477,7 @@ impl Replica {
                 staff,
                 at,
                 ids,
+                paid,
             ) = row?;
             out.push(Sale {
                 id,
@@ -477,6 +490,7 @@ impl Replica {
                 total: decimal(&total)?,
                 payment_method: PaymentMethod::parse(&pm)
                     .ok_or_else(|| DeviceError::Corrupt(format!("payment method {pm:?}")))?,
+                payments: crate::rows::parts(paid.as_deref())?,
                 buyer_id: buyer,
                 device_id: dev,
                 staff_id: staff,
@@ -495,37 +509,54 @@ impl Replica {
             .map(|(p, _)| (p.id, p.name))
             .collect();
         let mut acc: HashMap<(Uuid, String, String), SalesTotal> = HashMap::new();
+        // A split order counts its money under each method; its order and units
+        // under its main (card) method only, so per-product figures stay right.
+        let mut add =
+            |pid: Uuid, currency: &str, method: &str, orders: u64, qty: u64, amount: Decimal| {
+                let e = acc
+                    .entry((pid, currency.to_string(), method.to_string()))
+                    .or_insert_with(|| SalesTotal {
+                        product_id: pid,
+                        product_name: names.get(&pid).cloned().unwrap_or_default(),
+                        currency: currency.to_string(),
+                        payment_method: method.to_string(),
+                        orders: 0,
+                        quantity: 0,
+                        total: Decimal::ZERO,
+                        refunded_items: 0,
+                        refunded: Decimal::ZERO,
+                        net: Decimal::ZERO,
+                    });
+                e.orders += orders;
+                e.quantity += qty;
+                e.total += amount;
+            };
         for s in self.sales(None)? {
-            let key = (
-                s.product_id,
-                s.currency.clone(),
-                s.payment_method.as_str().to_string(),
-            );
-            let e = acc.entry(key).or_insert_with(|| SalesTotal {
-                product_id: s.product_id,
-                product_name: names.get(&s.product_id).cloned().unwrap_or_default(),
-                currency: s.currency.clone(),
-                payment_method: s.payment_method.as_str().to_string(),
-                orders: 0,
-                quantity: 0,
-                total: Decimal::ZERO,
-                refunded_items: 0,
-                refunded: Decimal::ZERO,
-                net: Decimal::ZERO,
-            });
-            e.orders += 1;
-            e.quantity += u64::from(s.quantity);
-            e.total += s.total;
+            for part in s.paid_by() {
+                let main = part.method == s.payment_method;
+                add(
+                    s.product_id,
+                    &s.currency,
+                    part.method.as_str(),
+                    u64::from(main),
+                    if main { u64::from(s.quantity) } else { 0 },
+                    part.amount,
+                );
+            }
         }
         for r in self.refunds()? {
-            let key = (
-                r.product_id,
-                r.currency.clone(),
-                r.payment_method.as_str().to_string(),
-            );
-            if let Some(e) = acc.get_mut(&key) {
-                e.refunded_items += r.item_ids.len() as u64;
-                e.refunded += r.amount;
+            for part in r.paid_by() {
+                let key = (
+                    r.product_id,
+                    r.currency.clone(),
+                    part.method.as_str().to_string(),
+                );
+                if let Some(e) = acc.get_mut(&key) {
+                    if part.method == r.payment_method {
+                        e.refunded_items += r.item_ids.len() as u64;
+                    }
+                    e.refunded += part.amount;
+                }
             }
         }
         for e in acc.values_mut() {

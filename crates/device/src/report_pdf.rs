@@ -34,11 +34,7 @@ fn printable(s: &str) -> String {
 pub fn report_lines(r: &SessionReport) -> Vec<String> {
     let s = &r.session;
     let mut out = vec![
-        format!(
-            "{} report  session {}",
-            r.kind.to_uppercase(),
-            s.id
-        ),
+        format!("{} report  session {}", r.kind.to_uppercase(), s.id),
         format!("device {}", s.device_id),
         format!("opened {}  float {} {}", s.opened_at, s.float, s.currency),
     ];
@@ -81,7 +77,11 @@ pub fn report_lines(r: &SessionReport) -> Vec<String> {
         out.push(format!("Counted cash   {c} {}", s.currency));
     }
     if let Some(d) = r.over_short {
-        let word = if d.is_sign_negative() { "short" } else { "over" };
+        let word = if d.is_sign_negative() {
+            "short"
+        } else {
+            "over"
+        };
         out.push(format!("Over/short     {d} {} ({word})", s.currency));
     }
     out
@@ -91,7 +91,11 @@ pub fn report_lines(r: &SessionReport) -> Vec<String> {
 pub fn write_report_pdf(path: &Path, r: &SessionReport) -> Result<()> {
     let file = File::create(path).map_err(failed)?;
     let mut doc = Pdf::new(file).map_err(failed)?;
-    doc.set_title(&format!("Wicket {} report {}", r.kind.to_uppercase(), r.session.id));
+    doc.set_title(&format!(
+        "Wicket {} report {}",
+        r.kind.to_uppercase(),
+        r.session.id
+    ));
     doc.set_producer("Wicket");
     let lines = report_lines(r);
     doc.render_page(PAGE_W, PAGE_H, |c| {

@@ -48,6 +48,23 @@ pub(crate) fn customer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Custo
     })
 }
 
+/// A split payment's parts as stored: JSON, or NULL when paid one way.
+pub(crate) fn json_parts(parts: &[wicket_domain::Payment]) -> Result<Option<String>> {
+    if parts.is_empty() {
+        Ok(None)
+    } else {
+        Ok(Some(serde_json::to_string(parts)?))
+    }
+}
+
+/// Stored parts back (none when NULL).
+pub(crate) fn parts(s: Option<&str>) -> Result<Vec<wicket_domain::Payment>> {
+    Ok(match s {
+        None => Vec::new(),
+        Some(s) => serde_json::from_str(s)?,
+    })
+}
+
 pub(crate) fn decimal(s: &str) -> Result<Decimal> {
     Decimal::from_str(s).map_err(|e| DeviceError::Corrupt(format!("decimal {s:?}: {e}")))
 }

@@ -14,15 +14,14 @@ use crate::replica::Replica;
 use crate::rows::decimal;
 
 const SALE_COLS: &str = "id, order_number, product_id, quantity, currency, unit_price, discount, total, \
-     payment_method, buyer_id, device_id, staff_id, created_at, item_ids";
+     payment_method, buyer_id, device_id, staff_id, created_at, item_ids, payments";
 
 fn method(s: &str) -> Result<PaymentMethod> {
     PaymentMethod::parse(s).ok_or_else(|| DeviceError::Corrupt(format!("payment method {s:?}")))
 }
 
-fn sale_from_row(r: &rusqlite::Row) -> rusqlite::Result<[rusqlite::types::Value; 14]> {
-    let mut v: [rusqlite::types::Value; 14] =
-        std::array::from_fn(|_| rusqlite::types::Value::Null);
+fn sale_from_row(r: &rusqlite::Row) -> rusqlite::Result<[rusqlite::types::Value; 15]> {
+    let mut v: [rusqlite::types::Value; 15] = std::array::from_fn(|_| rusqlite::types::Value::Null);
     for (i, slot) in v.iter_mut().enumerate() {
         *slot = r.get(i)?;
     }
@@ -32,7 +31,9 @@ fn sale_from_row(r: &rusqlite::Row) -> rusqlite::Result<[rusqlite::types::Value;
 fn text(v: &rusqlite::types::Value) -> Result<String> {
     match v {
         rusqlite::types::Value::Text(s) => Ok(s.clone()),
-        other => Err(DeviceError::Corrupt(format!("expected text, found {other:?}"))),
+        other => Err(DeviceError::Corrupt(format!(
+            "expected text, found {other:?}"
+        ))),
     }
 }
 
@@ -42,18 +43,22 @@ fn uuid(v: &rusqlite::types::Value) -> Result<Option<Uuid>> {
         rusqlite::types::Value::Blob(b) => Uuid::from_slice(b)
             .map(Some)
             .map_err(|e| DeviceError::Corrupt(format!("uuid: {e}"))),
-        other => Err(DeviceError::Corrupt(format!("expected a uuid, found {other:?}"))),
+        other => Err(DeviceError::Corrupt(format!(
+            "expected a uuid, found {other:?}"
+        ))),
     }
 }
 
 fn int(v: &rusqlite::types::Value) -> Result<i64> {
     match v {
         rusqlite::types::Value::Integer(i) => Ok(*i),
-        other => Err(DeviceError::Corrupt(format!("expected an integer, found {other:?}"))),
+        other => Err(DeviceError::Corrupt(format!(
+            "expected an integer, found {other:?}"
+        ))),
     }
 }
 
-fn sale_of(v: &[rusqlite::types::Value; 14]) -> Result<Sale> {
+fn sale_of(v: &[rusqlite::types::Value; 15]) -> Result<Sale> {
     let need = |x: Option<Uuid>| x.ok_or_else(|| DeviceError::Corrupt("missing uuid".into()));
     Ok(Sale {
         id: need(uuid(&v[0])?)?,
@@ -65,6 +70,10 @@ fn sale_of(v: &[rusqlite::types::Value; 14]) -> Result<Sale> {
         discount: decimal(&text(&v[6])?)?,
         total: decimal(&text(&v[7])?)?,
         payment_method: method(&text(&v[8])?)?,
+        payments: match &v[14] {
+            rusqlite::types::Value::Null => Vec::new(),
+            other => crate::rows::parts(Some(&text(other)?))?,
+        },
         buyer_id: need(uuid(&v[9])?)?,
         device_id: uuid(&v[10])?,
         staff_id: uuid(&v[11])?,
@@ -99,7 +108,7 @@ fn sales_between(c: &Connection, device: Uuid, from: i64, to: i64) -> Result<Vec
 }
 
 const REFUND_COLS: &str = "id, sale_id, order_number, product_id, item_ids, amount, currency, \
-     payment_method, reason, device_id, staff_id, created_at";
+     payment_method, reason, device_id, staff_id, created_at, payments";
 
 fn read_refunds(c: &Connection, where_sql: &str, p: impl rusqlite::Params) -> Result<Vec<Refund>> {
     let mut st = c.prepare_cached(&format!(
@@ -119,12 +128,26 @@ fn read_refunds(c: &Connection, where_sql: &str, p: impl rusqlite::Params) -> Re
             r.get::<_, Option<Uuid>>(9)?,
             r.get::<_, Option<Uuid>>(10)?,
             r.get::<_, i64>(11)?,
+            r.get::<_, Option<String>>(12)?,
         ))
     })?;
     let mut out = Vec::new();
     for r in rows {
-        let (id, sale_id, order_number, product_id, items, amount, currency, pm, reason, dev, staff, at) =
-            r?;
+        let (
+            id,
+            sale_id,
+            order_number,
+            product_id,
+            items,
+            amount,
+            currency,
+            pm,
+            reason,
+            dev,
+            staff,
+            at,
+            paid,
+        ) = r?;
         out.push(Refund {
             id,
             sale_id,
@@ -134,6 +157,7 @@ fn read_refunds(c: &Connection, where_sql: &str, p: impl rusqlite::Params) -> Re
             amount: decimal(&amount)?,
             currency,
             payment_method: method(&pm)?,
+            payments: crate::rows::parts(paid.as_deref())?,
             reason,
             device_id: dev,
             staff_id: staff,
@@ -149,7 +173,8 @@ pub(crate) fn store_refund(c: &Connection, r: &Refund) -> Result<bool> {
     let n = c
         .prepare_cached(
             "INSERT OR IGNORE INTO refunds (id, sale_id, order_number, product_id, item_ids, amount, currency, \
-             payment_method, reason, device_id, staff_id, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+             payment_method, reason, device_id, staff_id, created_at, payments) \
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
         )?
         .execute(params![
             r.id,
@@ -163,7 +188,8 @@ pub(crate) fn store_refund(c: &Connection, r: &Refund) -> Result<bool> {
             r.reason,
             r.device_id,
             r.staff_id,
-            r.created_at
+            r.created_at,
+            crate::rows::json_parts(&r.payments)?
         ])?;
     let reason = format!("refunded: {}", r.reason);
     for item in &r.item_ids {
@@ -203,17 +229,22 @@ pub(crate) fn drop_refund(c: &Connection, id: Uuid) -> Result<()> {
 
 /// Whether the item was refunded (the door answers `refunded`).
 pub(crate) fn is_refunded(c: &Connection, item: Uuid) -> Result<bool> {
-    Ok(c
-        .prepare_cached("SELECT 1 FROM refunded_items WHERE item = ?1")?
-        .query_row([item], |_| Ok(()))
-        .optional()?
-        .is_some())
+    Ok(
+        c.prepare_cached("SELECT 1 FROM refunded_items WHERE item = ?1")?
+            .query_row([item], |_| Ok(()))
+            .optional()?
+            .is_some(),
+    )
 }
 
 const SESSION_COLS: &str =
     "id, device_id, staff_id, currency, float, opened_at, closed_at, counted, closed_by";
 
-fn read_session(c: &Connection, where_sql: &str, p: impl rusqlite::Params) -> Result<Option<CashSession>> {
+fn read_session(
+    c: &Connection,
+    where_sql: &str,
+    p: impl rusqlite::Params,
+) -> Result<Option<CashSession>> {
     let row = c
         .prepare_cached(&format!(
             "SELECT {SESSION_COLS} FROM cash_sessions WHERE {where_sql} ORDER BY opened_at DESC LIMIT 1"
@@ -232,7 +263,8 @@ fn read_session(c: &Connection, where_sql: &str, p: impl rusqlite::Params) -> Re
             ))
         })
         .optional()?;
-    let Some((id, device_id, staff_id, currency, float, opened_at, closed_at, counted, closed_by)) = row
+    let Some((id, device_id, staff_id, currency, float, opened_at, closed_at, counted, closed_by)) =
+        row
     else {
         return Ok(None);
     };
@@ -304,7 +336,13 @@ impl Replica {
         }
         let prior = read_refunds(&tx, "sale_id = ?1", [sale.id])?;
         let plan = domain::plan_refund(&sale, &prior, &wanted, reason)?;
-        if sale.payment_method == PaymentMethod::Cash {
+        if plan
+            .payments
+            .iter()
+            .any(|p| p.method == PaymentMethod::Cash)
+            || (plan.payments.is_empty() && sale.payment_method == PaymentMethod::Cash)
+        {
+            // Cash given back leaves the open drawer.
             domain::check_cash_sale(
                 open_session_of(&tx, device_id)?.as_ref(),
                 PaymentMethod::Cash,
@@ -319,7 +357,8 @@ impl Replica {
             item_ids: plan.item_ids,
             amount: plan.amount,
             currency: sale.currency.clone(),
-            payment_method: sale.payment_method,
+            payment_method: plan.payment_method,
+            payments: plan.payments.clone(),
             reason: domain::validate_refund_reason(reason)?,
             device_id: Some(device_id),
             staff_id,
@@ -407,7 +446,11 @@ fn report_of(c: &Connection, s: &CashSession) -> Result<SessionReport> {
         params![s.device_id, s.opened_at, to],
     )?;
     let mut names = std::collections::HashMap::new();
-    for p in sales.iter().map(|x| x.product_id).chain(refunds.iter().map(|r| r.product_id)) {
+    for p in sales
+        .iter()
+        .map(|x| x.product_id)
+        .chain(refunds.iter().map(|r| r.product_id))
+    {
         if let std::collections::hash_map::Entry::Vacant(v) = names.entry(p) {
             let body: Option<String> = c
                 .prepare_cached("SELECT body FROM products WHERE id = ?1")?

@@ -33,6 +33,8 @@ fn a_few_letters_find_a_guest_by_name_email_order_or_number() {
             buyer_last_name: Some("Quintana".into()),
             currency: None,
             payment_method: Some("card".into()),
+            cash_amount: None,
+            tendered: None,
         })
         .expect("sale");
     let order = sold.sale.order_number.clone();

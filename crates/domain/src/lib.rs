@@ -39,3 +39,6 @@ pub use refund::*;
 
 pub mod till;
 pub use till::*;
+
+pub mod payment;
+pub use payment::*;

@@ -391,7 +391,11 @@ pub struct Sale {
     pub discount: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
     pub total: Decimal,
+    /// The method of the whole order, or of its card part when split.
     pub payment_method: PaymentMethod,
+    /// A split payment's parts (cash, then card); empty when paid one way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payments: Vec<crate::payment::Payment>,
     pub buyer_id: Uuid,
     pub device_id: Option<Uuid>,
     pub staff_id: Option<Uuid>,

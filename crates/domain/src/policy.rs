@@ -81,9 +81,8 @@ impl Action {
             Action::RewardRedeem
             | Action::Revoke
             | Action::Refund
-            | Action::ViewSales | Action::ChangeSettings => {
-                Role::Manager
-            }
+            | Action::ViewSales
+            | Action::ChangeSettings => Role::Manager,
         }
     }
 

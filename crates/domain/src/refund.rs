@@ -22,7 +22,11 @@ pub struct Refund {
     #[serde(with = "rust_decimal::serde::str")]
     pub amount: Decimal,
     pub currency: String,
+    /// The method the money went back by (the first part's, when split).
     pub payment_method: PaymentMethod,
+    /// A split order's refund parts (card first, then cash); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payments: Vec<crate::payment::Payment>,
     pub reason: String,
     #[serde(default)]
     pub device_id: Option<Uuid>,
@@ -36,6 +40,9 @@ pub struct Refund {
 pub struct RefundPlan {
     pub item_ids: Vec<Uuid>,
     pub amount: Decimal,
+    /// The method it goes back by, and a split order's parts.
+    pub payment_method: PaymentMethod,
+    pub payments: Vec<crate::payment::Payment>,
 }
 
 /// A refund's reason: what a manager writes down, one line, 1–500 characters.
@@ -103,9 +110,12 @@ pub fn plan_refund(
         (sale.total * Decimal::from(items.len()) / Decimal::from(count))
             .round_dp_with_strategy(minor_units(&sale.currency), RoundingStrategy::ToZero)
     };
+    let payments = crate::payment::refund_parts(sale, prior, amount);
     Ok(RefundPlan {
         item_ids: items,
         amount,
+        payment_method: payments.first().map_or(sale.payment_method, |p| p.method),
+        payments,
     })
 }
 
@@ -122,7 +132,8 @@ pub fn check_refund(refund: &Refund, sale: &Sale, prior: &[Refund]) -> Result<()
     let plan = plan_refund(sale, prior, &refund.item_ids, &refund.reason)?;
     if plan.amount != refund.amount
         || refund.currency != sale.currency
-        || refund.payment_method != sale.payment_method
+        || refund.payment_method != plan.payment_method
+        || refund.payments != plan.payments
     {
         return Err(DomainError::field(
             "refund",
@@ -133,7 +144,7 @@ pub fn check_refund(refund: &Refund, sale: &Sale, prior: &[Refund]) -> Result<()
                 refund.payment_method.as_str(),
                 plan.amount,
                 sale.currency,
-                sale.payment_method.as_str()
+                plan.payment_method.as_str()
             ),
         ));
     }
@@ -146,7 +157,9 @@ pub fn check_offline_refund(sale: &Sale, device: Uuid) -> Result<()> {
     if sale.device_id == Some(device) {
         Ok(())
     } else {
-        Err(DomainError::RefundNeedsHeadOffice(sale.order_number.clone()))
+        Err(DomainError::RefundNeedsHeadOffice(
+            sale.order_number.clone(),
+        ))
     }
 }
 
@@ -165,6 +178,7 @@ mod tests {
             discount: Decimal::ZERO,
             total: total.parse().unwrap(),
             payment_method: PaymentMethod::Cash,
+            payments: Vec::new(),
             buyer_id: Uuid::from_u128(3),
             device_id: Some(Uuid::from_u128(9)),
             staff_id: None,
@@ -182,7 +196,8 @@ mod tests {
             item_ids: plan.item_ids.clone(),
             amount: plan.amount,
             currency: s.currency.clone(),
-            payment_method: s.payment_method,
+            payment_method: plan.payment_method,
+            payments: plan.payments.clone(),
             reason: "changed plans".into(),
             device_id: s.device_id,
             staff_id: None,
@@ -233,9 +248,15 @@ mod tests {
         let mut r = made(&s, &plan_refund(&s, &[], &[s.item_ids[0]], "x").unwrap());
         assert!(check_refund(&r, &s, &[]).is_ok());
         r.amount = "40.00".parse().unwrap();
-        assert_eq!(check_refund(&r, &s, &[]).unwrap_err().code(), "invalid_field");
+        assert_eq!(
+            check_refund(&r, &s, &[]).unwrap_err().code(),
+            "invalid_field"
+        );
         r.amount = "20.00".parse().unwrap();
         r.payment_method = PaymentMethod::Card;
-        assert_eq!(check_refund(&r, &s, &[]).unwrap_err().code(), "invalid_field");
+        assert_eq!(
+            check_refund(&r, &s, &[]).unwrap_err().code(),
+            "invalid_field"
+        );
     }
 }

@@ -370,6 +370,7 @@ pub fn check_sale_figures(s: &Sale, items: usize) -> Result<()> {
             "price, discount and total do not add up",
         ));
     }
+    crate::payment::check_payments(s)?;
     if s.order_number.trim().is_empty() || s.order_number.len() > 64 {
         return Err(DomainError::field(
             "order_number",
@@ -424,6 +425,7 @@ pub struct SaleParties {
     pub order_number: String,
     pub product_id: Uuid,
     pub payment_method: PaymentMethod,
+    pub payments: Vec<crate::payment::Payment>,
     pub buyer_id: Uuid,
     pub device_id: Option<Uuid>,
     pub staff_id: Option<Uuid>,
@@ -444,6 +446,7 @@ impl SaleQuote {
             discount: self.discount,
             total: self.total,
             payment_method: p.payment_method,
+            payments: p.payments,
             buyer_id: p.buyer_id,
             device_id: p.device_id,
             staff_id: p.staff_id,

@@ -97,8 +97,12 @@ pub fn close_session(
     })
 }
 
-/// A cash sale needs an open session whose drawer holds the sale's currency.
-pub fn check_cash_sale(open: Option<&CashSession>, method: PaymentMethod, currency: &str) -> Result<()> {
+/// Cash taken or given back needs an open session whose drawer holds its currency.
+pub fn check_cash_sale(
+    open: Option<&CashSession>,
+    method: PaymentMethod,
+    currency: &str,
+) -> Result<()> {
     if method != PaymentMethod::Cash {
         return Ok(());
     }
@@ -173,16 +177,17 @@ pub fn session_report(
     refunds: &[Refund],
     name: impl Fn(Uuid) -> String,
 ) -> SessionReport {
-    let sale_lines = by_method(
-        sales
-            .iter()
-            .map(|x| (x.payment_method, x.currency.as_str(), x.total)),
-    );
-    let refund_lines = by_method(
-        refunds
-            .iter()
-            .map(|r| (r.payment_method, r.currency.as_str(), r.amount)),
-    );
+    // A split order counts once under each method it was paid with.
+    let sale_lines = by_method(sales.iter().flat_map(|x| {
+        x.paid_by()
+            .into_iter()
+            .map(move |p| (p.method, x.currency.as_str(), p.amount))
+    }));
+    let refund_lines = by_method(refunds.iter().flat_map(|r| {
+        r.paid_by()
+            .into_iter()
+            .map(move |p| (p.method, r.currency.as_str(), p.amount))
+    }));
     let cash = |lines: &[MethodLine]| -> Decimal {
         lines
             .iter()
@@ -235,18 +240,21 @@ mod tests {
         Sale {
             id: Uuid::from_u128(n),
             order_number: format!("A-{n:06}"),
-            product_id: Uuid::from_u128(if n % 2 == 0 { 50 } else { 51 }),
+            product_id: Uuid::from_u128(if n.is_multiple_of(2) { 50 } else { 51 }),
             quantity: qty,
             currency: "EUR".into(),
             unit_price: Decimal::ZERO,
             discount: Decimal::ZERO,
             total: d(total),
             payment_method: method,
+            payments: Vec::new(),
             buyer_id: Uuid::from_u128(7),
             device_id: Some(Uuid::from_u128(9)),
             staff_id: None,
             created_at: 1_700_000_000,
-            item_ids: (0..qty).map(|i| Uuid::from_u128(n * 100 + i as u128)).collect(),
+            item_ids: (0..qty)
+                .map(|i| Uuid::from_u128(n * 100 + i as u128))
+                .collect(),
         }
     }
 
@@ -268,6 +276,7 @@ mod tests {
             amount: d("25.00"),
             currency: "EUR".into(),
             payment_method: PaymentMethod::Cash,
+            payments: Vec::new(),
             reason: "x".into(),
             device_id: Some(dev),
             staff_id: None,
@@ -275,29 +284,46 @@ mod tests {
         };
         let x = session_report(&s, &sales, std::slice::from_ref(&refund), |_| "T".into());
         assert_eq!(x.kind, "x");
-        let cash = x.sales.iter().find(|l| l.method == PaymentMethod::Cash).unwrap();
+        let cash = x
+            .sales
+            .iter()
+            .find(|l| l.method == PaymentMethod::Cash)
+            .unwrap();
         assert_eq!((cash.count, cash.amount), (2, d("75.50")));
-        let card = x.sales.iter().find(|l| l.method == PaymentMethod::Card).unwrap();
+        let card = x
+            .sales
+            .iter()
+            .find(|l| l.method == PaymentMethod::Card)
+            .unwrap();
         assert_eq!((card.count, card.amount), (1, d("30.00")));
         assert_eq!(x.refunds[0].amount, d("25.00"));
         // 100 float + 75.50 cash sales - 25 cash refund
         assert_eq!(x.expected_cash, d("150.50"));
         assert_eq!(x.over_short, None);
-        let even = x.products.iter().find(|p| p.product_id == Uuid::from_u128(50)).unwrap();
+        let even = x
+            .products
+            .iter()
+            .find(|p| p.product_id == Uuid::from_u128(50))
+            .unwrap();
         assert_eq!((even.sold, even.refunded), (3, 1));
 
         let closed = close_session(&s, d("148.00"), None, 30).unwrap();
         let z = session_report(&closed, &sales, &[refund], |_| "T".into());
         assert_eq!(z.kind, "z");
         assert_eq!(z.over_short, Some(d("-2.50")));
-        assert_eq!(close_session(&closed, d("1"), None, 40).unwrap_err().code(), "no_open_session");
+        assert_eq!(
+            close_session(&closed, d("1"), None, 40).unwrap_err().code(),
+            "no_open_session"
+        );
     }
 
     #[test]
     fn a_cash_sale_needs_an_open_drawer() {
         let dev = Uuid::from_u128(9);
         assert_eq!(
-            check_cash_sale(None, PaymentMethod::Cash, "EUR").unwrap_err().code(),
+            check_cash_sale(None, PaymentMethod::Cash, "EUR")
+                .unwrap_err()
+                .code(),
             "no_open_session"
         );
         assert!(check_cash_sale(None, PaymentMethod::Card, "EUR").is_ok());

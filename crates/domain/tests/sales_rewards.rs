@@ -502,6 +502,7 @@ fn a_recorded_sale_must_add_up() {
         discount: d("2.00"),
         total: d("18.00"),
         payment_method: PaymentMethod::Cash,
+        payments: Vec::new(),
         buyer_id: uuid::Uuid::nil(),
         device_id: None,
         staff_id: None,

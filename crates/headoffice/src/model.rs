@@ -557,6 +557,10 @@ pub struct SaleOut {
     /// The items the sale issued (present on create).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<ItemOut>>,
+    /// A split payment's parts, `[{method, amount}]` (cash, then card).
+    #[schema(value_type = Vec<Object>)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payments: Vec<wicket_domain::Payment>,
     /// Money given back by refunds so far ("0" when none).
     #[serde(default = "zero")]
     pub refunded: String,

@@ -7,6 +7,9 @@ import type {
   ConflictRecord,
   CustomerView,
   DoorStats,
+  DrawerView,
+  QuoteView,
+  Refund,
   EventInfo,
   IssueResult,
   ItemDetail,
@@ -48,6 +51,10 @@ export interface SellInput {
   buyer_first_name: string | null;
   buyer_last_name: string | null;
   payment_method: 'cash' | 'card';
+  /** Split payment: this much cash, the rest by card. */
+  cash_amount?: string | null;
+  /** Cash handed over, for the change due. */
+  tendered?: string | null;
 }
 
 export const api = {
@@ -67,6 +74,7 @@ export const api = {
     call<string | null>('decode_frame', { width, height, gray_base64: grayBase64 }),
   products: () => call<Product[]>('products'),
   sell: (req: SellInput) => call<SaleResult>('sell', { req }),
+  quote: (req: SellInput) => call<QuoteView>('quote', { req }),
   issue: (productId: string, recipients: string[]) =>
     call<IssueResult>('issue', { product_id: productId, recipients }),
   findItems: (query: string) => call<ItemView[]>('find_items', { query }),
@@ -82,6 +90,12 @@ export const api = {
   redeemReward: (offer: string, who: string) =>
     call<{ customer: unknown; items: unknown[] }>('redeem_reward', { offer, who }),
   sales: () => call<SalesView>('sales'),
+  refund: (order: string, items: number[], reason: string) =>
+    call<Refund>('refund', { order, items, reason }),
+  drawer: () => call<DrawerView>('drawer'),
+  drawerOpen: (float: string, currency: string | null) =>
+    call<DrawerView>('drawer_open', { float, currency }),
+  drawerClose: (counted: string) => call<DrawerView>('drawer_close', { counted }),
   saveExport: (fileName: string, contents: string) =>
     call<string>('save_export', { file_name: fileName, contents }),
   appInfo: () => call<AppInfo>('app_info'),

@@ -10,6 +10,9 @@ const row = (p: string, pay: string, total: string, q = 1): SalesTotal => ({
   orders: 1,
   quantity: q,
   total,
+  refunded_items: 0,
+  refunded: '0',
+  net: total,
 });
 
 describe('groupTotals', () => {

@@ -82,6 +82,8 @@ export interface Sale {
   discount: string;
   total: string;
   payment_method: string;
+  /** A split payment's parts (cash, then card); absent when paid one way. */
+  payments?: { method: string; amount: string }[];
   created_at: number;
 }
 
@@ -93,7 +95,7 @@ export interface Ticket {
 }
 
 export interface SaleResult {
-  receipt: { sale: Sale; quote: SaleQuote };
+  receipt: { sale: Sale; quote: SaleQuote; change: string | null };
   product_name: string;
   buyer_email: string;
   tickets: Ticket[];
@@ -198,6 +200,9 @@ export interface SalesTotal {
   orders: number;
   quantity: number;
   total: string;
+  refunded_items: number;
+  refunded: string;
+  net: string;
 }
 
 export interface SaleRow {
@@ -208,6 +213,8 @@ export interface SaleRow {
   total: string;
   payment_method: string;
   created_at: number;
+  refunded: string;
+  refunded_items: number;
 }
 
 export interface SalesView {
@@ -260,4 +267,62 @@ export interface ConflictRecord {
   at: number;
   /** `conflict` (head office flagged it) or `rejected` (it refused the operation). */
   source: string;
+}
+
+/** Money given back for items of an order. */
+export interface Refund {
+  id: string;
+  sale_id: string;
+  order_number: string;
+  product_id: string;
+  item_ids: string[];
+  amount: string;
+  currency: string;
+  payment_method: string;
+  reason: string;
+  created_at: number;
+}
+
+export interface CashSession {
+  id: string;
+  device_id: string;
+  currency: string;
+  float: string;
+  opened_at: number;
+  closed_at: number | null;
+  counted: string | null;
+}
+
+export interface MethodLine {
+  method: string;
+  currency: string;
+  count: number;
+  amount: string;
+}
+
+/** The X (open) or Z (closed) report of a drawer session. */
+export interface SessionReport {
+  session: CashSession;
+  kind: 'x' | 'z';
+  sales: MethodLine[];
+  refunds: MethodLine[];
+  products: { product_id: string; name: string; sold: number; refunded: number }[];
+  expected_cash: string;
+  counted: string | null;
+  over_short: string | null;
+}
+
+export interface DrawerView {
+  open: CashSession | null;
+  report: SessionReport | null;
+  pdf: string | null;
+}
+
+/** What a sale would come to before completing it. */
+export interface QuoteView {
+  total: string;
+  currency: string;
+  discount: string;
+  payments: { method: string; amount: string }[];
+  change: string | null;
 }

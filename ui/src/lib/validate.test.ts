@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { cleanScan, isEmail, isValidPin, parseQuantity, parseRecipients } from './validate';
+import {
+  cleanScan,
+  isAmount,
+  isEmail,
+  isValidPin,
+  parseItemNumbers,
+  parseQuantity,
+  parseRecipients,
+} from './validate';
 
 describe('validation', () => {
   it('accepts 4-12 digit PINs only', () => {
@@ -13,6 +21,20 @@ describe('validation', () => {
     expect(isEmail('ada@example.com')).toBe(true);
     expect(isEmail('ada@example')).toBe(false);
     expect(isEmail('a b@example.com')).toBe(false);
+  });
+
+  it('checks typed amounts', () => {
+    expect(isAmount('100')).toBe(true);
+    expect(isAmount(' 12.50 ')).toBe(true);
+    expect(isAmount('-1')).toBe(false);
+    expect(isAmount('1.234')).toBe(false);
+    expect(isAmount('')).toBe(false);
+  });
+
+  it('parses refund item numbers', () => {
+    expect(parseItemNumbers('3, 5 7')).toEqual([3, 5, 7]);
+    expect(parseItemNumbers('')).toEqual([]);
+    expect(parseItemNumbers('3, x')).toBeNull();
   });
 
   it('parses quantities', () => {

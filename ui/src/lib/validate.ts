@@ -31,6 +31,22 @@ export function parseQuantity(
   return { ok: true, value: n };
 }
 
+/** A money amount typed by staff: not negative, at most two decimals ("100", "12.50"). */
+export function isAmount(s: string): boolean {
+  return /^\d{1,9}(\.\d{1,2})?$/.test(s.trim());
+}
+
+/** Item numbers typed for a partial refund: "3, 5 7" -> [3, 5, 7]; null if any is bad. */
+export function parseItemNumbers(s: string): number[] | null {
+  const parts = s.split(/[\s,;]+/).filter((p) => p.length > 0);
+  const out: number[] = [];
+  for (const p of parts) {
+    if (!/^\d{1,12}$/.test(p)) return null;
+    out.push(Number.parseInt(p, 10));
+  }
+  return out;
+}
+
 export interface RecipientLine {
   input: string;
   kind: 'email' | 'user' | 'invalid';

@@ -19,9 +19,9 @@ pub mod params;
 pub mod people;
 pub mod pers;
 pub mod products;
+pub mod refunds;
 pub mod sales;
 pub mod w3block;
-pub mod refunds;
 pub mod zones;
 
 pub use extract::{ApiJson, ApiPath, ApiQuery, AppState, PageQuery};

@@ -37,6 +37,10 @@ pub struct RefundOut {
     pub amount: String,
     pub currency: String,
     pub payment_method: String,
+    /// A split order's refund parts: `[{method, amount}]` (card first).
+    #[schema(value_type = Vec<Object>)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payments: Vec<wicket_domain::Payment>,
     pub reason: String,
     pub device_id: Option<Uuid>,
     pub staff_id: Option<Uuid>,
@@ -54,6 +58,7 @@ impl From<Refund> for RefundOut {
             amount: r.amount.to_string(),
             currency: r.currency,
             payment_method: r.payment_method.as_str().to_string(),
+            payments: r.payments,
             reason: r.reason,
             device_id: r.device_id,
             staff_id: r.staff_id,

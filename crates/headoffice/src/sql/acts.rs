@@ -90,6 +90,7 @@ pub(crate) fn op_sale(tx: &Connection, req: SaleRequest) -> Result<SaleOut> {
         sold_at: at,
         created_at: iso,
         items: Some(items),
+        payments: Vec::new(),
         refunded: "0".into(),
         refunded_item_ids: Vec::new(),
     })

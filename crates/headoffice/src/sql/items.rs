@@ -155,7 +155,7 @@ pub(crate) fn items_out(
 
 pub(crate) const SALE_SELECT: &str = "SELECT s.id, s.order_number, s.product_id, s.quantity, s.currency, s.unit_price, s.subtotal,
        s.discount_percentage, s.discount, s.total, s.payment_method, s.buyer_id, u.email, u.first_name, u.last_name,
-       s.device_id, s.sold_at, s.created_at
+       s.device_id, s.sold_at, s.created_at, s.payments
   FROM sales s JOIN users u ON u.id = s.buyer_id";
 
 pub(crate) fn sale_from_row(r: &Row) -> Result<SaleOut> {
@@ -181,6 +181,7 @@ pub(crate) fn sale_from_row(r: &Row) -> Result<SaleOut> {
         sold_at: r.get(16)?,
         created_at: r.get(17)?,
         items: None,
+        payments: super::rows::parts_at(r, 18)?,
         refunded: "0".into(),
         refunded_item_ids: Vec::new(),
     })

@@ -344,4 +344,3 @@ fn entity_data(c: &Connection, entity: &str, key: &str) -> Result<Option<Entity>
         _ => None,
     })
 }
-

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 use wicket_domain::{self as domain, CashSession, PaymentMethod, Refund, Sale, SessionReport};
 
-use super::rows::{decimal_at, json_at, now, opt_uuid_at, uuid_at};
+use super::rows::{decimal_at, json_at, json_parts, now, opt_uuid_at, parts_at, uuid_at};
 use super::tx::SqlTx;
 use crate::db::{Connection, OptionalExtension, Row};
 use crate::error::{Error, Result};
@@ -14,7 +14,7 @@ use crate::params;
 use crate::storage::Refunds;
 
 const SALE_COLS: &str = "id, order_number, product_id, quantity, currency, unit_price, discount, total, \
-     payment_method, buyer_id, device_id, sold_at";
+     payment_method, buyer_id, device_id, sold_at, payments";
 
 fn method_at(r: &Row, idx: usize) -> Result<PaymentMethod> {
     let pm: String = r.get(idx)?;
@@ -32,6 +32,7 @@ fn sale_from_row(r: &Row) -> Result<Sale> {
         discount: decimal_at(r, 6)?,
         total: decimal_at(r, 7)?,
         payment_method: method_at(r, 8)?,
+        payments: parts_at(r, 12)?,
         buyer_id: uuid_at(r, 9)?,
         device_id: opt_uuid_at(r, 10)?,
         staff_id: None,
@@ -61,7 +62,7 @@ pub(crate) fn sale(c: &Connection, key: &str, lock: bool) -> Result<Option<Sale>
 }
 
 const REFUND_COLS: &str = "id, sale_id, order_number, product_id, item_ids, amount, currency, \
-     payment_method, reason, device_id, staff_id, refunded_at";
+     payment_method, reason, device_id, staff_id, refunded_at, payments";
 
 fn refund_from_row(r: &Row) -> Result<Refund> {
     Ok(Refund {
@@ -73,6 +74,7 @@ fn refund_from_row(r: &Row) -> Result<Refund> {
         amount: decimal_at(r, 5)?,
         currency: r.get(6)?,
         payment_method: method_at(r, 7)?,
+        payments: parts_at(r, 12)?,
         reason: r.get(8)?,
         device_id: opt_uuid_at(r, 9)?,
         staff_id: opt_uuid_at(r, 10)?,
@@ -176,13 +178,17 @@ pub(crate) fn session_reports(
             ))?
             .query_map(params![dev, from, to], refund_from_row)?
             .collect::<Result<_>>()?;
-        for pid in sales.iter().map(|x| x.product_id).chain(refunds.iter().map(|r| r.product_id)) {
-            if !names.contains_key(&pid) {
+        for pid in sales
+            .iter()
+            .map(|x| x.product_id)
+            .chain(refunds.iter().map(|r| r.product_id))
+        {
+            if let std::collections::hash_map::Entry::Vacant(v) = names.entry(pid) {
                 let n: Option<String> = c
                     .prepare_cached("SELECT name FROM products WHERE id = ?1")?
                     .query_row([pid.to_string()], |r| r.get(0))
                     .optional()?;
-                names.insert(pid, n.unwrap_or_default());
+                v.insert(n.unwrap_or_default());
             }
         }
         out.push(domain::session_report(&s, &sales, &refunds, |p| {
@@ -204,8 +210,8 @@ impl Refunds for SqlTx<'_> {
     fn insert_refund(&self, r: &Refund) -> Result<()> {
         let n = self.0.execute(
             "INSERT INTO refunds (id, sale_id, order_number, product_id, item_ids, amount, currency, \
-             payment_method, reason, device_id, staff_id, refunded_at, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT DO NOTHING",
+             payment_method, reason, device_id, staff_id, refunded_at, created_at, payments) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT DO NOTHING",
             params![
                 r.id.to_string(),
                 r.sale_id.to_string(),
@@ -219,7 +225,8 @@ impl Refunds for SqlTx<'_> {
                 r.device_id.map(|d| d.to_string()),
                 r.staff_id.map(|d| d.to_string()),
                 r.created_at,
-                now().1
+                now().1,
+                json_parts(&r.payments)?
             ],
         )?;
         if n == 0 {

@@ -39,6 +39,25 @@ pub(crate) fn json_at<T: serde::de::DeserializeOwned>(row: &Row, idx: usize) -> 
     serde_json::from_str(&s).map_err(|e| conv_err(idx, e))
 }
 
+/// A split payment's parts as stored: JSON, or NULL when paid one way.
+pub(crate) fn json_parts(parts: &[wicket_domain::Payment]) -> Result<Option<String>> {
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    serde_json::to_string(parts)
+        .map(Some)
+        .map_err(|e| crate::error::Error::Storage(e.to_string()))
+}
+
+/// Stored parts back (none when NULL).
+pub(crate) fn parts_at(row: &Row, idx: usize) -> Result<Vec<wicket_domain::Payment>> {
+    let s: Option<String> = row.get(idx)?;
+    match s {
+        None => Ok(Vec::new()),
+        Some(s) => serde_json::from_str(&s).map_err(|e| conv_err(idx, e)),
+    }
+}
+
 pub(crate) fn decimal_at(row: &Row, idx: usize) -> Result<Decimal> {
     let s: String = row.get(idx)?;
     Decimal::from_str(&s).map_err(|e| conv_err(idx, e))

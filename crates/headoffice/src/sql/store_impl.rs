@@ -1,7 +1,7 @@
 //! `Store` for [`SqlStore`]: each call one read or one write transaction.
 
-use crate::db::{Connection, OptionalExtension};
 use crate::db::Value;
+use crate::db::{Connection, OptionalExtension};
 use crate::params;
 use uuid::Uuid;
 use wicket_domain::{self as domain, DetailsInput, EventInput, ProductInput};
@@ -417,13 +417,8 @@ impl Store for SqlStore {
         self.write(move |tx| op_sale(tx, req.clone()))
     }
 
-    fn refund_sale(
-        &self,
-        req: crate::usecase::refund::RefundInput,
-    ) -> StoreFuture<domain::Refund> {
-        self.write(move |tx| {
-            crate::usecase::refund::refund(&SqlTx(tx), &req, super::rows::now().0)
-        })
+    fn refund_sale(&self, req: crate::usecase::refund::RefundInput) -> StoreFuture<domain::Refund> {
+        self.write(move |tx| crate::usecase::refund::refund(&SqlTx(tx), &req, super::rows::now().0))
     }
 
     fn cash_sessions(
@@ -670,7 +665,9 @@ fn list_sales_page(c: &Connection, product: Option<Uuid>, page: &PageReq) -> Res
         Some(p) => page_of(
             c,
             "SELECT COUNT(*) FROM sales WHERE product_id = ?1",
-            &format!("{SALE_SELECT} WHERE s.product_id = ?1 ORDER BY s.seq DESC LIMIT ?2 OFFSET ?3"),
+            &format!(
+                "{SALE_SELECT} WHERE s.product_id = ?1 ORDER BY s.seq DESC LIMIT ?2 OFFSET ?3"
+            ),
             vec![Value::Text(p.to_string())],
             page,
             sale_from_row,

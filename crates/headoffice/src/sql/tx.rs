@@ -277,8 +277,8 @@ impl Sales for SqlTx<'_> {
         self.0
             .prepare_cached(&format!(
                 "INSERT INTO sales (seq, id, order_number, product_id, quantity, currency, unit_price, subtotal, \
-                 discount_percentage, discount, total, payment_method, buyer_id, device_id, sold_at, created_at) \
-                 VALUES ({seq}, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+                 discount_percentage, discount, total, payment_method, buyer_id, device_id, sold_at, created_at, \
+                 payments) VALUES ({seq}, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
             ))?
             .execute(params![
                 r.seq,
@@ -296,7 +296,8 @@ impl Sales for SqlTx<'_> {
                 s.buyer_id.to_string(),
                 s.device_id.map(|d| d.to_string()),
                 s.created_at,
-                iso()
+                iso(),
+                super::rows::json_parts(&s.payments)?
             ])?;
         Ok(())
     }

@@ -57,7 +57,8 @@ pub fn refund(tx: &dyn Tx, req: &RefundInput, at: Timestamp) -> Result<Refund> {
         item_ids: plan.item_ids,
         amount: plan.amount,
         currency: sale.currency.clone(),
-        payment_method: sale.payment_method,
+        payment_method: plan.payment_method,
+        payments: plan.payments,
         reason: domain::validate_refund_reason(&req.reason)?,
         device_id: None,
         staff_id: req.staff_id,
@@ -69,12 +70,7 @@ pub fn refund(tx: &dyn Tx, req: &RefundInput, at: Timestamp) -> Result<Refund> {
 
 /// A device's refund of its own sale, held to the same rules: the order is the
 /// device's, the items and money are what the rulebook gives.
-pub fn device_refund(
-    tx: &dyn Tx,
-    device: Uuid,
-    staff: Option<Uuid>,
-    r: &Refund,
-) -> Result<()> {
+pub fn device_refund(tx: &dyn Tx, device: Uuid, staff: Option<Uuid>, r: &Refund) -> Result<()> {
     let sale = load_sale(tx, &r.sale_id.to_string())?;
     domain::check_offline_refund(&sale, device)?;
     let prior = tx.refunds_of_sale(sale.id)?;

@@ -104,6 +104,7 @@ pub fn sell(tx: &dyn Tx, req: &SaleInput, at: Timestamp) -> Result<Sold> {
             order_number: format!("HO-{seq:06}"),
             product_id: product.id,
             payment_method: method,
+            payments: Vec::new(),
             buyer_id: buyer.id,
             device_id: req.device_id,
             staff_id: None,

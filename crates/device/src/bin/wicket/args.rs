@@ -79,6 +79,12 @@ pub enum Cmd {
         /// cash or card.
         #[arg(long, default_value = "cash")]
         payment: String,
+        /// Split payment: this much in cash, the rest by card.
+        #[arg(long)]
+        cash_amount: Option<String>,
+        /// Cash handed over: prints the change due (refused when short).
+        #[arg(long)]
+        tendered: Option<String>,
     },
     /// List sales (newest first), or totals per product and payment method.
     Sales {

@@ -90,7 +90,11 @@ fn product(r: &Replica, key: &str) -> anyhow::Result<Product> {
         })
 }
 
-pub(crate) fn print<T: serde::Serialize>(json: bool, v: &T, human: impl FnOnce()) -> anyhow::Result<()> {
+pub(crate) fn print<T: serde::Serialize>(
+    json: bool,
+    v: &T,
+    human: impl FnOnce(),
+) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(v)?);
     } else {
@@ -359,6 +363,8 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             last_name,
             currency,
             payment,
+            cash_amount,
+            tendered,
         } => {
             let p = product(&r, prod)?;
             let rec = r.sell(&SellRequest {
@@ -369,6 +375,8 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                 buyer_last_name: last_name.clone(),
                 currency: currency.clone(),
                 payment_method: Some(payment.clone()),
+                cash_amount: cash_amount.clone(),
+                tendered: tendered.clone(),
             })?;
             print(cli.json, &rec, || {
                 let q = &rec.quote;
@@ -386,12 +394,17 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                         q.discount_percentage, q.discount
                     );
                 }
-                println!(
-                    "  total {} {}  paid by {}",
-                    q.total,
-                    q.currency,
-                    rec.sale.payment_method.as_str()
-                );
+                for part in rec.sale.paid_by() {
+                    println!(
+                        "  paid {} {} by {}",
+                        part.amount,
+                        q.currency,
+                        part.method.as_str()
+                    );
+                }
+                if let Some(c) = rec.change {
+                    println!("  change due {c} {}", q.currency);
+                }
                 for i in &rec.items {
                     println!("  ticket {}  #{}", i.id, i.item_id);
                 }

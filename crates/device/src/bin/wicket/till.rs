@@ -47,10 +47,7 @@ pub fn run(cli: &Cli, r: &mut Replica) -> anyhow::Result<()> {
             SessionCmd::Open { float, currency } => {
                 let s = r.open_session(parse_price(float)?, currency)?;
                 print(cli.json, &s, || {
-                    println!(
-                        "session {} open  float {} {}",
-                        s.id, s.float, s.currency
-                    )
+                    println!("session {} open  float {} {}", s.id, s.float, s.currency)
                 })
             }
             SessionCmd::Report { pdf } => show(cli, &r.session_report()?, pdf.as_deref()),
