@@ -1,6 +1,6 @@
 # Wicket: `make run` sets up and runs the app; `make test` runs every check and test.
 SHELL := /bin/bash
-.PHONY: run test setup lint rust-test api-test ui-test e2e claim-e2e bench deb
+.PHONY: run test setup lint rust-test api-test ui-test e2e claim-e2e print-e2e bench deb
 
 setup:
 	scripts/setup.sh
@@ -8,7 +8,7 @@ setup:
 run: setup
 	scripts/run.sh
 
-test: lint rust-test api-test ui-test e2e claim-e2e
+test: lint rust-test api-test ui-test e2e claim-e2e print-e2e
 
 lint:
 	cargo fmt --all --check
@@ -53,6 +53,11 @@ bench:
 	  WICKET_TEST_DATABASE_URL=$$url cargo bench -p wicket-tests --bench sync
 	cargo run --release -p wicket-ticket --bin qrscan -- --corpus ../shared/qr/zxing-cpp-samples
 	cargo run --release -p wicket-ticket --bin framebench
+
+# Receipts, tickets and a Z report printed through a real CUPS queue that prints
+# to PDF (cups-pdf); the printed PDFs are checked, QR codes decoded back.
+print-e2e:
+	bash scripts/print-e2e.sh
 
 # The desktop app as a Debian package: target/release/bundle/deb/Wicket_0.1.0_amd64.deb
 deb: setup

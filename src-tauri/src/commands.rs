@@ -65,6 +65,9 @@ pub struct SaleResult {
     pub pdf: Option<String>,
     /// Why no PDF was saved (the sale itself stands).
     pub pdf_error: Option<String>,
+    /// The print job when a printer is set (no dialog), or why it failed.
+    pub printed: Option<String>,
+    pub print_error: Option<String>,
 }
 
 /// One line of an issue request and what happened to it.
@@ -376,20 +379,32 @@ pub fn sell(state: State<'_, AppState>, req: SellRequest) -> AppResult<SaleResul
         .customer(&RecipientRef::User(receipt.sale.buyer_id))
         .map(|c| c.email)
         .unwrap_or_default();
-    let (pdf, pdf_error) = match save_sale_pdf(
-        state.export_dir(),
-        &receipt,
-        &product.name,
-        &buyer_email,
-        &tickets,
-    ) {
+    // The sale is committed: a full disk or a jammed printer must not make it
+    // look failed, so both only report.
+    let (pdf, pdf_error) = match s
+        .replica
+        .receipt_pdf(&receipt.sale.order_number, state.export_dir())
+    {
         Ok(p) => (Some(p), None),
         Err(e) => {
-            // The sale is committed: a full disk must not make it look failed.
-            tracing::warn!(code = %e.code, error = %e.message, "sale PDF not saved");
-            (None, Some(e.message))
+            tracing::warn!(code = e.code(), error = %e, "sale PDF not saved");
+            (None, Some(e.to_string()))
         }
     };
+    let (printed, print_error) = match &pdf {
+        Some(p) => match s
+            .replica
+            .print_file(p, &format!("wicket-order-{}", receipt.sale.order_number))
+        {
+            Ok(job) => (job, None),
+            Err(e) => {
+                tracing::warn!(error = %e, "receipt not printed");
+                (None, Some(e.to_string()))
+            }
+        },
+        None => (None, None),
+    };
+    let pdf = pdf.map(|p| p.display().to_string());
     Ok(SaleResult {
         receipt,
         product_name: product.name,
@@ -397,73 +412,9 @@ pub fn sell(state: State<'_, AppState>, req: SellRequest) -> AppResult<SaleResul
         tickets,
         pdf,
         pdf_error,
+        printed,
+        print_error,
     })
-}
-
-/// Save the receipt and tickets of a sale as `wicket-order-<number>.pdf` in the
-/// export folder (Downloads), for printing or mailing to the buyer.
-fn save_sale_pdf(
-    dir: &std::path::Path,
-    receipt: &SaleReceipt,
-    product_name: &str,
-    buyer_email: &str,
-    tickets: &[TicketView],
-) -> AppResult<String> {
-    let q = &receipt.quote;
-    let money = |d: rust_decimal::Decimal| format!("{} {:.2}", q.currency, d);
-    let safe: String = receipt
-        .sale
-        .order_number
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    std::fs::create_dir_all(dir).map_err(|e| AppError::new("pdf_failed", e.to_string()))?;
-    let path = dir.join(format!("wicket-order-{safe}.pdf"));
-    // "card", or "cash EUR 20.00 + card EUR 40.00" for a split payment.
-    let paid = if receipt.sale.payments.is_empty() {
-        receipt.sale.payment_method.as_str().to_string()
-    } else {
-        receipt
-            .sale
-            .paid_by()
-            .iter()
-            .map(|p| format!("{} {}", p.method.as_str(), money(p.amount)))
-            .collect::<Vec<_>>()
-            .join(" + ")
-    };
-    let sale = crate::pdf::PdfSale {
-        order_number: &receipt.sale.order_number,
-        product_name,
-        buyer_email,
-        quantity: q.quantity,
-        unit_price: money(q.unit_price),
-        subtotal: money(q.subtotal),
-        discount: (!q.discount.is_zero()).then(|| {
-            format!(
-                "{} ({}%)",
-                money(q.discount),
-                q.discount_percentage.normalize()
-            )
-        }),
-        total: money(q.total),
-        payment_method: &paid,
-        sold_at: receipt.sale.created_at,
-        tickets: tickets
-            .iter()
-            .map(|t| crate::pdf::PdfTicket {
-                item_id: t.item_id,
-                token: &t.token,
-            })
-            .collect(),
-    };
-    crate::pdf::write_sale_pdf(&path, &sale)?;
-    Ok(path.display().to_string())
 }
 
 /// Issue one item of a product to each listed recipient (emails or user ids, one

@@ -7,7 +7,6 @@
 
 pub mod commands;
 pub mod error;
-pub mod pdf;
 pub mod state;
 pub mod sync;
 pub mod till;
@@ -67,6 +66,8 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         till::drawer_close,
         till::refund,
         till::quote,
+        till::printer,
+        till::set_printer,
         sync::app_info,
         sync::enroll,
         sync::sync_status,

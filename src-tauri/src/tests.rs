@@ -12,6 +12,8 @@ use wicket_device::{Replica, demo};
 
 use crate::{AppState, with_commands};
 
+mod till;
+
 struct Harness {
     _app: tauri::App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
@@ -735,64 +737,4 @@ fn door_numbers_count_this_doors_scans() {
     assert_eq!(after["exits"], 1, "{after}");
     assert_eq!(after["by_gate"][0]["gate"], "East", "{after}");
     assert_eq!(after["quarter_hours"].as_array().map(Vec::len), Some(1));
-}
-
-#[test]
-fn a_manager_refunds_and_the_drawer_closes_with_a_z_report() {
-    let h = Harness::new();
-    h.call("sign_in", json!({"pin": "333333"}))
-        .expect("manager pin");
-    let d = h
-        .call("drawer_open", json!({"float": "100.00"}))
-        .expect("open");
-    assert_eq!(d["open"]["float"], "100.00");
-    let sale = h
-        .call(
-            "sell",
-            json!({"req": {"product_id": h.admission, "quantity": 2, "buyer_email": "cash@example.com", "payment_method": "cash"}}),
-        )
-        .expect("cash sale");
-    let order = sale["receipt"]["sale"]["order_number"]
-        .as_str()
-        .expect("order");
-    let number = sale["tickets"][0]["item_id"].as_u64().expect("number");
-    let bad = h
-        .call(
-            "refund",
-            json!({"order": order, "items": [number], "reason": " "}),
-        )
-        .expect_err("a refund needs a reason");
-    assert_eq!(bad["code"], "invalid_field");
-    let r = h
-        .call(
-            "refund",
-            json!({"order": order, "items": [number], "reason": "wrong date"}),
-        )
-        .expect("refund");
-    assert_eq!(r["amount"], "49.00");
-    let sales = h.call("sales", json!({})).expect("sales");
-    assert_eq!(sales["recent"][0]["refunded"], "49.00");
-    assert_eq!(sales["totals"][0]["net"], "49.00");
-    // 100 float + 98 cash taken - 49 given back = 149 expected; 150 counted.
-    let d = h
-        .call("drawer_close", json!({"counted": "150.00"}))
-        .expect("close");
-    assert_eq!(d["open"], Value::Null);
-    assert_eq!(d["report"]["kind"], "z");
-    assert_eq!(d["report"]["expected_cash"], "149.00");
-    assert_eq!(d["report"]["over_short"], "1.00");
-    let pdf = d["pdf"].as_str().expect("pdf saved");
-    let bytes = std::fs::read(pdf).expect("read pdf");
-    let text = String::from_utf8_lossy(&bytes);
-    assert!(text.starts_with("%PDF"), "a PDF");
-    assert!(
-        text.contains("Expected cash  149.00 EUR"),
-        "expected cash printed"
-    );
-    h.call("sign_in", json!({"pin": "2222"}))
-        .expect("box office pin");
-    let e = h
-        .call("refund", json!({"order": order, "reason": "x"}))
-        .expect_err("box office may not refund");
-    assert_eq!(e["code"], "forbidden");
 }

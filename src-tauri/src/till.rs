@@ -6,7 +6,7 @@ use tauri::State;
 use wicket_device::SellRequest;
 use wicket_domain::{Action, CashSession, Payment, Refund, SessionReport, parse_price};
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::state::AppState;
 
 /// The drawer as the Box office screen shows it.
@@ -17,6 +17,9 @@ pub struct DrawerView {
     pub report: Option<SessionReport>,
     /// Where the Z report PDF was saved (on close).
     pub pdf: Option<String>,
+    /// Its print job when a printer is set, or why printing failed.
+    pub printed: Option<String>,
+    pub print_error: Option<String>,
 }
 
 fn drawer_view(r: &wicket_device::Replica, pdf: Option<String>) -> AppResult<DrawerView> {
@@ -26,7 +29,13 @@ fn drawer_view(r: &wicket_device::Replica, pdf: Option<String>) -> AppResult<Dra
         Err(e) if e.code() == "no_open_session" => None,
         Err(e) => return Err(e.into()),
     };
-    Ok(DrawerView { open, report, pdf })
+    Ok(DrawerView {
+        open,
+        report,
+        pdf,
+        printed: None,
+        print_error: None,
+    })
 }
 
 #[tauri::command]
@@ -56,11 +65,20 @@ pub fn drawer_close(state: State<'_, AppState>, counted: String) -> AppResult<Dr
     s.require(Action::Sell, "the cash drawer")?;
     let counted = parse_price(&counted)?;
     let report = s.replica.close_session(counted)?;
-    let dir = state.export_dir();
-    std::fs::create_dir_all(dir).map_err(|e| AppError::new("export_failed", e.to_string()))?;
-    let path = dir.join(format!("z-report-{}.pdf", report.session.id));
-    wicket_device::report_pdf::write_report_pdf(&path, &report)?;
-    drawer_view(&s.replica, Some(path.display().to_string()))
+    // The session is closed: a PDF or printer failure only reports.
+    let pdf = s.replica.report_pdf(&report, state.export_dir());
+    let mut view = drawer_view(
+        &s.replica,
+        pdf.as_ref().ok().map(|p| p.display().to_string()),
+    )?;
+    match &pdf {
+        Ok(p) => match s.replica.print_file(p, "wicket-z-report") {
+            Ok(job) => view.printed = job,
+            Err(e) => view.print_error = Some(e.to_string()),
+        },
+        Err(e) => view.print_error = Some(e.to_string()),
+    }
+    Ok(view)
 }
 
 #[tauri::command]
@@ -99,4 +117,18 @@ pub fn quote(state: State<'_, AppState>, req: SellRequest) -> AppResult<QuoteVie
         payments: r.sale.paid_by(),
         change: r.change.map(|c| c.to_string()),
     })
+}
+
+#[tauri::command]
+pub fn printer(state: State<'_, AppState>) -> AppResult<Option<String>> {
+    Ok(state.lock().replica.printer()?)
+}
+
+/// Choose the CUPS queue receipts and reports print on (manager); empty: none.
+#[tauri::command]
+pub fn set_printer(state: State<'_, AppState>, queue: Option<String>) -> AppResult<Option<String>> {
+    let mut s = state.lock();
+    s.require(Action::ChangeSettings, "settings")?;
+    s.replica.set_printer(queue.as_deref())?;
+    Ok(s.replica.printer()?)
 }

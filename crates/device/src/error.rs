@@ -24,6 +24,12 @@ pub enum DeviceError {
     /// the key was lost).
     #[error("the replica is encrypted and this key does not open it")]
     Locked,
+    /// A PDF could not be written.
+    #[error("could not write the PDF: {0}")]
+    Pdf(String),
+    /// The print service refused or is missing.
+    #[error("printing failed: {0}")]
+    Print(String),
     /// Too many wrong PINs: sign-in waits this many seconds.
     #[error("too many wrong PINs; try again in {0} s")]
     LockedOut(i64),
@@ -41,6 +47,8 @@ impl DeviceError {
             DeviceError::Migration(_) => "migration",
             DeviceError::Corrupt(_) => "corrupt",
             DeviceError::Locked => "replica_locked",
+            DeviceError::Pdf(_) => "pdf_failed",
+            DeviceError::Print(_) => "print_failed",
             DeviceError::LockedOut(_) => "locked_out",
         }
     }

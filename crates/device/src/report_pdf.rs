@@ -14,7 +14,7 @@ const PAGE_H: f32 = 842.0;
 const MARGIN: f32 = 56.0;
 
 fn failed(e: impl std::fmt::Display) -> DeviceError {
-    DeviceError::Invalid(format!("could not write the PDF: {e}"))
+    DeviceError::Pdf(e.to_string())
 }
 
 /// Built-in PDF fonts speak WinAnsi: anything else becomes `?`.
@@ -30,16 +30,30 @@ fn printable(s: &str) -> String {
         .collect()
 }
 
+/// A unix time as `2026-12-05 03:37 UTC`.
+fn when(ts: i64) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .and_then(|t| t.format(&fmt).ok())
+        .unwrap_or_else(|| ts.to_string())
+}
+
 /// The report's lines, as the screen and the CLI show them too.
 pub fn report_lines(r: &SessionReport) -> Vec<String> {
     let s = &r.session;
     let mut out = vec![
         format!("{} report  session {}", r.kind.to_uppercase(), s.id),
         format!("device {}", s.device_id),
-        format!("opened {}  float {} {}", s.opened_at, s.float, s.currency),
+        format!(
+            "opened {}  float {} {}",
+            when(s.opened_at),
+            s.float,
+            s.currency
+        ),
     ];
     if let Some(c) = s.closed_at {
-        out.push(format!("closed {c}"));
+        out.push(format!("closed {}", when(c)));
     }
     out.push(String::new());
     out.push("Sales by payment method".into());
@@ -77,7 +91,9 @@ pub fn report_lines(r: &SessionReport) -> Vec<String> {
         out.push(format!("Counted cash   {c} {}", s.currency));
     }
     if let Some(d) = r.over_short {
-        let word = if d.is_sign_negative() {
+        let word = if d.is_zero() {
+            "exact"
+        } else if d.is_sign_negative() {
             "short"
         } else {
             "over"

@@ -96,6 +96,8 @@ export const api = {
   drawerOpen: (float: string, currency: string | null) =>
     call<DrawerView>('drawer_open', { float, currency }),
   drawerClose: (counted: string) => call<DrawerView>('drawer_close', { counted }),
+  printer: () => call<string | null>('printer'),
+  setPrinter: (queue: string | null) => call<string | null>('set_printer', { queue }),
   saveExport: (fileName: string, contents: string) =>
     call<string>('save_export', { file_name: fileName, contents }),
   appInfo: () => call<AppInfo>('app_info'),

@@ -102,6 +102,9 @@ export interface SaleResult {
   /** Where the receipt + tickets PDF was saved; null with `pdf_error` when it was not. */
   pdf: string | null;
   pdf_error: string | null;
+  /** The print job (a printer is set), or why printing failed. */
+  printed: string | null;
+  print_error: string | null;
 }
 
 export interface Item {

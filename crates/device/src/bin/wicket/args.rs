@@ -221,6 +221,19 @@ pub enum Cmd {
     Settings {
         #[arg(long, value_parser = ["on", "off"])]
         admit_unknown: Option<String>,
+        /// The CUPS queue receipts and drawer reports print on (`off`: none).
+        #[arg(long)]
+        printer: Option<String>,
+    },
+    /// Save an order's receipt and ticket pages as PDF, and print them on the
+    /// chosen printer with --print.
+    Receipt {
+        order: String,
+        /// Folder to save the PDF in.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        #[arg(long)]
+        print: bool,
     },
 }
 
@@ -238,6 +251,9 @@ pub enum SessionCmd {
         /// Also save it as a PDF here.
         #[arg(long)]
         pdf: Option<PathBuf>,
+        /// Print it on the chosen printer.
+        #[arg(long)]
+        print: bool,
     },
     /// Close the drawer with the cash counted: prints the Z report.
     Close {
@@ -246,6 +262,9 @@ pub enum SessionCmd {
         /// Also save the Z report as a PDF here.
         #[arg(long)]
         pdf: Option<PathBuf>,
+        /// Print it on the chosen printer.
+        #[arg(long)]
+        print: bool,
     },
 }
 

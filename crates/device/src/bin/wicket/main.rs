@@ -561,7 +561,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                 .into());
             }
         }
-        Cmd::Refund { .. } | Cmd::Session { .. } => till::run(cli, &mut r)?,
+        Cmd::Refund { .. } | Cmd::Session { .. } | Cmd::Receipt { .. } => till::run(cli, &mut r)?,
         Cmd::Revoke { item, reason } => {
             r.revoke_item(*item, reason)?;
             print(cli.json, &serde_json::json!({"revoked": item}), || {
@@ -713,16 +713,27 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             })?;
             print(cli.json, &out, || println!("{out}"))?;
         }
-        Cmd::Settings { admit_unknown } => {
+        Cmd::Settings {
+            admit_unknown,
+            printer,
+        } => {
             if let Some(v) = admit_unknown {
                 r.set_admit_unknown(v == "on")?;
             }
+            if let Some(p) = printer {
+                r.set_printer(Some(p.as_str()).filter(|p| *p != "off"))?;
+            }
+            let printer = r.printer()?;
             let admit = r.admit_unknown()?;
             let keys = r.key_source().map_or("none", |k| k.as_str());
             print(
                 cli.json,
-                &serde_json::json!({"admit_unknown": admit, "key_storage": keys}),
+                &serde_json::json!({"admit_unknown": admit, "key_storage": keys, "printer": printer}),
                 || {
+                    println!(
+                        "printer: {}",
+                        printer.as_deref().unwrap_or("none (PDFs are saved only)")
+                    );
                     println!(
                         "admit tickets not yet replicated: {}",
                         if admit { "on" } else { "off" }

@@ -1,6 +1,7 @@
-//! The PDF a sale saves: a receipt page, then one page per ticket with its QR code
+//! The PDF of a sale: a receipt page, then one page per ticket with its QR code
 //! drawn as vector squares, so it prints sharp at any resolution and scans from
-//! paper or a phone screen.
+//! paper or a phone screen. The app saves it at each sale; `wicket receipt` makes
+//! it for any order of the replica; both can send it to the printer.
 
 use std::fs::File;
 use std::path::Path;
@@ -8,10 +9,10 @@ use std::path::Path;
 use pdf_canvas::graphicsstate::Color;
 use pdf_canvas::{BuiltinFont, Canvas, Pdf};
 
-use crate::AppError;
+use crate::error::{DeviceError, Result};
 
-fn failed(e: impl std::fmt::Display) -> AppError {
-    AppError::new("pdf_failed", format!("could not write the PDF: {e}"))
+fn failed(e: impl std::fmt::Display) -> DeviceError {
+    DeviceError::Pdf(e.to_string())
 }
 
 /// A4 portrait, in points.
@@ -184,12 +185,12 @@ fn ticket(
 }
 
 /// Write the receipt and ticket pages of `sale` to `path`.
-pub fn write_sale_pdf(path: &Path, sale: &PdfSale<'_>) -> Result<(), AppError> {
+pub fn write_sale_pdf(path: &Path, sale: &PdfSale<'_>) -> Result<()> {
     let codes = sale
         .tickets
         .iter()
         .map(|t| wicket_ticket::qr_modules(t.token).map_err(failed))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>>>()?;
     let file = File::create(path).map_err(failed)?;
     let mut doc = Pdf::new(file).map_err(failed)?;
     doc.set_title(&format!("Wicket order {}", printable(sale.order_number)));
