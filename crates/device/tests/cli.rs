@@ -36,6 +36,8 @@ fn the_cli_acts_as_a_staff_member_in_their_role() {
         "general-admission",
         "--email",
         "walk@example.com",
+        "--payment",
+        "card",
     ];
 
     let out = wicket(&db, &sell);
@@ -54,6 +56,11 @@ fn the_cli_acts_as_a_staff_member_in_their_role() {
         "a refused sale writes nothing: {outbox}"
     );
 
+    // Cash needs an open drawer; card does not.
+    let mut cash = vec!["--staff", "Bo Box-Office"];
+    cash.extend_from_slice(&sell[..sell.len() - 1]);
+    cash.push("cash");
+    assert_eq!(json(&wicket(&db, &cash))["code"], "no_open_session");
     let mut as_box = vec!["--staff", "Bo Box-Office"];
     as_box.extend_from_slice(&sell);
     let out = wicket(&db, &as_box);
