@@ -162,7 +162,7 @@ async fn offline_refund_syncs_once_and_revokes_everywhere() {
         .send(reqwest::Method::GET, "/v1/cash-sessions", None)
         .await;
     assert_eq!(s, 200, "{list}");
-    let sessions = list.as_array().expect("list");
+    let sessions = list["items"].as_array().expect("list");
     assert_eq!(sessions.len(), 1, "{list}");
     assert_eq!(sessions[0]["kind"], "z");
     assert_eq!(sessions[0]["expected_cash"], "70.00");
@@ -248,6 +248,6 @@ async fn split_payment_shows_change_and_refunds_to_card_first() {
     let (_, list) = ho
         .send(reqwest::Method::GET, "/v1/cash-sessions", None)
         .await;
-    assert_eq!(list[0]["expected_cash"], "10.00", "{list}");
-    assert_eq!(list[0]["over_short"], "0.00", "{list}");
+    assert_eq!(list["items"][0]["expected_cash"], "10.00", "{list}");
+    assert_eq!(list["items"][0]["over_short"], "0.00", "{list}");
 }

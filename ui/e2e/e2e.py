@@ -424,7 +424,7 @@ def main():
             any(len(x.get("payments", [])) == 2 for x in sales["items"]),
             "head office keeps the split payment's parts",
         )
-        sessions = ho_get(a.ho, a.key, "/v1/cash-sessions")
+        sessions = ho_get(a.ho, a.key, "/v1/cash-sessions")["items"]
         check(
             len(sessions) == 1 and sessions[0]["kind"] == "z" and sessions[0]["expected_cash"] == "120.00",
             "head office lists the closed drawer session with its Z report",

@@ -103,7 +103,7 @@ pub struct SessionsQuery {
 }
 
 #[utoipa::path(get, path = "/v1/cash-sessions", tag = "sales", params(SessionsQuery),
-    responses((status = 200, description = "Cash drawer sessions, newest first, each with its X (open) or Z (closed) report: sales and refunds by payment method, tickets by product, expected_cash, counted, over_short", body = Object)),
+    responses((status = 200, description = "`{items}`: cash drawer sessions, newest first, each with its X (open) or Z (closed) report: sales and refunds by payment method, tickets by product, expected_cash, counted, over_short", body = Object)),
     security(("bearer" = [])))]
 /// Every device's cash drawer sessions with their reports.
 pub async fn list_sessions(
@@ -112,5 +112,5 @@ pub async fn list_sessions(
 ) -> Result<Json<serde_json::Value>> {
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let list = st.store.cash_sessions(q.device_id, limit).await?;
-    Ok(Json(serde_json::to_value(list)?))
+    Ok(Json(serde_json::json!({ "items": list })))
 }
