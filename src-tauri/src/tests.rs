@@ -138,7 +138,10 @@ fn door_admits_once_then_reports_the_repeat_and_refuses_forgeries() {
     assert_eq!(junk["code"], "malformed");
 
     let status = h.call("sync_status", json!({})).expect("sync status");
-    assert_eq!(status["pending"], 1, "one redemption waits for upload");
+    assert_eq!(
+        status["pending"], 4,
+        "one redemption and three refused scans (repeat, forged, junk) wait for upload"
+    );
     assert_eq!(status["enrolled"], false);
     assert_eq!(status["running"], false);
     let e = h.call("sync_now", json!({})).expect_err("no head office");
@@ -248,7 +251,8 @@ fn a_manager_revokes_an_item_and_the_door_refuses_it() {
     assert_eq!(v["code"], "revoked", "{v}");
     assert_eq!(
         h.call("sync_status", json!({})).expect("status")["pending"],
-        1
+        2,
+        "the revocation and the refused scan (for every door's numbers) wait for upload"
     );
 }
 
@@ -581,7 +585,10 @@ fn first_run_enrolls_pulls_staff_and_syncs_in_the_background() {
     let v = h.call("scan", json!({"text": token})).expect("scan");
     assert_eq!(v["code"], "already_redeemed");
     let st = h.call("sync_status", json!({})).expect("status");
-    assert_eq!(st["pending"], 1, "{st}");
+    assert_eq!(
+        st["pending"], 2,
+        "the redemption and the refused repeat: {st}"
+    );
     let st = h.call("sync_now", json!({})).expect("sync now");
     assert_eq!(st["pending"], 0, "{st}");
     assert_eq!(

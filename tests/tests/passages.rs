@@ -122,17 +122,40 @@ async fn anti_passback_and_reentry_across_two_doors() {
         (north_gate["admitted"].clone(), north_gate["exits"].clone()),
         (json!(2), json!(1))
     );
+    // Refused scans from every door: already inside at South and at North, the
+    // single-entry ticket's second entry at North.
+    assert_eq!(api["refused"], 3, "head office refused: {api}");
+    assert_eq!(north_gate["refused"], 2, "{api}");
+    let codes: Vec<(String, u64)> = api["refused_by_code"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .map(|c| {
+            (
+                c["code"].as_str().unwrap_or("").to_string(),
+                c["refused"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            ("already_inside".to_string(), 2),
+            ("already_redeemed".to_string(), 1)
+        ]
+    );
     let pass_row = api["by_product"]
         .as_array()
         .and_then(|a| a.iter().find(|p| p["name"] == "Festival pass"))
         .cloned()
         .expect("pass in by_product");
     assert_eq!(pass_row["inside_now"], 1);
+    assert_eq!(pass_row["refused"], 2, "{api}");
     for r in [&north, &south] {
         let s = lock(r).door_stats(0).expect("stats");
         assert_eq!(
-            (s.admitted, s.reentries, s.exits, s.inside_now),
-            (2, 1, 2, 1),
+            (s.admitted, s.reentries, s.exits, s.inside_now, s.refused),
+            (2, 1, 2, 1, 3),
             "{s:?}"
         );
     }

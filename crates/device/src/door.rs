@@ -214,8 +214,51 @@ impl Replica {
         event: Option<Uuid>,
         direction: Direction,
     ) -> Result<Verdict> {
-        let now = self.now();
         self.authorize(Action::Redeem)?;
+        let v = self.judge_scan(text, gate, event, direction)?;
+        if !v.admitted && v.code != VerdictCode::Ok {
+            // Every door's live numbers count refusals from all doors: kept here
+            // and pushed as a fact (it changes no ticket).
+            self.record_refusal(&v, gate)?;
+        }
+        Ok(v)
+    }
+
+    fn record_refusal(&mut self, v: &Verdict, gate: Option<&str>) -> Result<()> {
+        let now = self.now();
+        let (device_id, staff_id) = (self.device_id, self.staff_id);
+        // A gate name the rules would refuse is left out rather than losing the count.
+        let gate = gate.and_then(|g| wicket_domain::validate_gate(g).ok());
+        let tx = self.conn.transaction()?;
+        let product: Option<Uuid> = match v.item {
+            Some(i) => tx
+                .prepare_cached("SELECT product_id FROM items WHERE id = ?1")?
+                .query_row([i], |r| r.get(0))
+                .optional()?,
+            None => None,
+        };
+        let op = wicket_protocol::RefusalOp {
+            id: Uuid::now_v7(),
+            code: v.code.as_str().to_string(),
+            item: v.item,
+            product_id: product,
+            gate,
+            at: now,
+        };
+        crate::stats::store_refusal(&tx, &op, device_id)?;
+        outbox::append(&tx, device_id, staff_id, &Op::Refusal(op), now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn judge_scan(
+        &mut self,
+        text: &str,
+        gate: Option<&str>,
+        event: Option<Uuid>,
+        direction: Direction,
+    ) -> Result<Verdict> {
+        let now = self.now();
         // 1. parse
         let ticket = match wicket_ticket::parse(text) {
             Ok(t) => t,

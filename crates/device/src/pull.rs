@@ -286,6 +286,17 @@ fn upsert(tx: &Transaction<'_>, e: Entity, protected: &HashSet<Uuid>) -> Result<
         Entity::Refund(r) => {
             crate::till::store_refund(tx, &r)?;
         }
+        Entity::Refusal(r) => {
+            let op = wicket_protocol::RefusalOp {
+                id: r.id,
+                code: r.code,
+                item: r.item,
+                product_id: r.product_id,
+                gate: r.gate,
+                at: r.at,
+            };
+            crate::stats::store_refusal(tx, &op, r.device_id)?;
+        }
     }
     Ok(())
 }

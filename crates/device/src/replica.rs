@@ -37,6 +37,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "../../../migrations/device/0011_refunds_sessions.sql"
         )),
+        M::up(include_str!("../../../migrations/device/0012_refusals.sql")),
     ])
 }
 

@@ -91,7 +91,45 @@ impl Replica {
                 None,
             )?,
             quarter_hours,
+            refused_by_gate: pairs(
+                c,
+                "SELECT COALESCE(gate, ''), COUNT(*) FROM refusals WHERE at >= ?1 GROUP BY 1",
+                since,
+            )?,
+            refused_by_code: pairs(
+                c,
+                "SELECT code, COUNT(*) FROM refusals WHERE at >= ?1 GROUP BY 1",
+                since,
+            )?,
+            refused_by_product: products(
+                c,
+                "SELECT r.product_id, p.name, COUNT(*) FROM refusals r JOIN products p ON p.id = r.product_id \
+                 WHERE r.at >= ?1 GROUP BY 1, 2",
+                Some(since),
+            )?,
         };
         Ok(DoorStats::assemble(since, counts, &self.zones()?))
     }
+}
+
+/// Keep a refused scan (this door's, or another's from the pull) once.
+pub(crate) fn store_refusal(
+    c: &Connection,
+    r: &wicket_protocol::RefusalOp,
+    device: Uuid,
+) -> Result<()> {
+    c.prepare_cached(
+        "INSERT OR IGNORE INTO refusals (id, code, item, product_id, gate, at, device_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        r.id,
+        r.code,
+        r.item,
+        r.product_id,
+        r.gate,
+        r.at,
+        device
+    ])?;
+    Ok(())
 }

@@ -52,6 +52,42 @@ impl VerdictCode {
         }
     }
 
+    /// Every code, for reading one back from the wire.
+    pub const ALL: [VerdictCode; 14] = [
+        VerdictCode::Ok,
+        VerdictCode::AlreadyRedeemed,
+        VerdictCode::AlreadyInside,
+        VerdictCode::WrongZone,
+        VerdictCode::Forged,
+        VerdictCode::UnknownIssuer,
+        VerdictCode::RevokedIssuer,
+        VerdictCode::Revoked,
+        VerdictCode::Refunded,
+        VerdictCode::WrongEvent,
+        VerdictCode::NotYetValid,
+        VerdictCode::Expired,
+        VerdictCode::UnknownTicket,
+        VerdictCode::Malformed,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// A refused scan a door reports for the live numbers: a known refusal code
+    /// (not `ok`) and a sane gate name.
+    pub fn check_refusal(code: &str, gate: Option<&str>) -> crate::Result<VerdictCode> {
+        let c = Self::parse(code)
+            .filter(|c| *c != VerdictCode::Ok)
+            .ok_or_else(|| {
+                crate::DomainError::field("code", format!("{code:?} is not a refusal code"))
+            })?;
+        if let Some(g) = gate {
+            crate::validate::validate_gate(g)?;
+        }
+        Ok(c)
+    }
+
     /// What a door shows for this code.
     pub fn message(self) -> &'static str {
         match self {
@@ -338,6 +374,13 @@ mod tests {
             ..facts()
         };
         assert_eq!(judge_ticket(&refunded), Err(VerdictCode::Refunded));
+        for c in VerdictCode::ALL {
+            assert_eq!(VerdictCode::parse(c.as_str()), Some(c));
+        }
+        assert!(VerdictCode::check_refusal("ok", None).is_err());
+        assert!(VerdictCode::check_refusal("nonsense", None).is_err());
+        assert!(VerdictCode::check_refusal("forged", Some("North")).is_ok());
+        assert!(VerdictCode::check_refusal("forged", Some("a\nb")).is_err());
         let other = TicketFacts {
             gate_event: Some(Uuid::from_u128(1)),
             ticket_event: Some(Uuid::from_u128(2)),

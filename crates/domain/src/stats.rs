@@ -17,6 +17,9 @@ pub struct GateCount {
     pub gate: String,
     pub admitted: u64,
     pub exits: u64,
+    /// Scans this gate refused (any reason).
+    #[serde(default)]
+    pub refused: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +27,9 @@ pub struct ProductCount {
     pub product_id: Uuid,
     pub name: String,
     pub admitted: u64,
+    /// Refused scans of this product's tickets (those that named a known item).
+    #[serde(default)]
+    pub refused: u64,
     /// Tickets of re-entry products whose latest passage is in.
     pub inside_now: u64,
 }
@@ -34,6 +40,16 @@ pub struct ZoneCount {
     pub name: String,
     /// Entries through the zone's gates.
     pub admitted: u64,
+    /// Scans the zone's gates refused.
+    #[serde(default)]
+    pub refused: u64,
+}
+
+/// Refused scans with one refusal code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeCount {
+    pub code: String,
+    pub refused: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +65,11 @@ pub struct DoorStats {
     pub since: Timestamp,
     /// Entries that used a ticket's entry (redemptions).
     pub admitted: u64,
+    /// Scans refused at any door (every door's, through sync).
+    #[serde(default)]
+    pub refused: u64,
+    #[serde(default)]
+    pub refused_by_code: Vec<CodeCount>,
     /// Back in after an exit (re-entry products), using nothing.
     pub reentries: u64,
     pub exits: u64,
@@ -64,18 +85,20 @@ pub struct DoorStats {
 pub fn zone_counts(zones: &[Zone], by_gate: &[GateCount]) -> Vec<ZoneCount> {
     zones
         .iter()
-        .map(|z| ZoneCount {
-            zone_id: z.id,
-            name: z.name.clone(),
-            admitted: by_gate
-                .iter()
-                .filter(|g| {
+        .map(|z| {
+            let gates = || {
+                by_gate.iter().filter(|g| {
                     z.gates
                         .iter()
                         .any(|zg| zg.trim().eq_ignore_ascii_case(&g.gate))
                 })
-                .map(|g| g.admitted)
-                .sum(),
+            };
+            ZoneCount {
+                zone_id: z.id,
+                name: z.name.clone(),
+                admitted: gates().map(|g| g.admitted).sum(),
+                refused: gates().map(|g| g.refused).sum(),
+            }
         })
         .collect()
 }
@@ -94,12 +117,20 @@ pub struct DoorCounts {
     pub inside_by_product: Vec<(Uuid, String, u64)>,
     /// (quarter hour start, entries), oldest first.
     pub quarter_hours: Vec<(Timestamp, u64)>,
+    /// (gate, refused scans), (code, refused scans), (product, name, refused scans).
+    pub refused_by_gate: Vec<(String, u64)>,
+    pub refused_by_code: Vec<(String, u64)>,
+    pub refused_by_product: Vec<(Uuid, String, u64)>,
 }
 
 impl DoorStats {
     pub fn assemble(since: Timestamp, c: DoorCounts, zones: &[Zone]) -> DoorStats {
         let mut by_gate: Vec<GateCount> = Vec::new();
-        for (rows, exits) in [(&c.admitted_by_gate, false), (&c.exits_by_gate, true)] {
+        for (rows, kind) in [
+            (&c.admitted_by_gate, 0),
+            (&c.exits_by_gate, 1),
+            (&c.refused_by_gate, 2),
+        ] {
             for (gate, n) in rows {
                 let i = match by_gate.iter().position(|g| &g.gate == gate) {
                     Some(i) => i,
@@ -111,10 +142,10 @@ impl DoorStats {
                         by_gate.len() - 1
                     }
                 };
-                if exits {
-                    by_gate[i].exits += n;
-                } else {
-                    by_gate[i].admitted += n;
+                match kind {
+                    0 => by_gate[i].admitted += n,
+                    1 => by_gate[i].exits += n,
+                    _ => by_gate[i].refused += n,
                 }
             }
         }
@@ -126,6 +157,7 @@ impl DoorStats {
                 product_id: *id,
                 name: name.clone(),
                 admitted: *n,
+                refused: 0,
                 inside_now: 0,
             })
             .collect();
@@ -136,7 +168,20 @@ impl DoorStats {
                     product_id: *id,
                     name: name.clone(),
                     admitted: 0,
+                    refused: 0,
                     inside_now: *n,
+                }),
+            }
+        }
+        for (id, name, n) in &c.refused_by_product {
+            match by_product.iter_mut().find(|p| p.product_id == *id) {
+                Some(p) => p.refused = *n,
+                None => by_product.push(ProductCount {
+                    product_id: *id,
+                    name: name.clone(),
+                    admitted: 0,
+                    refused: *n,
+                    inside_now: 0,
                 }),
             }
         }
@@ -144,6 +189,19 @@ impl DoorStats {
         DoorStats {
             since,
             admitted: by_gate.iter().map(|g| g.admitted).sum(),
+            refused: by_gate.iter().map(|g| g.refused).sum(),
+            refused_by_code: {
+                let mut v: Vec<CodeCount> = c
+                    .refused_by_code
+                    .iter()
+                    .map(|(code, n)| CodeCount {
+                        code: code.clone(),
+                        refused: *n,
+                    })
+                    .collect();
+                v.sort_by(|a, b| b.refused.cmp(&a.refused).then(a.code.cmp(&b.code)));
+                v
+            },
             reentries: c.reentries,
             exits: by_gate.iter().map(|g| g.exits).sum(),
             inside_now: c.inside_by_product.iter().map(|(_, _, n)| n).sum(),
@@ -178,16 +236,19 @@ mod tests {
                 gate: "VIP door".into(),
                 admitted: 3,
                 exits: 1,
+                refused: 2,
             },
             GateCount {
                 gate: "Main".into(),
                 admitted: 10,
                 exits: 0,
+                refused: 7,
             },
             GateCount {
                 gate: "vip side".into(),
                 admitted: 2,
                 exits: 0,
+                refused: 1,
             },
         ];
         let z = Zone {
@@ -196,7 +257,8 @@ mod tests {
             gates: vec!["VIP Door".into(), "VIP side".into()],
             product_ids: vec![],
         };
-        assert_eq!(zone_counts(&[z], &gates)[0].admitted, 5);
+        let zc = zone_counts(&[z], &gates);
+        assert_eq!((zc[0].admitted, zc[0].refused), (5, 3));
         assert_eq!(quarter_of(1_800_000_899), 1_800_000_000);
         assert_eq!(quarter_of(1_800_000_900), 1_800_000_900);
         assert_eq!(quarter_of(-1), -900);

@@ -147,6 +147,21 @@ pub trait Redemptions {
     fn insert_conflict(&self, c: &ConflictRow) -> Result<()>;
     /// A door's exit or re-entry; a second copy (same id) is ignored.
     fn insert_passage(&self, p: &PassageRow) -> Result<()>;
+    /// A refused scan a door reported (kept once per id).
+    fn insert_refusal(&self, r: &RefusalRow) -> Result<()>;
+}
+
+/// A scan a door refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusalRow {
+    pub id: Uuid,
+    pub code: String,
+    pub item: Option<Uuid>,
+    pub product_id: Option<Uuid>,
+    pub gate: Option<String>,
+    pub at: Timestamp,
+    pub device: Uuid,
+    pub staff: Option<Uuid>,
 }
 
 /// An exit or re-entry at a gate.

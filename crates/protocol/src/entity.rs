@@ -148,6 +148,18 @@ pub struct PassageRecord {
     pub device_id: Uuid,
 }
 
+/// A scan some door refused, as head office recorded it (for live numbers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusalRecord {
+    pub id: Uuid,
+    pub code: String,
+    pub item: Option<Uuid>,
+    pub product_id: Option<Uuid>,
+    pub gate: Option<String>,
+    pub at: Timestamp,
+    pub device_id: Uuid,
+}
+
 /// The typed body of a change.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Entity {
@@ -167,6 +179,7 @@ pub enum Entity {
     Zone(wicket_domain::Zone),
     Sale(Sale),
     Refund(Refund),
+    Refusal(RefusalRecord),
 }
 
 impl Entity {
@@ -189,6 +202,7 @@ impl Entity {
             Entity::Zone(_) => "zone",
             Entity::Sale(_) => "sale",
             Entity::Refund(_) => "refund",
+            Entity::Refusal(_) => "refusal",
         }
     }
 
@@ -211,6 +225,7 @@ impl Entity {
             Entity::Zone(v) => raw(v),
             Entity::Sale(v) => raw(v),
             Entity::Refund(v) => raw(v),
+            Entity::Refusal(v) => raw(v),
         }
     }
 }
@@ -256,6 +271,7 @@ pub const ENTITY_KINDS: &[&str] = &[
     "zone",
     "sale",
     "refund",
+    "refusal",
 ];
 
 impl Change {
@@ -326,6 +342,7 @@ impl Change {
             "zone" => Entity::Zone(rd(self, s)?),
             "sale" => Entity::Sale(rd(self, s)?),
             "refund" => Entity::Refund(rd(self, s)?),
+            "refusal" => Entity::Refusal(rd(self, s)?),
             _ => return Ok(ChangeBody::Unknown),
         };
         Ok(ChangeBody::Upsert(e))

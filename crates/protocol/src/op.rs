@@ -116,6 +116,21 @@ pub struct PassageOp {
     pub at: Timestamp,
 }
 
+/// A scan the door refused, for every door's live numbers (a fact; changes no
+/// ticket). `code` is the verdict code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusalOp {
+    pub id: Uuid,
+    pub code: String,
+    #[serde(default)]
+    pub item: Option<Uuid>,
+    #[serde(default)]
+    pub product_id: Option<Uuid>,
+    #[serde(default)]
+    pub gate: Option<String>,
+    pub at: Timestamp,
+}
+
 /// Money given back for items of an order; the items are revoked with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundOp {
@@ -146,6 +161,7 @@ pub enum Op {
     Passage(PassageOp),
     Refund(RefundOp),
     CashSession(CashSessionOp),
+    Refusal(RefusalOp),
 }
 
 /// An entity an operation names. When head office refuses or repeats an op, devices
@@ -209,6 +225,7 @@ impl Op {
             Op::Passage(_) => "passage",
             Op::Refund(_) => "refund",
             Op::CashSession(_) => "cash_session",
+            Op::Refusal(_) => "refusal",
         }
     }
 
@@ -229,6 +246,7 @@ impl Op {
             Op::Passage(_) => Action::Redeem,
             Op::Refund(_) => Action::Refund,
             Op::CashSession(_) => Action::Sell,
+            Op::Refusal(_) => Action::Redeem,
         }
     }
 
@@ -247,6 +265,7 @@ impl Op {
             Op::Passage(p) => encode(p),
             Op::Refund(p) => encode(p),
             Op::CashSession(p) => encode(p),
+            Op::Refusal(p) => encode(p),
         }
     }
 
@@ -265,6 +284,7 @@ impl Op {
             "passage" => Op::Passage(decode_as(kind, payload)?),
             "refund" => Op::Refund(decode_as(kind, payload)?),
             "cash_session" => Op::CashSession(decode_as(kind, payload)?),
+            "refusal" => Op::Refusal(decode_as(kind, payload)?),
             other => return Err(ProtocolError::UnknownOp(other.to_string())),
         })
     }
@@ -321,7 +341,7 @@ impl Op {
                 t.push(Touch::Refund(p.refund.id));
                 t
             }
-            Op::Audit(_) | Op::Passage(_) | Op::CashSession(_) => Vec::new(),
+            Op::Audit(_) | Op::Passage(_) | Op::CashSession(_) | Op::Refusal(_) => Vec::new(),
         }
     }
 }

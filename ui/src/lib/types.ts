@@ -31,12 +31,21 @@ export interface Verdict {
 export interface DoorStats {
   since: number;
   admitted: number;
+  /** Refused at any door (every door's, through sync). */
+  refused: number;
+  refused_by_code: { code: string; refused: number }[];
   reentries: number;
   exits: number;
   inside_now: number;
-  by_gate: { gate: string; admitted: number; exits: number }[];
-  by_zone: { zone_id: string; name: string; admitted: number }[];
-  by_product: { product_id: string; name: string; admitted: number; inside_now: number }[];
+  by_gate: { gate: string; admitted: number; exits: number; refused: number }[];
+  by_zone: { zone_id: string; name: string; admitted: number; refused: number }[];
+  by_product: {
+    product_id: string;
+    name: string;
+    admitted: number;
+    refused: number;
+    inside_now: number;
+  }[];
   quarter_hours: { start: number; admitted: number }[];
 }
 

@@ -341,6 +341,7 @@ fn entity_data(c: &Connection, entity: &str, key: &str) -> Result<Option<Entity>
         "zone" => super::zones::entity(c, key)?.map(Entity::Zone),
         "sale" => super::refunds::sale(c, key, false)?.map(Entity::Sale),
         "refund" => super::refunds::refund_entity(c, key)?.map(Entity::Refund),
+        "refusal" => super::stats::refusal_entity(c, key)?.map(Entity::Refusal),
         _ => None,
     })
 }

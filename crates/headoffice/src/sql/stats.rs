@@ -5,8 +5,8 @@
 use uuid::Uuid;
 use wicket_domain::{DoorCounts, DoorStats, QUARTER_HOUR, Timestamp, Zone};
 
-use super::rows::uuid_at;
-use crate::db::Connection;
+use super::rows::{opt_uuid_at, uuid_at};
+use crate::db::{Connection, OptionalExtension};
 use crate::error::Result;
 use crate::params;
 
@@ -88,6 +88,22 @@ pub(crate) fn door_stats(c: &Connection, since: Timestamp) -> Result<DoorStats> 
             None,
         )?,
         quarter_hours,
+        refused_by_gate: pairs(
+            c,
+            "SELECT COALESCE(gate, ''), COUNT(*) FROM refusals WHERE at >= ?1 GROUP BY COALESCE(gate, '')",
+            since,
+        )?,
+        refused_by_code: pairs(
+            c,
+            "SELECT code, COUNT(*) FROM refusals WHERE at >= ?1 GROUP BY code",
+            since,
+        )?,
+        refused_by_product: products(
+            c,
+            "SELECT r.product_id, p.name, COUNT(*) FROM refusals r JOIN products p ON p.id = r.product_id \
+             WHERE r.at >= ?1 GROUP BY r.product_id, p.name",
+            Some(since),
+        )?,
     };
     let zones: Vec<Zone> = super::zones::list(c)?
         .into_iter()
@@ -99,4 +115,26 @@ pub(crate) fn door_stats(c: &Connection, since: Timestamp) -> Result<DoorStats> 
         })
         .collect();
     Ok(DoorStats::assemble(since, counts, &zones))
+}
+
+/// The pulled form of a refused scan.
+pub(crate) fn refusal_entity(
+    c: &Connection,
+    key: &str,
+) -> Result<Option<wicket_protocol::RefusalRecord>> {
+    c.prepare_cached(
+        "SELECT id, code, item, product_id, gate, at, device_id FROM refusals WHERE id = ?1",
+    )?
+    .query_row([key], |r| {
+        Ok(wicket_protocol::RefusalRecord {
+            id: uuid_at(r, 0)?,
+            code: r.get(1)?,
+            item: opt_uuid_at(r, 2)?,
+            product_id: opt_uuid_at(r, 3)?,
+            gate: r.get(4)?,
+            at: r.get(5)?,
+            device_id: uuid_at(r, 6)?,
+        })
+    })
+    .optional()
 }

@@ -219,6 +219,26 @@ impl Redemptions for SqlTx<'_> {
         Ok(())
     }
 
+    fn insert_refusal(&self, r: &crate::storage::RefusalRow) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO refusals (id, code, item, product_id, gate, at, device_id, staff_id, received_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![
+                r.id.to_string(),
+                r.code,
+                r.item.map(|x| x.to_string()),
+                r.product_id.map(|x| x.to_string()),
+                r.gate,
+                r.at,
+                r.device.to_string(),
+                r.staff.map(|x| x.to_string()),
+                super::rows::now().0
+            ])?;
+        Ok(())
+    }
+
     fn pending_scans(&self, item: Uuid) -> Result<Vec<Scan>> {
         let mut st = self.0.prepare_cached(
             "SELECT id, op_id, product_id, device_id, staff_id, gate, redeemed_at FROM redemptions \

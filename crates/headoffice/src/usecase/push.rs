@@ -149,6 +149,10 @@ pub fn apply_op(tx: &dyn Tx, cx: &OpContext, op: &Op) -> Result<Outcome> {
             refund::device_refund(tx, cx.device, cx.staff_id, &p.refund)?;
             Ok(Outcome::Applied)
         }
+        Op::Refusal(r) => {
+            crate::usecase::scan::record_refusal(tx, cx.device, cx.staff_id, r)?;
+            Ok(Outcome::Applied)
+        }
         Op::CashSession(p) => {
             refund::device_session(tx, cx.device, &p.session)?;
             Ok(Outcome::Applied)

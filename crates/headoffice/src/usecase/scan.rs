@@ -104,6 +104,27 @@ pub fn record_passage(
     })
 }
 
+/// A scan a door refused, for the live numbers: a known refusal code and a sane
+/// gate, as any door reports it; it changes no ticket.
+pub fn record_refusal(
+    tx: &dyn Tx,
+    device: Uuid,
+    staff: Option<Uuid>,
+    r: &wicket_protocol::RefusalOp,
+) -> Result<()> {
+    let code = domain::VerdictCode::check_refusal(&r.code, r.gate.as_deref())?;
+    tx.insert_refusal(&crate::storage::RefusalRow {
+        id: r.id,
+        code: code.as_str().to_string(),
+        item: r.item,
+        product_id: r.product_id,
+        gate: r.gate.clone(),
+        at: r.at,
+        device,
+        staff,
+    })
+}
+
 /// Scans heard of before their items reached head office count now, oldest first;
 /// those beyond `redemption_quantity` become conflicts.
 pub fn settle_pending(tx: &dyn Tx, items: &[Uuid]) -> Result<()> {
