@@ -81,17 +81,27 @@ pub fn drawer_close(state: State<'_, AppState>, counted: String) -> AppResult<Dr
     Ok(view)
 }
 
+/// Refund an order: this device's own at once (offline too); another device's
+/// through head office when online (`refund_needs_head_office` otherwise).
 #[tauri::command]
-pub fn refund(
+pub async fn refund(
     state: State<'_, AppState>,
     order: String,
     items: Option<Vec<u64>>,
     reason: String,
 ) -> AppResult<Refund> {
-    let mut s = state.lock();
-    s.require(Action::Refund, "refunds")?;
-    Ok(s.replica
-        .refund(&order, items.as_deref().unwrap_or(&[]), &reason)?)
+    let items = items.unwrap_or_default();
+    let local = {
+        let mut s = state.lock();
+        s.require(Action::Refund, "refunds")?;
+        s.replica.refund(&order, &items, &reason)
+    };
+    match (local, state.engine()) {
+        (Err(e), Some(engine)) if e.code() == "refund_needs_head_office" => {
+            Ok(engine.refund_online(&order, &items, &reason).await?)
+        }
+        (local, _) => Ok(local?),
+    }
 }
 
 /// What a sale would come to, before it is completed: the exact total (with the

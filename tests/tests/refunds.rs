@@ -54,7 +54,7 @@ async fn offline_refund_syncs_once_and_revokes_everywhere() {
         r.open_session(dec("50.00"), "EUR").expect("open drawer");
         r.sell(&wicket_device::SellRequest {
             product_id: pid,
-            quantity: 2,
+            quantity: 3,
             buyer_email: "ann@example.com".into(),
             payment_method: Some("cash".into()),
             ..Default::default()
@@ -62,7 +62,7 @@ async fn offline_refund_syncs_once_and_revokes_everywhere() {
         .expect("cash sale")
     };
     let order = sale.sale.order_number.clone();
-    let (first, second) = (&sale.items[0], &sale.items[1]);
+    let (first, second, third) = (&sale.items[0], &sale.items[1], &sale.items[2]);
     let token = lock(&boxo).ticket_token(first.id).expect("token");
 
     // Refund the first ticket by its number, with a reason.
@@ -80,9 +80,9 @@ async fn offline_refund_syncs_once_and_revokes_everywhere() {
         .expect("scan");
     assert_eq!(v.code.as_str(), "refunded", "{v:?}");
     let totals = lock(&boxo).sales_totals().expect("totals");
-    assert_eq!(totals[0].total, dec("40.00"));
+    assert_eq!(totals[0].total, dec("60.00"));
     assert_eq!(totals[0].refunded, dec("20.00"));
-    assert_eq!(totals[0].net, dec("20.00"));
+    assert_eq!(totals[0].net, dec("40.00"));
 
     // The door pulls after the box office pushes: the ticket is refused there.
     eb.sync_once(|_, _| {}).await.expect("box office pushes");
@@ -109,22 +109,57 @@ async fn offline_refund_syncs_once_and_revokes_everywhere() {
         .unwrap_or_else(|| panic!("sale listed: {sales}"));
     assert_eq!(row["refunded"], "20.00", "{row}");
 
-    // The door's device did not sell the order: offline it may not refund it.
+    // The door's device did not sell the order: offline it may not refund it;
+    // online it asks head office, and the cash leaves its own open drawer.
     let e = lock(&door)
         .refund(&order, &[], "not ours")
         .expect_err("another device's order");
     assert_eq!(e.code(), "refund_needs_head_office");
+    let e = ed
+        .refund_online(&order, &[second.item_id], "customer left")
+        .await
+        .expect_err("cash needs the door's drawer");
+    assert_eq!(e.code(), "no_open_session");
+    lock(&door)
+        .open_session(dec("0.00"), "EUR")
+        .expect("door drawer");
+    let r2 = ed
+        .refund_online(&order, &[second.item_id], "customer left")
+        .await
+        .expect("online refund through head office");
+    assert_eq!(r2.amount, dec("20.00"));
+    assert_eq!(r2.item_ids, vec![second.id]);
+    let v = lock(&door)
+        .scan_at(
+            &lock(&boxo).ticket_token(second.id).expect("token"),
+            Some("North"),
+            None,
+            Direction::In,
+        )
+        .expect("scan");
+    assert_eq!(
+        v.code.as_str(),
+        "refunded",
+        "kept at the door at once: {v:?}"
+    );
+    let door_x = lock(&door).session_report().expect("x report");
+    assert_eq!(
+        door_x.expected_cash,
+        dec("-20.00"),
+        "the cash left the door's drawer"
+    );
 
-    // Head office refunds the rest; a second refund is refused.
+    // Head office refunds the last ticket by its API; then the whole order is
+    // refunded and another refund is refused.
     let (s, v) = ho
         .post(
             &format!("/v1/sales/{order}/refund"),
-            json!({"reason": "customer left"}),
+            json!({"reason": "show cancelled for her", "items": [third.item_id]}),
         )
         .await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["amount"], "20.00");
-    assert_eq!(v["item_ids"], json!([second.id]));
+    assert_eq!(v["item_ids"], json!([third.id]));
     let (s, v) = ho
         .post(
             &format!("/v1/sales/{order}/refund"),
@@ -142,13 +177,13 @@ async fn offline_refund_syncs_once_and_revokes_everywhere() {
         .await;
     assert_eq!(s, 404);
 
-    // The box office pulls head office's refund; the drawer closes with a Z report
-    // that counts only its own cash refund: 50 + 40 - 20 = 70 expected.
+    // The box office pulls the other refunds; its drawer closes with a Z report
+    // that counts only its own cash refund: 50 + 60 - 20 = 90 expected.
     eb.sync_once(|_, _| {}).await.expect("box office pulls");
-    assert_eq!(lock(&boxo).refunds().expect("refunds").len(), 2);
-    let z = lock(&boxo).close_session(dec("68.00")).expect("close");
+    assert_eq!(lock(&boxo).refunds().expect("refunds").len(), 3);
+    let z = lock(&boxo).close_session(dec("88.00")).expect("close");
     assert_eq!(z.kind, "z");
-    assert_eq!(z.expected_cash, dec("70.00"));
+    assert_eq!(z.expected_cash, dec("90.00"));
     assert_eq!(z.over_short, Some(dec("-2.00")));
     let cash_sales: Decimal = z.sales.iter().map(|l| l.amount).sum();
     let cash_refunds: Decimal = z.refunds.iter().map(|l| l.amount).sum();
@@ -156,6 +191,9 @@ async fn offline_refund_syncs_once_and_revokes_everywhere() {
     eb.sync_once(|_, _| {})
         .await
         .expect("box office pushes the close");
+    ed.sync_once(|_, _| {})
+        .await
+        .expect("the door pushes its drawer");
 
     // Head office lists the session with the same report.
     let (s, list) = ho
@@ -163,10 +201,13 @@ async fn offline_refund_syncs_once_and_revokes_everywhere() {
         .await;
     assert_eq!(s, 200, "{list}");
     let sessions = list["items"].as_array().expect("list");
-    assert_eq!(sessions.len(), 1, "{list}");
-    assert_eq!(sessions[0]["kind"], "z");
-    assert_eq!(sessions[0]["expected_cash"], "70.00");
-    assert_eq!(sessions[0]["over_short"], "-2.00");
+    assert_eq!(sessions.len(), 2, "the box office's and the door's: {list}");
+    let z = sessions
+        .iter()
+        .find(|x| x["kind"] == "z")
+        .unwrap_or_else(|| panic!("a closed session: {list}"));
+    assert_eq!(z["expected_cash"], "90.00");
+    assert_eq!(z["over_short"], "-2.00");
     assert!(lock(&boxo).outbox_len().expect("outbox") == 0);
 }
 

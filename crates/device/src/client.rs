@@ -236,6 +236,15 @@ impl SyncClient {
         .await
     }
 
+    /// A refund through head office, given back at this device.
+    pub async fn refund(
+        &self,
+        req: &wicket_protocol::RefundRequest,
+    ) -> SResult<wicket_domain::Refund> {
+        self.call(reqwest::Method::POST, "/v1/sync/refunds", Some(req))
+            .await
+    }
+
     pub async fn release(&self, id: Uuid) -> SResult<u64> {
         let out: ReleaseResponse = self
             .call(

@@ -286,6 +286,31 @@ impl SyncEngine {
         Ok(a)
     }
 
+    /// Refund an order another device sold, through head office (online only): the
+    /// signed-in staff member's role is checked here and there, a cash refund needs
+    /// this device's open drawer, and the refund is kept here at once (the pull
+    /// brings the same one back, once).
+    pub async fn refund_online(
+        &self,
+        order: &str,
+        items: &[u64],
+        reason: &str,
+    ) -> SResult<wicket_domain::Refund> {
+        let order_key = order.to_string();
+        let staff_id =
+            with_replica(&self.replica, move |r| r.check_online_refund(&order_key)).await?;
+        let req = wicket_protocol::RefundRequest {
+            order: order.to_string(),
+            items: items.to_vec(),
+            reason: reason.to_string(),
+            staff_id,
+        };
+        let refund = self.note(self.client.refund(&req).await)?;
+        let kept = refund.clone();
+        with_replica(&self.replica, move |r| r.keep_refund(&kept)).await?;
+        Ok(refund)
+    }
+
     /// Keep stock to sell offline: for every product on sale whose live allotments
     /// hold fewer than half of `units` unsold, reserve `units` more (no more than head
     /// office has left, as far as this replica knows). A product head office refuses

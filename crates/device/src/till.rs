@@ -377,6 +377,35 @@ impl Replica {
         Ok(refund)
     }
 
+    /// Before asking head office for a refund of another device's order: the
+    /// signed-in member may refund, and cash given back here needs the open drawer.
+    /// Answers the staff member to name.
+    pub fn check_online_refund(&self, order: &str) -> Result<Option<Uuid>> {
+        self.authorize(Action::Refund)?;
+        if let Some(sale) = find_sale(&self.conn, order)?
+            && sale
+                .paid_by()
+                .iter()
+                .any(|p| p.method == PaymentMethod::Cash)
+        {
+            domain::check_cash_sale(
+                open_session_of(&self.conn, self.device_id)?.as_ref(),
+                PaymentMethod::Cash,
+                &sale.currency,
+            )?;
+        }
+        Ok(self.staff_id)
+    }
+
+    /// Keep a refund head office made (for this device, online) before the pull
+    /// brings it.
+    pub fn keep_refund(&mut self, r: &Refund) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        store_refund(&tx, r)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Every refund this replica knows (its own and pulled), oldest first.
     pub fn refunds(&self) -> Result<Vec<Refund>> {
         read_refunds(&self.conn, "1 = 1", [])

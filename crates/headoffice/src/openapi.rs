@@ -71,6 +71,7 @@ use crate::api;
         crate::sync::pull,
         crate::sync::allot,
         crate::sync::release,
+        crate::sync::refund,
         api::refunds::refund_sale,
         api::refunds::list_sessions,
         api::zones::create_zone,

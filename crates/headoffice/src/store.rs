@@ -138,6 +138,11 @@ pub trait Store: Send + Sync + 'static {
         &self,
         req: crate::usecase::refund::RefundInput,
     ) -> StoreFuture<wicket_domain::Refund>;
+    fn device_refund(
+        &self,
+        device: Uuid,
+        req: wicket_protocol::RefundRequest,
+    ) -> StoreFuture<wicket_domain::Refund>;
     fn cash_sessions(
         &self,
         device: Option<Uuid>,

@@ -280,6 +280,23 @@ pub async fn allot(
     Ok(Json(a))
 }
 
+#[utoipa::path(post, path = "/v1/sync/refunds", tag = "sync",
+    request_body = wicket_protocol::RefundRequest,
+    responses((status = 201, description = "the refund (wicket_domain::Refund), given back at this device"),
+        (status = 400, description = "already_refunded, not_in_order and other rule refusals", body = ErrorBody),
+        (status = 404, description = "no such order", body = ErrorBody)),
+    security(("bearer" = [])))]
+/// A refund of an order another device sold, asked for online at this device.
+pub async fn refund(
+    State(st): State<AppState>,
+    Extension(DeviceId(device)): Extension<DeviceId>,
+    ApiJson(req): ApiJson<wicket_protocol::RefundRequest>,
+) -> Result<(axum::http::StatusCode, Json<wicket_domain::Refund>)> {
+    let r = st.store.device_refund(device, req).await?;
+    tracing::info!(%device, order = %r.order_number, amount = %r.amount, "online refund");
+    Ok((axum::http::StatusCode::CREATED, Json(r)))
+}
+
 #[utoipa::path(post, path = "/v1/sync/allotments/{id}/release", tag = "sync", params(("id" = Uuid, Path)),
     responses((status = 200, description = "units returned to stock (wicket_protocol::ReleaseResponse)")),
     security(("bearer" = [])))]
@@ -344,6 +361,7 @@ pub const SYNC_ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/sync/pull"),
     ("post", "/v1/sync/allotments"),
     ("post", "/v1/sync/allotments/{id}/release"),
+    ("post", "/v1/sync/refunds"),
 ];
 
 /// The sync and enrollment routes, with gzip both ways. Each group checks its
@@ -354,6 +372,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/v1/sync/pull", get(pull))
         .route("/v1/sync/allotments", post(allot))
         .route("/v1/sync/allotments/{id}/release", post(release))
+        .route("/v1/sync/refunds", post(refund))
         .route_layer(middleware::from_fn_with_state(state.clone(), device_auth));
     let admin = Router::new()
         .route("/v1/devices/enrollment-codes", post(create_enrollment_code))

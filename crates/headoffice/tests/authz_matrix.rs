@@ -35,6 +35,7 @@ const DEVICE_ONLY: &[(&str, &str)] = &[
     ("get", "/v1/sync/pull"),
     ("post", "/v1/sync/allotments"),
     ("post", "/v1/sync/allotments/{id}/release"),
+    ("post", "/v1/sync/refunds"),
 ];
 
 /// POSTs that only read (MUFI queries users through POST), so a read key may call them.

@@ -289,6 +289,22 @@ pub struct AllotRequest {
     pub ttl_secs: Option<i64>,
 }
 
+/// `POST /v1/sync/refunds` (device credential): a refund done through head office
+/// at this device, online (an order another device sold). The staff member is held
+/// to their role as in a push; the money leaves this device's drawer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefundRequest {
+    /// Order number or sale id.
+    pub order: String,
+    /// Item numbers (none: all that are left).
+    #[serde(default)]
+    pub items: Vec<u64>,
+    pub reason: String,
+    #[serde(default)]
+    pub staff_id: Option<Uuid>,
+}
+
 /// `POST /v1/sync/allotments/{id}/release`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReleaseResponse {

@@ -85,6 +85,7 @@ pub async fn refund_sale(
         item_numbers: b.items,
         reason: b.reason,
         staff_id: None,
+        device_id: None,
     };
     Ok((
         StatusCode::CREATED,

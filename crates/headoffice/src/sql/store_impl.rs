@@ -421,6 +421,21 @@ impl Store for SqlStore {
         self.write(move |tx| crate::usecase::refund::refund(&SqlTx(tx), &req, super::rows::now().0))
     }
 
+    fn device_refund(
+        &self,
+        device: Uuid,
+        req: wicket_protocol::RefundRequest,
+    ) -> StoreFuture<domain::Refund> {
+        self.write(move |tx| {
+            crate::usecase::refund::device_online_refund(
+                &SqlTx(tx),
+                device,
+                &req,
+                super::rows::now().0,
+            )
+        })
+    }
+
     fn cash_sessions(
         &self,
         device: Option<Uuid>,

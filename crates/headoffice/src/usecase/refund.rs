@@ -19,6 +19,9 @@ pub struct RefundInput {
     pub item_numbers: Vec<u64>,
     pub reason: String,
     pub staff_id: Option<Uuid>,
+    /// The device that gives the money back (a refund asked for online by a
+    /// device); none for head office's own.
+    pub device_id: Option<Uuid>,
 }
 
 fn load_sale(tx: &dyn Tx, key: &str) -> Result<Sale> {
@@ -60,12 +63,47 @@ pub fn refund(tx: &dyn Tx, req: &RefundInput, at: Timestamp) -> Result<Refund> {
         payment_method: plan.payment_method,
         payments: plan.payments,
         reason: domain::validate_refund_reason(&req.reason)?,
-        device_id: None,
+        device_id: req.device_id,
         staff_id: req.staff_id,
         created_at: at,
     };
     apply_refund(tx, &refund)?;
     Ok(refund)
+}
+
+/// A refund a device asks head office for online (an order another device sold):
+/// its staff member is held to their role as in a push, then it is head office's
+/// own refund, given back at that device.
+pub fn device_online_refund(
+    tx: &dyn Tx,
+    device: Uuid,
+    req: &wicket_protocol::RefundRequest,
+    at: Timestamp,
+) -> Result<Refund> {
+    if let Some(staff) = req.staff_id {
+        match tx.staff_role(staff)? {
+            Some((role, true)) => role.require(domain::Action::Refund)?,
+            _ => {
+                return Err(DomainError::Forbidden {
+                    role: "unknown",
+                    action: domain::Action::Refund.as_str(),
+                }
+                .into());
+            }
+        }
+    }
+    refund(
+        tx,
+        &RefundInput {
+            order: req.order.clone(),
+            item_ids: Vec::new(),
+            item_numbers: req.items.clone(),
+            reason: req.reason.clone(),
+            staff_id: req.staff_id,
+            device_id: Some(device),
+        },
+        at,
+    )
 }
 
 /// A device's refund of its own sale, held to the same rules: the order is the

@@ -103,7 +103,7 @@ pub(crate) fn print<T: serde::Serialize>(
     Ok(())
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -561,7 +561,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                 .into());
             }
         }
-        Cmd::Refund { .. } | Cmd::Session { .. } | Cmd::Receipt { .. } => till::run(cli, &mut r)?,
+        Cmd::Refund { .. } | Cmd::Session { .. } | Cmd::Receipt { .. } => till::run(cli, r)?,
         Cmd::Revoke { item, reason } => {
             r.revoke_item(*item, reason)?;
             print(cli.json, &serde_json::json!({"revoked": item}), || {

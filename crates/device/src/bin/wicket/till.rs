@@ -47,14 +47,40 @@ fn printed(r: &Replica, path: &std::path::Path, title: &str) -> anyhow::Result<S
     })
 }
 
-pub fn run(cli: &Cli, r: &mut Replica) -> anyhow::Result<()> {
+/// This device's own order at once; another device's through head office when
+/// the replica is enrolled (online).
+fn refund(
+    r: Replica,
+    order: &str,
+    items: &[u64],
+    reason: &str,
+) -> anyhow::Result<wicket_domain::Refund> {
+    let mut r = r;
+    match r.refund(order, items, reason) {
+        Err(e) if e.code() == "refund_needs_head_office" => {
+            let shared = std::sync::Arc::new(std::sync::Mutex::new(r));
+            crate::runtime()?.block_on(async {
+                let engine = match wicket_device::sync::SyncEngine::new(shared).await {
+                    Ok(engine) => engine,
+                    // Not enrolled: the device's own refusal says what to do.
+                    Err(_) => return Err(anyhow::Error::from(e)),
+                };
+                Ok(engine.refund_online(order, items, reason).await?)
+            })
+        }
+        other => Ok(other?),
+    }
+}
+
+pub fn run(cli: &Cli, r: Replica) -> anyhow::Result<()> {
+    let mut r = r;
     match &cli.cmd {
         Cmd::Refund {
             order,
             items,
             reason,
         } => {
-            let refund = r.refund(order, items, reason)?;
+            let refund = refund(r, order, items, reason)?;
             print(cli.json, &refund, || {
                 println!(
                     "refunded {} {} by {} for order {} ({} item(s))",
@@ -78,7 +104,7 @@ pub fn run(cli: &Cli, r: &mut Replica) -> anyhow::Result<()> {
             }
             SessionCmd::Report { pdf, print: p } => {
                 let report = r.session_report()?;
-                show(cli, r, &report, pdf.as_deref(), *p)
+                show(cli, &r, &report, pdf.as_deref(), *p)
             }
             SessionCmd::Close {
                 counted,
@@ -86,7 +112,7 @@ pub fn run(cli: &Cli, r: &mut Replica) -> anyhow::Result<()> {
                 print: p,
             } => {
                 let report = r.close_session(parse_price(counted)?)?;
-                show(cli, r, &report, pdf.as_deref(), *p)
+                show(cli, &r, &report, pdf.as_deref(), *p)
             }
         },
         Cmd::Receipt {
@@ -96,7 +122,7 @@ pub fn run(cli: &Cli, r: &mut Replica) -> anyhow::Result<()> {
         } => {
             let path = r.receipt_pdf(order, dir)?;
             let job = if *p {
-                Some(printed(r, &path, &format!("wicket-order-{order}"))?)
+                Some(printed(&r, &path, &format!("wicket-order-{order}"))?)
             } else {
                 None
             };
