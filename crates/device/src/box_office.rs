@@ -225,36 +225,14 @@ impl Replica {
             payment,
             money("cash_amount", &req.cash_amount)?,
         )?;
-        let cash = payments
-            .iter()
-            .find(|p| p.method == PaymentMethod::Cash)
-            .map_or(
-                if payment == PaymentMethod::Cash {
-                    quote.total
-                } else {
-                    Decimal::ZERO
-                },
-                |p| p.amount,
-            );
+        let parts = parts_of(payment, &payments, quote.total);
         // Cash goes into an open drawer: no session, no cash sale.
-        if cash > Decimal::ZERO {
-            domain::check_cash_sale(
-                crate::till::open_session_of(&tx, device_id)?.as_ref(),
-                PaymentMethod::Cash,
-                &quote.currency,
-            )?;
-        }
-        let change = match money("tendered", &req.tendered)? {
-            Some(_) if cash.is_zero() => {
-                return Err(DomainError::field(
-                    "tendered",
-                    "nothing of this order is paid in cash",
-                )
-                .into());
-            }
-            Some(t) => Some(change_due(cash, t)?),
-            None => None,
-        };
+        domain::check_drawer(
+            crate::till::open_session_of(&tx, device_id)?.as_ref(),
+            &parts,
+            &quote.currency,
+        )?;
+        let change = change_due(cash_in(&parts), money("tendered", &req.tendered)?)?;
         let allotted = crate::allotment::take(&tx, product.id, &mut plan, now)?;
         let items = materialize(&product, &plan, ItemOrigin::Sale, now, Uuid::now_v7);
         write_items(&tx, &product, &counters, &plan, &items, allotted)?;

@@ -16,9 +16,9 @@ fn failed(e: impl std::fmt::Display) -> DeviceError {
 }
 
 /// A4 portrait, in points.
-const PAGE_W: f32 = 595.0;
-const PAGE_H: f32 = 842.0;
-const MARGIN: f32 = 56.0;
+pub(crate) const PAGE_W: f32 = 595.0;
+pub(crate) const PAGE_H: f32 = 842.0;
+pub(crate) const MARGIN: f32 = 56.0;
 /// Side of the printed QR code (without quiet zone), in points: about 10 cm.
 const QR_SIDE: f32 = 283.0;
 
@@ -45,8 +45,8 @@ pub struct PdfSale<'a> {
     pub tickets: Vec<PdfTicket<'a>>,
 }
 
-/// The sale time as `2026-11-30 15:04 UTC`.
-fn when(ts: i64) -> String {
+/// A unix time as `2026-11-30 15:04 UTC`.
+pub(crate) fn when(ts: i64) -> String {
     let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     time::OffsetDateTime::from_unix_timestamp(ts)
         .ok()
@@ -56,7 +56,7 @@ fn when(ts: i64) -> String {
 
 /// PDF text uses the built-in fonts' WinAnsi encoding: keep printable ASCII and
 /// Latin-1 letters, replace anything else so a name never breaks the file.
-fn printable(s: &str) -> String {
+pub(crate) fn printable(s: &str) -> String {
     s.chars()
         .map(|c| {
             if (' '..='~').contains(&c) || ('\u{a0}'..='\u{ff}').contains(&c) {

@@ -437,69 +437,11 @@ impl Replica {
 
     /// Sales, newest first, optionally of one product.
     pub fn sales(&self, product: Option<Uuid>) -> Result<Vec<Sale>> {
-        let mut st = self.conn.prepare(
-            "SELECT id, order_number, product_id, quantity, currency, unit_price, discount, total, \
-             payment_method, buyer_id, device_id, staff_id, created_at, item_ids, payments FROM sales \
-             WHERE ?1 IS NULL OR product_id = ?1 ORDER BY created_at DESC, order_number DESC",
-        )?;
-        let rows = st.query_map([product], |r| {
-            Ok((
-                r.get::<_, Uuid>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Uuid>(2)?,
-                r.get::<_, u32>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
-                r.get::<_, String>(8)?,
-                r.get::<_, Uuid>(9)?,
-                r.get::<_, Option<Uuid>>(10)?,
-                r.get::<_, Option<Uuid>>(11)?,
-                r.get::<_, i64>(12)?,
-                r.get::<_, String>(13)?,
-                r.get::<_, Option<String>>(14)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (
-                id,
-                order_number,
-                product_id,
-                quantity,
-                currency,
-                unit,
-                disc,
-                total,
-                pm,
-                buyer,
-                dev,
-                staff,
-                at,
-                ids,
-                paid,
-            ) = row?;
-            out.push(Sale {
-                id,
-                order_number,
-                product_id,
-                quantity,
-                currency,
-                unit_price: decimal(&unit)?,
-                discount: decimal(&disc)?,
-                total: decimal(&total)?,
-                payment_method: PaymentMethod::parse(&pm)
-                    .ok_or_else(|| DeviceError::Corrupt(format!("payment method {pm:?}")))?,
-                payments: crate::rows::parts(paid.as_deref())?,
-                buyer_id: buyer,
-                device_id: dev,
-                staff_id: staff,
-                created_at: at,
-                item_ids: serde_json::from_str(&ids)?,
-            });
-        }
-        Ok(out)
+        crate::rows::read_sales(
+            &self.conn,
+            "?1 IS NULL OR product_id = ?1 ORDER BY created_at DESC, order_number DESC",
+            [product],
+        )
     }
 
     /// Totals per product, currency and payment method (exact decimal sums).

@@ -8,35 +8,10 @@ use pdf_canvas::{BuiltinFont, Pdf};
 use wicket_domain::SessionReport;
 
 use crate::error::{DeviceError, Result};
-
-const PAGE_W: f32 = 595.0;
-const PAGE_H: f32 = 842.0;
-const MARGIN: f32 = 56.0;
+use crate::receipt_pdf::{MARGIN, PAGE_H, PAGE_W, printable, when};
 
 fn failed(e: impl std::fmt::Display) -> DeviceError {
     DeviceError::Pdf(e.to_string())
-}
-
-/// Built-in PDF fonts speak WinAnsi: anything else becomes `?`.
-fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if (' '..='~').contains(&c) || ('\u{a0}'..='\u{ff}').contains(&c) {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect()
-}
-
-/// A unix time as `2026-12-05 03:37 UTC`.
-fn when(ts: i64) -> String {
-    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .ok()
-        .and_then(|t| t.format(&fmt).ok())
-        .unwrap_or_else(|| ts.to_string())
 }
 
 /// The report's lines, as the screen and the CLI show them too.
@@ -56,33 +31,26 @@ pub fn report_lines(r: &SessionReport) -> Vec<String> {
         out.push(format!("closed {}", when(c)));
     }
     out.push(String::new());
-    out.push("Sales by payment method".into());
-    for l in &r.sales {
-        out.push(format!(
-            "  {:<5} {:>4} orders  {} {}",
-            l.method.as_str(),
-            l.count,
-            l.amount,
-            l.currency
-        ));
-    }
-    out.push("Refunds by payment method".into());
-    for l in &r.refunds {
-        out.push(format!(
-            "  {:<5} {:>4} refunds {} {}",
-            l.method.as_str(),
-            l.count,
-            l.amount,
-            l.currency
-        ));
+    for (title, lines, noun) in [
+        ("Sales by payment method", &r.sales, "orders"),
+        ("Refunds by payment method", &r.refunds, "refunds"),
+    ] {
+        out.push(title.into());
+        for l in lines {
+            out.push(format!(
+                "  {:<5} {:>4} {noun:<7} {} {}",
+                l.method.as_str(),
+                l.count,
+                l.amount,
+                l.currency
+            ));
+        }
     }
     out.push("Tickets by product".into());
     for p in &r.products {
         out.push(format!(
             "  {}  sold {}  refunded {}",
-            printable(&p.name),
-            p.sold,
-            p.refunded
+            p.name, p.sold, p.refunded
         ));
     }
     out.push(String::new());

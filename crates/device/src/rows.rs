@@ -246,13 +246,12 @@ pub(crate) fn write_items(
     if allotted {
         return Ok(());
     }
-    let next = advance(counters, plan);
-    tx.prepare_cached("UPDATE products SET issued = ?2, next_item_id = ?3 WHERE id = ?1")?
-        .execute(params![
-            product.id,
-            next.issued as i64,
-            next.next_item_id as i64
-        ])?;
+    save_counters(tx, product.id, &advance(counters, plan))
+}
+
+pub(crate) fn save_counters(conn: &Connection, product: Uuid, c: &ProductCounters) -> Result<()> {
+    conn.prepare_cached("UPDATE products SET issued = ?2, next_item_id = ?3 WHERE id = ?1")?
+        .execute(params![product, c.issued as i64, c.next_item_id as i64])?;
     Ok(())
 }
 
@@ -264,4 +263,69 @@ pub(crate) fn staff_role(conn: &Connection, id: Uuid) -> Result<Option<Role>> {
         .optional()?;
     role.map(|r| Role::parse(&r).ok_or_else(|| DeviceError::Corrupt(format!("role {r:?}"))))
         .transpose()
+}
+
+/// Sales of the replica: `SELECT ... FROM sales WHERE {rest}` (`rest` may end in
+/// an ORDER BY). The one reader of the `sales` table.
+pub(crate) fn read_sales(
+    c: &Connection,
+    rest: &str,
+    p: impl rusqlite::Params,
+) -> Result<Vec<wicket_domain::Sale>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT id, order_number, product_id, quantity, currency, unit_price, discount, total, \
+         payment_method, buyer_id, device_id, staff_id, created_at, item_ids, payments FROM sales WHERE {rest}"
+    ))?;
+    let rows = st.query_map(p, |r| {
+        Ok((
+            (
+                r.get::<_, Uuid>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Uuid>(2)?,
+                r.get::<_, u32>(3)?,
+                r.get::<_, String>(4)?,
+            ),
+            (
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, String>(8)?,
+            ),
+            (
+                r.get::<_, Uuid>(9)?,
+                r.get::<_, Option<Uuid>>(10)?,
+                r.get::<_, Option<Uuid>>(11)?,
+                r.get::<_, i64>(12)?,
+                r.get::<_, String>(13)?,
+                r.get::<_, Option<String>>(14)?,
+            ),
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (
+            (id, order_number, product_id, quantity, currency),
+            (unit, disc, total, pm),
+            (buyer_id, device_id, staff_id, created_at, ids, paid),
+        ) = row?;
+        out.push(wicket_domain::Sale {
+            id,
+            order_number,
+            product_id,
+            quantity,
+            currency,
+            unit_price: decimal(&unit)?,
+            discount: decimal(&disc)?,
+            total: decimal(&total)?,
+            payment_method: wicket_domain::PaymentMethod::parse(&pm)
+                .ok_or_else(|| DeviceError::Corrupt(format!("payment method {pm:?}")))?,
+            payments: parts(paid.as_deref())?,
+            buyer_id,
+            device_id,
+            staff_id,
+            created_at,
+            item_ids: serde_json::from_str(&ids)?,
+        });
+    }
+    Ok(out)
 }

@@ -11,100 +11,30 @@ use wicket_protocol::{CashSessionOp, Op, RefundOp};
 use crate::error::{DeviceError, Result};
 use crate::outbox;
 use crate::replica::Replica;
-use crate::rows::decimal;
-
-const SALE_COLS: &str = "id, order_number, product_id, quantity, currency, unit_price, discount, total, \
-     payment_method, buyer_id, device_id, staff_id, created_at, item_ids, payments";
+use crate::rows::{decimal, read_sales};
 
 fn method(s: &str) -> Result<PaymentMethod> {
     PaymentMethod::parse(s).ok_or_else(|| DeviceError::Corrupt(format!("payment method {s:?}")))
 }
 
-fn sale_from_row(r: &rusqlite::Row) -> rusqlite::Result<[rusqlite::types::Value; 15]> {
-    let mut v: [rusqlite::types::Value; 15] = std::array::from_fn(|_| rusqlite::types::Value::Null);
-    for (i, slot) in v.iter_mut().enumerate() {
-        *slot = r.get(i)?;
-    }
-    Ok(v)
-}
-
-fn text(v: &rusqlite::types::Value) -> Result<String> {
-    match v {
-        rusqlite::types::Value::Text(s) => Ok(s.clone()),
-        other => Err(DeviceError::Corrupt(format!(
-            "expected text, found {other:?}"
-        ))),
-    }
-}
-
-fn uuid(v: &rusqlite::types::Value) -> Result<Option<Uuid>> {
-    match v {
-        rusqlite::types::Value::Null => Ok(None),
-        rusqlite::types::Value::Blob(b) => Uuid::from_slice(b)
-            .map(Some)
-            .map_err(|e| DeviceError::Corrupt(format!("uuid: {e}"))),
-        other => Err(DeviceError::Corrupt(format!(
-            "expected a uuid, found {other:?}"
-        ))),
-    }
-}
-
-fn int(v: &rusqlite::types::Value) -> Result<i64> {
-    match v {
-        rusqlite::types::Value::Integer(i) => Ok(*i),
-        other => Err(DeviceError::Corrupt(format!(
-            "expected an integer, found {other:?}"
-        ))),
-    }
-}
-
-fn sale_of(v: &[rusqlite::types::Value; 15]) -> Result<Sale> {
-    let need = |x: Option<Uuid>| x.ok_or_else(|| DeviceError::Corrupt("missing uuid".into()));
-    Ok(Sale {
-        id: need(uuid(&v[0])?)?,
-        order_number: text(&v[1])?,
-        product_id: need(uuid(&v[2])?)?,
-        quantity: u32::try_from(int(&v[3])?).map_err(|e| DeviceError::Corrupt(e.to_string()))?,
-        currency: text(&v[4])?,
-        unit_price: decimal(&text(&v[5])?)?,
-        discount: decimal(&text(&v[6])?)?,
-        total: decimal(&text(&v[7])?)?,
-        payment_method: method(&text(&v[8])?)?,
-        payments: match &v[14] {
-            rusqlite::types::Value::Null => Vec::new(),
-            other => crate::rows::parts(Some(&text(other)?))?,
-        },
-        buyer_id: need(uuid(&v[9])?)?,
-        device_id: uuid(&v[10])?,
-        staff_id: uuid(&v[11])?,
-        created_at: int(&v[12])?,
-        item_ids: serde_json::from_str(&text(&v[13])?)?,
-    })
-}
-
 /// A sale of the replica by order number (or sale id).
 pub(crate) fn find_sale(c: &Connection, order: &str) -> Result<Option<Sale>> {
     let by_id = Uuid::parse_str(order.trim()).ok();
-    let row = c
-        .prepare_cached(&format!(
-            "SELECT {SALE_COLS} FROM sales WHERE order_number = ?1 OR id = ?2"
-        ))?
-        .query_row(params![order.trim(), by_id], sale_from_row)
-        .optional()?;
-    row.as_ref().map(sale_of).transpose()
+    Ok(read_sales(
+        c,
+        "order_number = ?1 OR id = ?2",
+        params![order.trim(), by_id],
+    )?
+    .into_iter()
+    .next())
 }
 
 fn sales_between(c: &Connection, device: Uuid, from: i64, to: i64) -> Result<Vec<Sale>> {
-    let mut st = c.prepare_cached(&format!(
-        "SELECT {SALE_COLS} FROM sales WHERE device_id = ?1 AND created_at >= ?2 AND created_at <= ?3 \
-         ORDER BY created_at"
-    ))?;
-    let rows = st.query_map(params![device, from, to], sale_from_row)?;
-    let mut out = Vec::new();
-    for r in rows {
-        out.push(sale_of(&r?)?);
-    }
-    Ok(out)
+    read_sales(
+        c,
+        "device_id = ?1 AND created_at >= ?2 AND created_at <= ?3 ORDER BY created_at",
+        params![device, from, to],
+    )
 }
 
 const REFUND_COLS: &str = "id, sale_id, order_number, product_id, item_ids, amount, currency, \
@@ -335,39 +265,26 @@ impl Replica {
             }
         }
         let prior = read_refunds(&tx, "sale_id = ?1", [sale.id])?;
-        let plan = domain::plan_refund(&sale, &prior, &wanted, reason)?;
-        if plan
-            .payments
-            .iter()
-            .any(|p| p.method == PaymentMethod::Cash)
-            || (plan.payments.is_empty() && sale.payment_method == PaymentMethod::Cash)
-        {
-            // Cash given back leaves the open drawer.
-            domain::check_cash_sale(
-                open_session_of(&tx, device_id)?.as_ref(),
-                PaymentMethod::Cash,
-                &sale.currency,
-            )?;
-        }
-        let refund = Refund {
-            id: Uuid::now_v7(),
-            sale_id: sale.id,
-            order_number: sale.order_number.clone(),
-            product_id: sale.product_id,
-            item_ids: plan.item_ids,
-            amount: plan.amount,
-            currency: sale.currency.clone(),
-            payment_method: plan.payment_method,
-            payments: plan.payments.clone(),
-            reason: domain::validate_refund_reason(reason)?,
-            device_id: Some(device_id),
+        let refund = domain::plan_refund(&sale, &prior, &wanted, reason)?.into_refund(
+            &sale,
+            reason,
+            Uuid::now_v7(),
+            Some(device_id),
             staff_id,
-            created_at: now,
-        };
+            now,
+        )?;
+        // Cash given back leaves the open drawer.
+        domain::check_drawer(
+            open_session_of(&tx, device_id)?.as_ref(),
+            &refund.paid_by(),
+            &sale.currency,
+        )?;
         store_refund(&tx, &refund)?;
-        tx.execute(
-            "UPDATE products SET issued = MAX(issued - ?2, 0) WHERE id = ?1",
-            params![refund.product_id, refund.item_ids.len() as i64],
+        let (_, counters) = crate::rows::load_product(&tx, refund.product_id)?;
+        crate::rows::save_counters(
+            &tx,
+            refund.product_id,
+            &counters.returned(refund.item_ids.len() as u64),
         )?;
         let op = Op::Refund(RefundOp {
             refund: refund.clone(),
@@ -382,15 +299,10 @@ impl Replica {
     /// Answers the staff member to name.
     pub fn check_online_refund(&self, order: &str) -> Result<Option<Uuid>> {
         self.authorize(Action::Refund)?;
-        if let Some(sale) = find_sale(&self.conn, order)?
-            && sale
-                .paid_by()
-                .iter()
-                .any(|p| p.method == PaymentMethod::Cash)
-        {
-            domain::check_cash_sale(
+        if let Some(sale) = find_sale(&self.conn, order)? {
+            domain::check_drawer(
                 open_session_of(&self.conn, self.device_id)?.as_ref(),
-                PaymentMethod::Cash,
+                &sale.paid_by(),
                 &sale.currency,
             )?;
         }

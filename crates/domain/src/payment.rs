@@ -20,18 +20,19 @@ pub struct Payment {
 impl Sale {
     /// The parts this order was paid with (one part unless split).
     pub fn paid_by(&self) -> Vec<Payment> {
-        parts_or(&self.payments, self.payment_method, self.total)
+        parts_of(self.payment_method, &self.payments, self.total)
     }
 }
 
 impl Refund {
     /// The parts this refund went back by (one part unless its order was split).
     pub fn paid_by(&self) -> Vec<Payment> {
-        parts_or(&self.payments, self.payment_method, self.amount)
+        parts_of(self.payment_method, &self.payments, self.amount)
     }
 }
 
-fn parts_or(parts: &[Payment], method: PaymentMethod, amount: Decimal) -> Vec<Payment> {
+/// The parts of `amount` paid by `method`, or split as `parts` when there are any.
+pub fn parts_of(method: PaymentMethod, parts: &[Payment], amount: Decimal) -> Vec<Payment> {
     if parts.is_empty() {
         vec![Payment { method, amount }]
     } else {
@@ -99,24 +100,34 @@ pub fn check_payments(s: &Sale) -> Result<()> {
     Ok(())
 }
 
-/// The cash this order takes into the drawer.
-pub fn cash_due(s: &Sale) -> Decimal {
-    s.paid_by()
+/// The cash among `parts` (what goes into or out of the drawer).
+pub fn cash_in(parts: &[Payment]) -> Decimal {
+    parts
         .iter()
         .filter(|p| p.method == PaymentMethod::Cash)
         .map(|p| p.amount)
         .sum()
 }
 
-/// Change for `tendered` cash against `due`; refused when short.
-pub fn change_due(due: Decimal, tendered: Decimal) -> Result<Decimal> {
+/// Change for the cash `tendered` (if any was given) against the cash `due`:
+/// refused when short, or when nothing of the order is paid in cash.
+pub fn change_due(due: Decimal, tendered: Option<Decimal>) -> Result<Option<Decimal>> {
+    let Some(tendered) = tendered else {
+        return Ok(None);
+    };
+    if due.is_zero() {
+        return Err(DomainError::field(
+            "tendered",
+            "nothing of this order is paid in cash",
+        ));
+    }
     if tendered < due {
         return Err(DomainError::field(
             "tendered",
             format!("{tendered} given is less than the {due} cash due"),
         ));
     }
-    Ok(tendered - due)
+    Ok(Some(tendered - due))
 }
 
 /// Which way `amount` of a split order goes back: to the card first (up to what the
@@ -186,7 +197,7 @@ mod tests {
     fn a_split_payment_adds_up() {
         let s = split_sale();
         assert!(check_payments(&s).is_ok());
-        assert_eq!(cash_due(&s), d("20.00"));
+        assert_eq!(cash_in(&s.paid_by()), d("20.00"));
         assert_eq!(s.paid_by()[1].amount, d("40.00"));
         let mut wrong = s.clone();
         wrong.payments[1].amount = d("39.00");
@@ -201,9 +212,17 @@ mod tests {
 
     #[test]
     fn change_is_tendered_less_due() {
-        assert_eq!(change_due(d("20.00"), d("50.00")).unwrap(), d("30.00"));
         assert_eq!(
-            change_due(d("20.00"), d("19.99")).unwrap_err().code(),
+            change_due(d("20.00"), Some(d("50.00"))).unwrap(),
+            Some(d("30.00"))
+        );
+        assert_eq!(change_due(d("20.00"), None).unwrap(), None);
+        assert_eq!(
+            change_due(Decimal::ZERO, Some(d("5"))).unwrap_err().code(),
+            "invalid_field"
+        );
+        assert_eq!(
+            change_due(d("20.00"), Some(d("19.99"))).unwrap_err().code(),
             "invalid_field"
         );
     }

@@ -45,6 +45,35 @@ pub struct RefundPlan {
     pub payments: Vec<crate::payment::Payment>,
 }
 
+impl RefundPlan {
+    /// The refund this plan gives back for `sale`, made by `device`/`staff` at `at`.
+    pub fn into_refund(
+        self,
+        sale: &Sale,
+        reason: &str,
+        id: Uuid,
+        device_id: Option<Uuid>,
+        staff_id: Option<Uuid>,
+        at: Timestamp,
+    ) -> Result<Refund> {
+        Ok(Refund {
+            id,
+            sale_id: sale.id,
+            order_number: sale.order_number.clone(),
+            product_id: sale.product_id,
+            item_ids: self.item_ids,
+            amount: self.amount,
+            currency: sale.currency.clone(),
+            payment_method: self.payment_method,
+            payments: self.payments,
+            reason: validate_refund_reason(reason)?,
+            device_id,
+            staff_id,
+            created_at: at,
+        })
+    }
+}
+
 /// A refund's reason: what a manager writes down, one line, 1–500 characters.
 pub fn validate_refund_reason(reason: &str) -> Result<String> {
     let r = reason.trim();

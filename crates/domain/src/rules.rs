@@ -74,7 +74,7 @@ where
 /// What the store knows about a product's items so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ProductCounters {
-    /// Items ever issued (counts against stock and max_items; never decreases).
+    /// Items issued and not refunded (counts against stock and max_items).
     pub issued: u64,
     /// The item_id the next issued item gets (item_ids start at 1).
     pub next_item_id: u64,
@@ -85,6 +85,14 @@ impl ProductCounters {
         ProductCounters {
             issued: 0,
             next_item_id: 1,
+        }
+    }
+
+    /// Refunded items no longer count against stock (their numbers stay used).
+    pub fn returned(self, items: u64) -> Self {
+        ProductCounters {
+            issued: self.issued.saturating_sub(items),
+            ..self
         }
     }
 }

@@ -97,13 +97,14 @@ pub fn close_session(
     })
 }
 
-/// Cash taken or given back needs an open session whose drawer holds its currency.
-pub fn check_cash_sale(
+/// Cash taken or given back (any cash among `parts`) needs an open session whose
+/// drawer holds its currency.
+pub fn check_drawer(
     open: Option<&CashSession>,
-    method: PaymentMethod,
+    parts: &[crate::payment::Payment],
     currency: &str,
 ) -> Result<()> {
-    if method != PaymentMethod::Cash {
+    if crate::payment::cash_in(parts).is_zero() {
         return Ok(());
     }
     match open {
@@ -320,16 +321,24 @@ mod tests {
     #[test]
     fn a_cash_sale_needs_an_open_drawer() {
         let dev = Uuid::from_u128(9);
+        let cash = |a: &str| {
+            vec![crate::payment::Payment {
+                method: PaymentMethod::Cash,
+                amount: d(a),
+            }]
+        };
+        let card = vec![crate::payment::Payment {
+            method: PaymentMethod::Card,
+            amount: d("10"),
+        }];
         assert_eq!(
-            check_cash_sale(None, PaymentMethod::Cash, "EUR")
-                .unwrap_err()
-                .code(),
+            check_drawer(None, &cash("10"), "EUR").unwrap_err().code(),
             "no_open_session"
         );
-        assert!(check_cash_sale(None, PaymentMethod::Card, "EUR").is_ok());
+        assert!(check_drawer(None, &card, "EUR").is_ok());
         let s = open_session(None, Uuid::from_u128(1), dev, None, "EUR", d("0"), 10).unwrap();
-        assert!(check_cash_sale(Some(&s), PaymentMethod::Cash, "EUR").is_ok());
-        assert!(check_cash_sale(Some(&s), PaymentMethod::Cash, "USD").is_err());
+        assert!(check_drawer(Some(&s), &cash("10"), "EUR").is_ok());
+        assert!(check_drawer(Some(&s), &cash("10"), "USD").is_err());
         assert_eq!(
             open_session(Some(&s), Uuid::from_u128(2), dev, None, "EUR", d("0"), 11)
                 .unwrap_err()

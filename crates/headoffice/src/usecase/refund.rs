@@ -51,22 +51,14 @@ pub fn refund(tx: &dyn Tx, req: &RefundInput, at: Timestamp) -> Result<Refund> {
         }
     }
     let prior = tx.refunds_of_sale(sale.id)?;
-    let plan = domain::plan_refund(&sale, &prior, &wanted, &req.reason)?;
-    let refund = Refund {
-        id: Uuid::now_v7(),
-        sale_id: sale.id,
-        order_number: sale.order_number.clone(),
-        product_id: sale.product_id,
-        item_ids: plan.item_ids,
-        amount: plan.amount,
-        currency: sale.currency.clone(),
-        payment_method: plan.payment_method,
-        payments: plan.payments,
-        reason: domain::validate_refund_reason(&req.reason)?,
-        device_id: req.device_id,
-        staff_id: req.staff_id,
-        created_at: at,
-    };
+    let refund = domain::plan_refund(&sale, &prior, &wanted, &req.reason)?.into_refund(
+        &sale,
+        &req.reason,
+        Uuid::now_v7(),
+        req.device_id,
+        req.staff_id,
+        at,
+    )?;
     apply_refund(tx, &refund)?;
     Ok(refund)
 }
@@ -131,9 +123,8 @@ fn apply_refund(tx: &dyn Tx, r: &Refund) -> Result<()> {
     for item in &r.item_ids {
         tx.revoke(*item, r.created_at, Some(&reason))?;
     }
-    if let Some((_, mut counters)) = tx.product(r.product_id)? {
-        counters.issued = counters.issued.saturating_sub(r.item_ids.len() as u64);
-        tx.save_counters(r.product_id, &counters)?;
+    if let Some((_, counters)) = tx.product(r.product_id)? {
+        tx.save_counters(r.product_id, &counters.returned(r.item_ids.len() as u64))?;
     }
     Ok(())
 }
