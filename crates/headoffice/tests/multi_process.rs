@@ -407,6 +407,111 @@ async fn a_device_pulling_while_two_processes_write_misses_nothing() {
     );
 }
 
+/// Pull from `since` to the end; the keys seen and the last cursor.
+async fn pull_all(
+    c: &reqwest::Client,
+    base: &str,
+    cred: &str,
+    mut since: i64,
+) -> (Vec<String>, i64) {
+    let mut keys = Vec::new();
+    loop {
+        let (st, v) = get(
+            c,
+            base,
+            &format!("/v1/sync/pull?since={since}&limit=100"),
+            cred,
+        )
+        .await;
+        assert_eq!(st, 200, "{v}");
+        for ch in v["changes"].as_array().expect("changes") {
+            keys.push(ch["key"].as_str().unwrap_or_default().to_string());
+        }
+        since = v["next"].as_i64().expect("next");
+        if v["more"] != true {
+            return (keys, since);
+        }
+    }
+}
+
+async fn create_event(c: &reqwest::Client, base: &str, key: &str, name: &str) -> String {
+    let (st, ev) = post(
+        c,
+        base,
+        "/v1/events/create",
+        key,
+        json!({"name": name, "start_date": 1_900_000_000i64, "end_date": 1_900_014_400i64,
+               "location": "Arena", "address": "1 Quay St"}),
+    )
+    .await;
+    assert_eq!(st, 201, "{ev}");
+    ev["id"].as_str().expect("event id").to_string()
+}
+
+/// A transaction held open on a thread of its own (the blocking client cannot run
+/// inside tokio's runtime): it runs `sql` with `arg`, answers once that is done,
+/// then commits when the returned sender fires (or is dropped).
+fn open_transaction(
+    url: &str,
+    sql: &'static str,
+    arg: String,
+) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (finish_tx, finish_rx) = std::sync::mpsc::channel::<()>();
+    let url = url.to_string();
+    let t = std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        let mut tx = client.transaction().expect("begin");
+        tx.execute(sql, &[&arg])
+            .expect("statement in the open transaction");
+        ready_tx.send(()).expect("ready");
+        let _ = finish_rx.recv();
+        tx.commit().expect("commit");
+    });
+    ready_rx
+        .recv()
+        .expect("the open transaction ran its statement");
+    (finish_tx, t)
+}
+
+/// The hazard itself, made to happen: a transaction stages a change and stays open
+/// while a later one commits and a device pulls. Had the open one's change been
+/// given its seq while it ran, the device's cursor would already be beyond it when
+/// it commits, and it would never arrive. The open one must not hold back the
+/// committed change either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_change_committed_after_a_later_one_was_pulled_still_arrives() {
+    let (url, key) = database();
+    let c = reqwest::Client::new();
+    let a = spawn(&url, &c).await;
+    let (_, cred) = enroll(&c, &a.base, &key).await;
+    let (_, mut since) = pull_all(&c, &a.base, &cred, 0).await;
+
+    let slow_key = Uuid::now_v7().to_string();
+    let (commit, slow) =
+        open_transaction(&url, "SELECT wicket_touch('event', $1)", slow_key.clone());
+
+    let fast = create_event(&c, &a.base, &key, "Committed first").await;
+    let (first, next) = pull_all(&c, &a.base, &cred, since).await;
+    assert!(
+        !first.contains(&slow_key),
+        "an uncommitted change was pulled"
+    );
+    assert!(
+        first.contains(&fast),
+        "a transaction left open held back another one's committed change"
+    );
+    since = next;
+    commit.send(()).expect("commit");
+    slow.join().expect("the open transaction committed");
+
+    let (second, _) = pull_all(&c, &a.base, &cred, since).await;
+    assert!(
+        second.contains(&slow_key),
+        "the change committed after the device pulled never reached it (pulled first {first:?}, then {second:?})"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_of_one_process_loses_no_acknowledged_write() {
     let (url, key) = database();

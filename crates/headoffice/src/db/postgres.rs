@@ -258,8 +258,7 @@ impl PgDb {
         db.control(begin, true)?;
         match f(&db) {
             Ok(v) => {
-                // The commit runs the change feed's deferred publish; on failure the
-                // server has rolled back already.
+                // On failure the server has rolled back already.
                 let done = db.control("COMMIT", false);
                 done.map(|()| v)
             }

@@ -147,7 +147,6 @@ fn insert(db: &Connection, table: &str, cols: &[String], vals: Vec<Value>) -> Re
 fn finish(db: &Connection) -> Result<()> {
     db.execute_batch(
         "DELETE FROM changes_staged;
-         DELETE FROM changes_publish;
          UPDATE change_counter SET seq = (SELECT COALESCE(MAX(seq), 0) FROM changes) WHERE id = 1;
          SELECT setval('sales_seq_seq', GREATEST((SELECT COALESCE(MAX(seq), 0) FROM sales), 1),
                        (SELECT COUNT(*) > 0 FROM sales));

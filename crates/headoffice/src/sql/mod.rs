@@ -254,6 +254,25 @@ impl SqlStore {
         })
     }
 
+    /// Like [`Self::snapshot`], for reads of the change feed: on PostgreSQL the
+    /// changes of every finished transaction are numbered first, in their own
+    /// transaction (`wicket_sequence`, migrations/headoffice-postgres/0011), so the
+    /// snapshot sees them. SQLite numbers changes as they are written.
+    pub(crate) fn feed_snapshot<T, F>(&self, f: F) -> StoreFuture<T>
+    where
+        T: Send + 'static,
+        F: Fn(&Connection) -> Result<T> + Send + 'static,
+    {
+        if let Backend::Postgres(pool) = &self.backend {
+            let pool = pool.clone();
+            return blocking(move || {
+                retry(|| PgDb::new(pool.get()?).rows("SELECT wicket_sequence()", Vec::new()))?;
+                retry(|| PgDb::transaction(pool.get()?, Isolation::Snapshot, |db| f(db)))
+            });
+        }
+        self.snapshot(f)
+    }
+
     /// Run `f` in one write transaction, committing only if it succeeds. On
     /// PostgreSQL `f` may run more than once (a deadlock or serialization failure
     /// rolls everything back and the whole transaction is tried again).

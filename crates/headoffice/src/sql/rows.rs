@@ -107,7 +107,7 @@ pub(crate) fn touch(tx: &Connection, entity: &str, key: &str) -> Result<()> {
             tx.prepare_cached("INSERT INTO changes (entity, key) VALUES (?1, ?2)")?
                 .execute(params![entity, key])?;
         }
-        // Staged, numbered at commit (migrations/headoffice-postgres/0002).
+        // Staged, numbered by the next pull once final (migrations/headoffice-postgres/0011).
         crate::db::Dialect::Postgres => {
             tx.rows("SELECT wicket_touch(?1, ?2)", params![entity, key])?;
         }

@@ -623,7 +623,7 @@ impl Store for SqlStore {
         limit: u32,
         count: bool,
     ) -> StoreFuture<wicket_protocol::PullResponse> {
-        self.snapshot(move |tx| super::pull::pull_changes(tx, device, since, limit, count))
+        self.feed_snapshot(move |tx| super::pull::pull_changes(tx, device, since, limit, count))
     }
 
     fn create_allotment(
