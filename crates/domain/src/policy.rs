@@ -36,6 +36,10 @@ pub enum Action {
     ViewSales,
     /// Change a device's settings (e.g. admitting tickets not yet replicated).
     ChangeSettings,
+    /// Set the venue up at head office: events, products, rewards, claim codes.
+    Manage,
+    /// Run the venue's people and machines at head office: staff and devices.
+    Administer,
 }
 
 /// The acts the audit log keeps (manager and admin acts, and door acts done by hand).
@@ -82,7 +86,9 @@ impl Action {
             | Action::Revoke
             | Action::Refund
             | Action::ViewSales
-            | Action::ChangeSettings => Role::Manager,
+            | Action::ChangeSettings
+            | Action::Manage => Role::Manager,
+            Action::Administer => Role::Admin,
         }
     }
 
@@ -101,6 +107,8 @@ impl Action {
             Action::SearchItems => "search items",
             Action::ViewSales => "see sales",
             Action::ChangeSettings => "change settings",
+            Action::Manage => "set up events, products and rewards",
+            Action::Administer => "manage staff and devices",
         }
     }
 }

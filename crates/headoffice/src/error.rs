@@ -28,6 +28,15 @@ pub enum Error {
     Unauthorized,
     #[error("this API key is read-only")]
     Forbidden,
+    /// The signed-in staff member's role may not do this (403).
+    #[error("{0}")]
+    NotAllowed(String),
+    /// A staff PIN did not match (401).
+    #[error("wrong PIN")]
+    BadPin,
+    /// Too many wrong PINs in a row: signing in waits this many seconds (429).
+    #[error("too many wrong PINs; try again in {0} s")]
+    PinLocked(i64),
     /// The body is larger than the route accepts (413).
     #[error("request body too large")]
     PayloadTooLarge,
@@ -57,7 +66,9 @@ impl Error {
             Error::Conflict(_) => "conflict",
             Error::InvalidRequest(_) => "invalid_request",
             Error::Unauthorized => "unauthorized",
-            Error::Forbidden => "forbidden",
+            Error::Forbidden | Error::NotAllowed(_) => "forbidden",
+            Error::BadPin => "bad_pin",
+            Error::PinLocked(_) => "pin_locked",
             Error::PayloadTooLarge => "payload_too_large",
             Error::UnsupportedMediaType => "unsupported_media_type",
             Error::Storage(_) | Error::NoRows => "storage",
@@ -73,7 +84,9 @@ impl Error {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
-            Error::Forbidden => StatusCode::FORBIDDEN,
+            Error::Forbidden | Error::NotAllowed(_) => StatusCode::FORBIDDEN,
+            Error::BadPin => StatusCode::UNAUTHORIZED,
+            Error::PinLocked(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Storage(_) | Error::NoRows => StatusCode::INTERNAL_SERVER_ERROR,

@@ -17,6 +17,7 @@ pub mod model;
 pub mod openapi;
 pub mod review;
 pub mod sql;
+pub mod staff_api;
 pub mod storage;
 pub mod store;
 pub mod sync;

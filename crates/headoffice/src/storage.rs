@@ -395,6 +395,56 @@ pub trait Refunds {
     fn save_cash_session(&self, s: &wicket_domain::CashSession) -> Result<()>;
 }
 
+/// A staff member as head office's sign-in sees them.
+#[derive(Debug, Clone)]
+pub struct StaffLogin {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub pin_hash: String,
+    pub active: bool,
+    /// PIN failures in a row, and the end of the lockout they earned (Unix s).
+    pub failures: u32,
+    pub locked_until: Timestamp,
+}
+
+/// Staff sign-in at head office (management tokens) and staff upkeep.
+pub trait StaffAccess {
+    fn staff_login(&self, id: Uuid) -> Result<Option<StaffLogin>>;
+    /// Count one more PIN failure; returns the count.
+    fn add_pin_failure(&self, id: Uuid) -> Result<u32>;
+    fn set_pin_lockout(&self, id: Uuid, locked_until: Timestamp) -> Result<()>;
+    fn clear_pin_failures(&self, id: Uuid) -> Result<()>;
+    fn insert_staff_token(
+        &self,
+        token_hash: &str,
+        staff: Uuid,
+        device: Uuid,
+        expires_at: Timestamp,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// The active staff member (and their current role) a token stands for, when it
+    /// was issued to `device` and is live at `at`.
+    fn staff_for_token(
+        &self,
+        token_hash: &str,
+        device: Uuid,
+        at: Timestamp,
+    ) -> Result<Option<(Uuid, Role)>>;
+    /// End every head office sign-in of a staff member.
+    fn drop_staff_tokens(&self, staff: Uuid) -> Result<()>;
+    /// Change what is given; false when there is no such member.
+    fn update_staff(
+        &self,
+        id: Uuid,
+        name: Option<&str>,
+        role: Option<Role>,
+        pin_hash: Option<&str>,
+        active: Option<bool>,
+    ) -> Result<bool>;
+    fn list_staff(&self) -> Result<Vec<wicket_protocol::StaffListing>>;
+}
+
 /// One transaction of a backend: every narrow trait at once.
 pub trait Tx:
     Products
@@ -411,6 +461,7 @@ pub trait Tx:
     + Trust
     + Tenancy
     + Refunds
+    + StaffAccess
 {
 }
 
@@ -429,5 +480,6 @@ impl<T> Tx for T where
         + Trust
         + Tenancy
         + Refunds
+        + StaffAccess
 {
 }

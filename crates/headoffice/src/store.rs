@@ -202,6 +202,29 @@ pub trait Store: Send + Sync + 'static {
         role: wicket_domain::Role,
         pin_hash: String,
     ) -> StoreFuture<wicket_protocol::StaffResponse>;
+    /// A staff member as sign-in sees them (see `usecase::staff`).
+    fn staff_login(&self, id: Uuid) -> StoreFuture<Option<crate::storage::StaffLogin>>;
+    /// Record a PIN check made at `device`; a token when it matched.
+    fn finish_staff_sign_in(
+        &self,
+        device: Uuid,
+        staff: Uuid,
+        checked_hash: String,
+        pin_matched: bool,
+    ) -> StoreFuture<crate::usecase::staff::SignIn>;
+    /// The staff member and current role a token stands for at `device`.
+    fn staff_for_token(
+        &self,
+        device: Uuid,
+        token_hash: String,
+    ) -> StoreFuture<Option<(Uuid, wicket_domain::Role)>>;
+    fn list_staff(&self) -> StoreFuture<Vec<wicket_protocol::StaffListing>>;
+    fn update_staff(
+        &self,
+        id: Uuid,
+        change: crate::usecase::staff::StaffChange,
+        by: Option<Uuid>,
+    ) -> StoreFuture<wicket_protocol::StaffListing>;
     /// Apply a batch of a device's operations exactly once, in order.
     fn push_ops(
         &self,

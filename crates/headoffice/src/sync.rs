@@ -8,7 +8,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{Extension, Json, Router};
 use rand::RngCore;
 use tower_http::compression::CompressionLayer;
@@ -32,7 +32,7 @@ pub use wicket_protocol::{
 /// Largest request body on sync routes (after decompression).
 pub const SYNC_BODY_LIMIT: usize = 32 * 1024 * 1024;
 
-fn random_token(prefix: &str) -> String {
+pub(crate) fn random_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     format!(
@@ -62,7 +62,7 @@ async fn require_write_key(st: &AppState, headers: &HeaderMap) -> Result<()> {
     }
 }
 
-async fn require_device(st: &AppState, headers: &HeaderMap) -> Result<Uuid> {
+pub(crate) async fn require_device(st: &AppState, headers: &HeaderMap) -> Result<Uuid> {
     let cred = bearer(headers).ok_or(Error::Unauthorized)?;
     st.store
         .device_by_credential(hash_key(cred))
@@ -82,9 +82,15 @@ async fn device_auth(State(st): State<AppState>, mut req: Request, next: Next) -
     Ok(next.run(req).await)
 }
 
-/// Admin routes: a write API key, checked before any body is read.
-async fn admin_auth(State(st): State<AppState>, req: Request, next: Next) -> Result<Response> {
-    require_write_key(&st, req.headers()).await?;
+/// Admin routes: a write API key, or an admin signed in at an enrolled device
+/// (device credential + staff token), checked before any body is read.
+async fn admin_auth(State(st): State<AppState>, mut req: Request, next: Next) -> Result<Response> {
+    if let Some(caller) = crate::staff_api::staff_caller(&st, req.headers()).await? {
+        crate::staff_api::require(&caller, wicket_domain::Action::Administer)?;
+        req.extensions_mut().insert(caller);
+    } else {
+        require_write_key(&st, req.headers()).await?;
+    }
     Ok(next.run(req).await)
 }
 
@@ -356,12 +362,15 @@ pub const SYNC_ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/devices/enroll"),
     ("post", "/v1/devices/{id}/revoke"),
     ("post", "/v1/staff"),
+    ("get", "/v1/staff"),
+    ("patch", "/v1/staff/{id}"),
     ("get", "/v1/audit"),
     ("post", "/v1/sync/push"),
     ("get", "/v1/sync/pull"),
     ("post", "/v1/sync/allotments"),
     ("post", "/v1/sync/allotments/{id}/release"),
     ("post", "/v1/sync/refunds"),
+    ("post", "/v1/sync/staff-token"),
 ];
 
 /// The sync and enrollment routes, with gzip both ways. Each group checks its
@@ -373,11 +382,16 @@ pub fn routes(state: AppState) -> Router {
         .route("/v1/sync/allotments", post(allot))
         .route("/v1/sync/allotments/{id}/release", post(release))
         .route("/v1/sync/refunds", post(refund))
+        .route("/v1/sync/staff-token", post(crate::staff_api::staff_token))
         .route_layer(middleware::from_fn_with_state(state.clone(), device_auth));
     let admin = Router::new()
         .route("/v1/devices/enrollment-codes", post(create_enrollment_code))
         .route("/v1/devices/{id}/revoke", post(revoke_device))
-        .route("/v1/staff", post(create_staff))
+        .route(
+            "/v1/staff",
+            post(create_staff).get(crate::staff_api::list_staff),
+        )
+        .route("/v1/staff/{id}", patch(crate::staff_api::update_staff))
         .route("/v1/audit", get(audit_log))
         .route_layer(middleware::from_fn_with_state(state.clone(), admin_auth));
     Router::new()

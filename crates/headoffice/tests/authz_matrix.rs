@@ -36,16 +36,18 @@ const DEVICE_ONLY: &[(&str, &str)] = &[
     ("post", "/v1/sync/allotments"),
     ("post", "/v1/sync/allotments/{id}/release"),
     ("post", "/v1/sync/refunds"),
+    ("post", "/v1/sync/staff-token"),
 ];
 
 /// POSTs that only read (MUFI queries users through POST), so a read key may call them.
 const READ_ONLY_POSTS: &[&str] = &["/v1/users/fetch", "/v1/users/profile"];
 
 /// GETs that need a write key all the same: a signed ticket is itself a credential
-/// (it admits at the door), and the audit log is admin data.
+/// (it admits at the door), and the audit log and staff list are admin data.
 const WRITE_KEY_READS: &[(&str, &str)] = &[
     ("get", "/v1/products/{id}/items/{item_id}/ticket"),
     ("get", "/v1/audit"),
+    ("get", "/v1/staff"),
 ];
 
 /// HTTP methods as OpenAPI path items name them; other keys of a path item

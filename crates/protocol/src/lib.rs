@@ -4,9 +4,11 @@
 #![forbid(unsafe_code)]
 
 pub mod entity;
+pub mod manage;
 pub mod op;
 
 pub use entity::*;
+pub use manage::*;
 pub use op::*;
 
 use serde::{Deserialize, Serialize};

@@ -33,6 +33,7 @@ mod pull;
 mod refunds;
 pub(crate) mod rewards;
 pub(crate) mod rows;
+mod staff;
 mod stats;
 mod store_impl;
 mod sync;

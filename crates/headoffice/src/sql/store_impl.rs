@@ -608,6 +608,57 @@ impl Store for SqlStore {
         self.write(move |tx| devices::create_staff(&SqlTx(tx), &name, role, &pin_hash, now().0))
     }
 
+    fn staff_login(&self, id: Uuid) -> StoreFuture<Option<crate::storage::StaffLogin>> {
+        self.run(move |c| crate::storage::StaffAccess::staff_login(&SqlTx(c), id))
+    }
+
+    fn finish_staff_sign_in(
+        &self,
+        device: Uuid,
+        staff: Uuid,
+        checked_hash: String,
+        pin_matched: bool,
+    ) -> StoreFuture<crate::usecase::staff::SignIn> {
+        // Made outside the transaction: a retried transaction keeps the same token.
+        let token = crate::sync::random_token("stt_");
+        let token_hash = crate::keys::hash_key(&token);
+        self.write(move |tx| {
+            crate::usecase::staff::finish_sign_in(
+                &SqlTx(tx),
+                device,
+                staff,
+                &checked_hash,
+                pin_matched,
+                &token,
+                &token_hash,
+                now().0,
+            )
+        })
+    }
+
+    fn staff_for_token(
+        &self,
+        device: Uuid,
+        token_hash: String,
+    ) -> StoreFuture<Option<(Uuid, domain::Role)>> {
+        self.run(move |c| {
+            crate::storage::StaffAccess::staff_for_token(&SqlTx(c), &token_hash, device, now().0)
+        })
+    }
+
+    fn list_staff(&self) -> StoreFuture<Vec<wicket_protocol::StaffListing>> {
+        self.run(move |c| crate::storage::StaffAccess::list_staff(&SqlTx(c)))
+    }
+
+    fn update_staff(
+        &self,
+        id: Uuid,
+        change: crate::usecase::staff::StaffChange,
+        by: Option<Uuid>,
+    ) -> StoreFuture<wicket_protocol::StaffListing> {
+        self.write(move |tx| crate::usecase::staff::update_staff(&SqlTx(tx), id, &change, by))
+    }
+
     fn push_ops(
         &self,
         device: Uuid,

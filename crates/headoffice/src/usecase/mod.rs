@@ -13,4 +13,5 @@ pub mod refund;
 pub mod reward;
 pub mod sale;
 pub mod scan;
+pub mod staff;
 pub mod transfer;
