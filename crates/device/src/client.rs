@@ -109,16 +109,33 @@ impl SyncClient {
         path: &str,
         body: Option<&impl Serialize>,
     ) -> SResult<T> {
+        self.call_as(method, path, body, None).await
+    }
+
+    /// A request with this device's credential and, for management, a staff token.
+    async fn call_as<T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+        staff_token: Option<&str>,
+    ) -> SResult<T> {
         let mut rb = self.http.request(method, format!("{}{path}", self.base));
         if let Some(c) = &self.credential {
             rb = rb.bearer_auth(c);
         }
+        if let Some(t) = staff_token {
+            rb = rb.header(wicket_protocol::STAFF_TOKEN_HEADER, t);
+        }
         if self.gzip {
             rb = rb.header(reqwest::header::ACCEPT_ENCODING, "gzip");
         }
+        // Head office's API routes (management) take plain JSON, as MUFI clients send
+        // it; only the sync routes decompress.
+        let gzip_body = self.gzip && staff_token.is_none();
         if let Some(b) = body {
             let json = serde_json::to_vec(b).map_err(|e| SyncError::Protocol(e.to_string()))?;
-            let bytes = if self.gzip {
+            let bytes = if gzip_body {
                 let mut enc =
                     flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
                 enc.write_all(&json)
@@ -133,7 +150,7 @@ impl SyncClient {
             rb = rb
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(bytes);
-            if self.gzip {
+            if gzip_body {
                 rb = rb.header(reqwest::header::CONTENT_ENCODING, "gzip");
             }
         }
@@ -174,7 +191,29 @@ impl SyncClient {
                 message: first,
             });
         }
-        serde_json::from_slice(&body).map_err(|e| SyncError::Protocol(e.to_string()))
+        // An empty answer (204) reads as JSON null.
+        let body: &[u8] = if body.is_empty() { b"null" } else { &body };
+        serde_json::from_slice(body).map_err(|e| SyncError::Protocol(e.to_string()))
+    }
+
+    /// Sign a staff member in at head office (their PIN checked there).
+    pub async fn staff_token(
+        &self,
+        req: &wicket_protocol::StaffTokenRequest,
+    ) -> SResult<wicket_protocol::StaffToken> {
+        self.call(reqwest::Method::POST, "/v1/sync/staff-token", Some(req))
+            .await
+    }
+
+    /// A management request to head office's API as a signed-in staff member.
+    pub async fn manage(
+        &self,
+        staff_token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> SResult<serde_json::Value> {
+        self.call_as(method, path, body, Some(staff_token)).await
     }
 
     pub async fn enroll(

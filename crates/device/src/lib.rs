@@ -10,6 +10,7 @@ mod client;
 pub mod demo;
 pub mod door;
 pub mod error;
+pub mod manage;
 mod meta;
 pub mod outbox;
 mod passage;

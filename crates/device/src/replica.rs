@@ -218,6 +218,11 @@ impl Replica {
         self.staff_id = staff;
     }
 
+    /// The staff member signed in, if any.
+    pub fn signed_in_staff(&self) -> Option<Uuid> {
+        self.staff_id
+    }
+
     /// Pin the clock (tests, replays); `None` returns to the system clock.
     pub fn set_fixed_time(&mut self, t: Option<Timestamp>) {
         self.fixed_now = t;

@@ -143,6 +143,23 @@ pub enum Cmd {
         #[arg(long)]
         reason: String,
     },
+    /// Manage the venue at head office as the signed-in manager or admin (--staff),
+    /// their PIN checked there: any head office API request (events, products,
+    /// rewards, claim codes; staff and devices for admins). Prints head office's
+    /// JSON answer. Example:
+    /// `wicket --staff 'Mina Manager' manage --pin 333333 POST /v1/events/create --data '{"name":"Gala","start_date":1900000000,"end_date":1900014400,"location":"Hall","address":"1 Quay St"}'`
+    Manage {
+        /// GET, POST, PUT, PATCH or DELETE.
+        method: String,
+        /// A head office API path, e.g. /v1/events, /v1/staff, /v1/sync/devices.
+        path: String,
+        /// The JSON body, or @FILE to read it from a file.
+        #[arg(long)]
+        data: Option<String>,
+        /// The staff member's PIN (or WICKET_PIN).
+        #[arg(long, env = "WICKET_PIN", hide_env_values = true)]
+        pin: String,
+    },
     /// Cash drawer session: open with a float, X report, close with the counted cash.
     Session {
         #[command(subcommand)]

@@ -9,6 +9,7 @@ use wicket_device::{DeviceError, Replica, SellRequest, demo, sync};
 use wicket_domain::{Product, RecipientRef, normalize_email};
 
 mod args;
+mod manage;
 mod till;
 
 use args::{CheckinCmd, Cli, Cmd, ItemsCmd};
@@ -121,7 +122,8 @@ fn writes(cmd: &Cmd) -> bool {
         | Cmd::Scan { .. }
         | Cmd::Revoke { .. }
         | Cmd::Refund { .. }
-        | Cmd::Session { .. } => true,
+        | Cmd::Session { .. }
+        | Cmd::Manage { .. } => true,
         Cmd::Rewards { redeem, .. } => redeem.is_some(),
         _ => false,
     }
@@ -562,6 +564,15 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             }
         }
         Cmd::Refund { .. } | Cmd::Session { .. } | Cmd::Receipt { .. } => till::run(cli, r)?,
+        Cmd::Manage {
+            method,
+            path,
+            data,
+            pin,
+        } => {
+            let answer = manage::run(r, method, path, data.as_deref(), pin)?;
+            println!("{}", serde_json::to_string_pretty(&answer)?);
+        }
         Cmd::Revoke { item, reason } => {
             r.revoke_item(*item, reason)?;
             print(cli.json, &serde_json::json!({"revoked": item}), || {
