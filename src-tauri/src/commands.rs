@@ -199,6 +199,8 @@ pub fn sign_out(state: State<'_, AppState>) {
     let mut s = state.lock();
     s.replica.set_staff(None);
     *s.staff = None;
+    drop(s);
+    *state.manage_token.lock().unwrap_or_else(|p| p.into_inner()) = None;
 }
 
 #[tauri::command]

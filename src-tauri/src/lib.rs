@@ -7,6 +7,7 @@
 
 pub mod commands;
 pub mod error;
+pub mod manage;
 pub mod state;
 pub mod sync;
 pub mod till;
@@ -68,6 +69,9 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         till::quote,
         till::printer,
         till::set_printer,
+        manage::manage_status,
+        manage::manage_sign_in,
+        manage::manage,
         sync::app_info,
         sync::enroll,
         sync::sync_status,

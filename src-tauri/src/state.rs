@@ -57,6 +57,8 @@ pub struct AppState {
     sync: Mutex<Option<SyncHandle>>,
     /// Held while an enrollment runs, so that two cannot race.
     pub enrolling: tokio::sync::Mutex<()>,
+    /// The signed-in member's head office sign-in, for the management screens.
+    pub manage_token: Mutex<Option<wicket_protocol::StaffToken>>,
 }
 
 impl AppState {
@@ -70,6 +72,7 @@ impl AppState {
             preset: None,
             sync: Mutex::new(None),
             enrolling: tokio::sync::Mutex::new(()),
+            manage_token: Mutex::new(None),
         }
     }
 

@@ -1,0 +1,103 @@
+//! Management screens' commands: the signed-in manager or admin signs in at head
+//! office with their PIN, then the screens make head office API requests as them.
+//! Online only; head office decides every act (403 for a role that may not).
+
+use serde::Serialize;
+use serde_json::Value;
+use tauri::State;
+use wicket_domain::{Action, Role};
+use wicket_protocol::StaffToken;
+
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Where the management sign-in stands, for the screens.
+#[derive(Debug, Clone, Serialize)]
+pub struct ManageStatus {
+    /// Signed in at head office as the member signed in here.
+    pub signed_in: bool,
+    pub role: Option<Role>,
+    pub expires_at: Option<i64>,
+    /// Enrolled with a head office (management needs one, and the network).
+    pub enrolled: bool,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The live head office sign-in of the member signed in here, if any.
+fn current(state: &AppState) -> AppResult<Option<StaffToken>> {
+    let staff = state.lock().require(Action::Manage, "management")?.id;
+    let t = state
+        .manage_token
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    Ok(t.filter(|t| t.staff_id == staff && t.expires_at > now()))
+}
+
+#[tauri::command]
+pub fn manage_status(state: State<'_, AppState>) -> AppResult<ManageStatus> {
+    let t = current(&state)?;
+    Ok(ManageStatus {
+        signed_in: t.is_some(),
+        role: t.as_ref().map(|t| t.role),
+        expires_at: t.as_ref().map(|t| t.expires_at),
+        enrolled: state.engine().is_some(),
+    })
+}
+
+/// Sign the member signed in here in at head office with their PIN.
+#[tauri::command]
+pub async fn manage_sign_in(state: State<'_, AppState>, pin: String) -> AppResult<ManageStatus> {
+    state.lock().require(Action::Manage, "management")?;
+    let engine = state.engine().ok_or_else(|| {
+        AppError::new(
+            "not_enrolled",
+            "management needs a head office: enroll this device first",
+        )
+    })?;
+    let token = engine.manage_sign_in(pin.trim()).await?;
+    let status = ManageStatus {
+        signed_in: true,
+        role: Some(token.role),
+        expires_at: Some(token.expires_at),
+        enrolled: true,
+    };
+    *state.manage_token.lock().unwrap_or_else(|p| p.into_inner()) = Some(token);
+    Ok(status)
+}
+
+/// One head office API request as the signed-in member (`method`, a head office
+/// API `path`, an optional JSON `body`); head office's JSON answer.
+#[tauri::command]
+pub async fn manage(
+    state: State<'_, AppState>,
+    method: String,
+    path: String,
+    body: Option<Value>,
+) -> AppResult<Value> {
+    wicket_device::manage::check_request(&method, &path)?;
+    let token = current(&state)?.ok_or_else(|| {
+        AppError::new(
+            "manage_sign_in_needed",
+            "sign in to head office with your PIN first",
+        )
+    })?;
+    let engine = state
+        .engine()
+        .ok_or_else(|| AppError::new("not_enrolled", "management needs a head office"))?;
+    let out = engine
+        .manage(&token.token, &method, &path, body.as_ref())
+        .await;
+    if let Err(e) = &out
+        && e.code() == "unauthorized"
+    {
+        // Ended at head office (PIN reset, role change, deactivation): ask again.
+        *state.manage_token.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+    Ok(out?)
+}
