@@ -22,21 +22,18 @@ pub struct ManageStatus {
     pub enrolled: bool,
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 /// The live head office sign-in of the member signed in here, if any.
 fn current(state: &AppState) -> AppResult<Option<StaffToken>> {
-    let staff = state.lock().require(Action::Manage, "management")?.id;
+    let (staff, now) = {
+        let s = state.lock();
+        (s.require(Action::Manage, "management")?.id, s.replica.now())
+    };
     let t = state
         .manage_token
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
-    Ok(t.filter(|t| t.staff_id == staff && t.expires_at > now()))
+    Ok(t.filter(|t| t.staff_id == staff && t.expires_at > now))
 }
 
 #[tauri::command]

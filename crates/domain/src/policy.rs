@@ -163,6 +163,25 @@ pub fn validate_pin_for(role: Role, pin: &str) -> Result<()> {
     Ok(())
 }
 
+/// A change to a staff member in role `current`: a new PIN must suit the role they
+/// will have, and a promotion to manager or admin needs a new PIN (theirs was only
+/// long enough for a door or box office role).
+pub fn check_staff_change(current: Role, role: Option<Role>, pin: Option<&str>) -> Result<()> {
+    let will_be = role.unwrap_or(current);
+    match pin {
+        Some(pin) => validate_pin_for(will_be, pin),
+        None if will_be >= Role::Manager && current < Role::Manager => Err(DomainError::field(
+            "pin",
+            format!(
+                "a promotion to {} needs a new PIN of at least {} digits",
+                will_be.as_str(),
+                min_pin_digits(will_be)
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Argon2id memory (KiB) and passes for staff PIN hashes, on head office and every
 /// device alike: one hash takes about a third of a second on a 2-core venue laptop,
 /// so trying every 6-digit PIN against one stolen hash takes days (README,
@@ -264,6 +283,12 @@ mod tests {
         assert!(validate_pin_for(Role::Manager, "1234").is_err());
         assert!(validate_pin_for(Role::Admin, "12345").is_err());
         assert!(validate_pin_for(Role::Admin, "123456").is_ok());
+        assert!(check_staff_change(Role::Door, Some(Role::Manager), None).is_err());
+        assert!(check_staff_change(Role::Door, Some(Role::Manager), Some("1234")).is_err());
+        assert!(check_staff_change(Role::Door, Some(Role::Manager), Some("123456")).is_ok());
+        assert!(check_staff_change(Role::Manager, Some(Role::Admin), None).is_ok());
+        assert!(check_staff_change(Role::Admin, Some(Role::Door), None).is_ok());
+        assert!(check_staff_change(Role::Manager, None, Some("1234")).is_err());
         assert_eq!(pin_lockout_secs(4), 0);
         assert_eq!(pin_lockout_secs(5), 30);
         assert_eq!(pin_lockout_secs(6), 60);

@@ -114,10 +114,6 @@ struct Worker {
     shutdown: watch::Receiver<bool>,
 }
 
-fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
 impl Worker {
     /// Sleep for `d` unless shutdown comes first; returns false on shutdown.
     async fn pause(&mut self, d: Duration) -> bool {
@@ -140,7 +136,7 @@ impl Worker {
             }
             let due = match self
                 .queue
-                .due_mints(self.cfg.serves, unix_now(), self.cfg.batch)
+                .due_mints(self.cfg.serves, crate::sync::unix_now(), self.cfg.batch)
                 .await
             {
                 Ok(d) => d,
@@ -252,7 +248,8 @@ impl Worker {
     async fn retry(&self, d: &DueMint, e: &wicket_chain::Error) {
         let attempts = d.attempts.saturating_add(1);
         let wait = backoff(self.cfg.backoff_base, self.cfg.backoff_max, attempts);
-        let next = unix_now().saturating_add(i64::try_from(wait.as_secs()).unwrap_or(i64::MAX));
+        let next = crate::sync::unix_now()
+            .saturating_add(i64::try_from(wait.as_secs()).unwrap_or(i64::MAX));
         if let Err(se) = self
             .queue
             .mint_retry(d.item, e.code().to_string(), e.to_string(), next)

@@ -64,12 +64,6 @@ fn pin_matches(pin: &str, phc: &str) -> bool {
     })
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 #[utoipa::path(post, path = "/v1/sync/staff-token", tag = "sync",
     request_body = StaffTokenRequest,
     responses((status = 200, description = "signed in at head office until expires_at", body = StaffToken),
@@ -84,7 +78,10 @@ pub async fn staff_token(
     ApiJson(req): ApiJson<StaffTokenRequest>,
 ) -> Result<Json<StaffToken>> {
     wicket_domain::validate_pin(&req.pin).map_err(|_| Error::BadPin)?;
-    let login = check_sign_in(st.store.staff_login(req.staff_id).await?, unix_now())?;
+    let login = check_sign_in(
+        st.store.staff_login(req.staff_id).await?,
+        crate::sync::unix_now(),
+    )?;
     let (pin, hash) = (req.pin.clone(), login.pin_hash.clone());
     let matched = tokio::task::spawn_blocking(move || pin_matches(&pin, &hash))
         .await
@@ -140,38 +137,22 @@ pub async fn update_staff(
             })
         })
         .transpose()?;
-    let pin_hash = match &p.pin {
-        Some(pin) => {
-            // The PIN must suit the role the member will have.
-            let login = st
-                .store
-                .staff_login(id)
-                .await?
-                .ok_or_else(|| Error::not_found(format!("staff member {id}")))?;
-            wicket_domain::validate_pin_for(role.unwrap_or(login.role), pin)?;
-            let pin = pin.clone();
-            Some(
-                tokio::task::spawn_blocking(move || crate::sync::hash_pin(&pin))
-                    .await
-                    .map_err(|e| Error::Storage(e.to_string()))??,
-            )
-        }
+    if role.is_some() || p.pin.is_some() {
+        let login = st
+            .store
+            .staff_login(id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("staff member {id}")))?;
+        wicket_domain::check_staff_change(login.role, role, p.pin.as_deref())?;
+    }
+    let pin_hash = match p.pin.clone() {
+        Some(pin) => Some(
+            tokio::task::spawn_blocking(move || crate::sync::hash_pin(&pin))
+                .await
+                .map_err(|e| Error::Storage(e.to_string()))??,
+        ),
         None => None,
     };
-    if let (Some(r), None) = (role, &p.pin) {
-        // A promotion to manager or admin needs a PIN long enough for that role.
-        if r >= Role::Manager {
-            let login = st.store.staff_login(id).await?;
-            if login.is_some_and(|l| l.role < Role::Manager) {
-                return Err(DomainError::InvalidField {
-                    field: "pin",
-                    reason: "a promotion to manager or admin needs a new PIN of at least 6 digits"
-                        .into(),
-                }
-                .into());
-            }
-        }
-    }
     let change = StaffChange {
         name,
         role,

@@ -94,11 +94,8 @@ async fn admin_auth(State(st): State<AppState>, mut req: Request, next: Next) ->
     Ok(next.run(req).await)
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+pub(crate) fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 #[utoipa::path(post, path = "/v1/devices/enrollment-codes", tag = "sync",
