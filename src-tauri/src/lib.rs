@@ -7,6 +7,7 @@
 
 pub mod commands;
 pub mod error;
+pub mod export;
 pub mod manage;
 pub mod state;
 pub mod sync;
@@ -72,6 +73,8 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         manage::manage_status,
         manage::manage_sign_in,
         manage::manage,
+        export::export,
+        export::save_claim_codes,
         sync::app_info,
         sync::enroll,
         sync::sync_status,

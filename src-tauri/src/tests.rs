@@ -12,6 +12,7 @@ use wicket_device::{Replica, demo};
 
 use crate::{AppState, with_commands};
 
+mod export;
 mod manage;
 mod till;
 

@@ -6,10 +6,12 @@
 
 mod allotment;
 mod box_office;
+pub mod claim_sheet_pdf;
 mod client;
 pub mod demo;
 pub mod door;
 pub mod error;
+pub mod export;
 pub mod manage;
 mod meta;
 pub mod outbox;

@@ -160,6 +160,35 @@ pub enum Cmd {
         #[arg(long, env = "WICKET_PIN", hide_env_values = true)]
         pin: String,
     },
+    /// Export what this replica holds for a date range (manager): sales, items,
+    /// redemptions or sessions, as CSV (default) or xlsx. Dates are UTC days
+    /// (YYYY-MM-DD, --to inclusive) or unix seconds. Writes --out, else stdout.
+    Export {
+        #[arg(value_parser = ["sales", "items", "redemptions", "sessions"])]
+        kind: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value = "csv", value_parser = ["csv", "xlsx"])]
+        format: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Make claim codes for a claimable product at head office (manager, PIN checked
+    /// there) and save them: a PDF sheet of QR codes, or CSV (by --out's extension).
+    ClaimCodes {
+        /// The product id.
+        #[arg(long)]
+        product: Uuid,
+        #[arg(long, default_value_t = 12)]
+        count: u32,
+        #[arg(long, env = "WICKET_PIN", hide_env_values = true)]
+        pin: String,
+        /// Where to save: a .pdf sheet or a .csv list.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Cash drawer session: open with a float, X report, close with the counted cash.
     Session {
         #[command(subcommand)]

@@ -9,6 +9,7 @@ use wicket_device::{DeviceError, Replica, SellRequest, demo, sync};
 use wicket_domain::{Product, RecipientRef, normalize_email};
 
 mod args;
+mod export;
 mod manage;
 mod till;
 
@@ -123,7 +124,8 @@ fn writes(cmd: &Cmd) -> bool {
         | Cmd::Revoke { .. }
         | Cmd::Refund { .. }
         | Cmd::Session { .. }
-        | Cmd::Manage { .. } => true,
+        | Cmd::Manage { .. }
+        | Cmd::ClaimCodes { .. } => true,
         Cmd::Rewards { redeem, .. } => redeem.is_some(),
         _ => false,
     }
@@ -564,6 +566,22 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             }
         }
         Cmd::Refund { .. } | Cmd::Session { .. } | Cmd::Receipt { .. } => till::run(cli, r)?,
+        Cmd::ClaimCodes {
+            product,
+            count,
+            pin,
+            out,
+        } => {
+            let n = manage::claim_codes(r, *product, *count, pin, out)?;
+            eprintln!("{n} claim codes → {}", out.display());
+        }
+        Cmd::Export {
+            kind,
+            from,
+            to,
+            format,
+            out,
+        } => export::run(&r, kind, (from, to), format, out.as_deref())?,
         Cmd::Manage {
             method,
             path,

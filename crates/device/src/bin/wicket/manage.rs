@@ -3,6 +3,7 @@
 use anyhow::Context;
 use serde_json::Value;
 use wicket_device::Replica;
+use wicket_device::claim_sheet_pdf::{ClaimCode, write_claim_sheet};
 
 /// The body of `--data`: JSON text, or `@FILE` holding it.
 fn body(data: Option<&str>) -> anyhow::Result<Option<Value>> {
@@ -33,4 +34,59 @@ pub fn run(
             .manage(&token.token, method, path, body.as_ref())
             .await?)
     })
+}
+
+/// Make `count` claim codes of `product` at head office and save them to `out`
+/// (`.pdf`: a sheet of QR codes; `.csv`: code and URL); the number made.
+pub fn claim_codes(
+    r: Replica,
+    product: uuid::Uuid,
+    count: u32,
+    pin: &str,
+    out: &std::path::Path,
+) -> anyhow::Result<usize> {
+    let pdf = match out.extension().and_then(|e| e.to_str()) {
+        Some("pdf") => true,
+        Some("csv") => false,
+        _ => anyhow::bail!("--out must end in .pdf or .csv"),
+    };
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(r));
+    let (name, codes) = crate::runtime()?.block_on(async {
+        let engine = wicket_device::sync::SyncEngine::new(shared).await?;
+        let token = engine.manage_sign_in(pin).await?;
+        let p = engine
+            .manage(
+                &token.token,
+                "GET",
+                &format!("/v1/products/{product}"),
+                None,
+            )
+            .await?;
+        let made = engine
+            .manage(
+                &token.token,
+                "POST",
+                &format!("/v1/products/{product}/claim-codes"),
+                Some(&serde_json::json!({ "count": count })),
+            )
+            .await?;
+        anyhow::Ok((p, made))
+    })?;
+    let name = name["name"].as_str().unwrap_or("product").to_string();
+    let codes: Vec<ClaimCode> = serde_json::from_value(codes["codes"].clone())
+        .context("head office answered claim codes in an unknown shape")?;
+    if pdf {
+        write_claim_sheet(out, &name, &codes)?;
+    } else {
+        let table = wicket_device::export::Table {
+            header: vec!["code", "url"],
+            rows: codes
+                .iter()
+                .map(|c| vec![c.code.clone(), c.url.clone()])
+                .collect(),
+        };
+        std::fs::write(out, table.to_csv()?)
+            .with_context(|| format!("writing {}", out.display()))?;
+    }
+    Ok(codes.len())
 }
