@@ -73,6 +73,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         manage::manage_status,
         manage::manage_sign_in,
         manage::manage,
+        manage::qr_svg,
         export::export,
         export::save_claim_codes,
         sync::app_info,

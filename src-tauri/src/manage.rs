@@ -98,3 +98,13 @@ pub async fn manage(
     }
     Ok(out?)
 }
+
+/// A QR code (SVG) of `text`, e.g. a new laptop's enrollment code for its camera.
+#[tauri::command]
+pub fn qr_svg(state: State<'_, AppState>, text: String) -> AppResult<String> {
+    state.lock().require(Action::Manage, "management")?;
+    if text.is_empty() || text.len() > 1000 {
+        return Err(AppError::invalid("QR text must be 1 to 1000 bytes"));
+    }
+    Ok(wicket_ticket::render_svg(&text)?)
+}

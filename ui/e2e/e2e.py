@@ -2,7 +2,7 @@
 as a device connected to a real head office.
 
 Usage: e2e.py --app PATH --ho URL --key API_KEY --code ENROLLMENT_CODE --shots DIR
-              [--driver http://127.0.0.1:4444]
+              --wicket PATH --second-db FILE [--driver http://127.0.0.1:4444]
 Each step prints what it checked; any failed check exits non-zero.
 """
 
@@ -198,6 +198,8 @@ def main():
     ap.add_argument("--code", required=True)
     ap.add_argument("--shots", required=True)
     ap.add_argument("--driver", default=DRIVER)
+    ap.add_argument("--wicket", required=True, help="the wicket CLI: the second device")
+    ap.add_argument("--second-db", required=True, help="the second device's replica file")
     a = ap.parse_args()
     DRIVER = a.driver
     shots = a.shots.rstrip("/")
@@ -348,7 +350,7 @@ def main():
 
         sign_in(s, "444444")
         tabs = [s.text(e) for e in s.find_all("nav button")]
-        check(len(tabs) == 7, f"admin sees all 7 screens ({len(tabs)})")
+        check(len(tabs) == 8, f"admin sees all 8 screens ({len(tabs)})")
         goto(s, "items")
         s.type(s.wait('[data-testid="item-search"]'), ho_item["id"] + ENTER)
         s.wait(".detail h3", text="History")
@@ -435,7 +437,17 @@ def main():
             any(e.get("action") == "manual_check_in" and "phone battery dead" in (e.get("detail") or "") for e in entries),
             "head office's audit log has the manual check-in with its reason and staff member",
         )
+        import e2e_setup  # noqa: PLC0415 (it imports this module's helpers)
+
+        e2e_setup.run(s, a, shots)
         print("E2E PASSED")
+    except Exception:
+        # What the window showed when a step failed, for the log reader.
+        try:
+            s.shot("/tmp/wicket-e2e-failure.png", settle=0)
+        except Exception as e:  # noqa: BLE001 (the first failure is the one to report)
+            print(f"   (no failure screenshot: {e})")
+        raise
     finally:
         s.close()
 
@@ -443,6 +455,9 @@ def main():
 if __name__ == "__main__":
     try:
         main()
-    except Fail as e:
+    except Exception as e:
+        # e2e_setup raises this module's Fail under the name `e2e`, not `__main__`.
+        if type(e).__name__ != "Fail":
+            raise
         print(f"FAIL {e}", file=sys.stderr)
         sys.exit(1)

@@ -15,6 +15,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 APP="$CARGO_TARGET_DIR/debug/wicket-app"
 HO="$CARGO_TARGET_DIR/debug/wicket-headoffice"
+WICKET="$CARGO_TARGET_DIR/debug/wicket"
 SHOTS="$ROOT/docs/screenshots"
 WORK="$(mktemp -d /tmp/wicket-e2e.XXXXXX)"
 DISPLAY_NUM="${E2E_DISPLAY:-:99}"
@@ -34,10 +35,10 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   echo "== building the UI"
   (cd "$ROOT/ui" && npm run build)
   echo "== building head office and the app (production assets)"
-  (cd "$ROOT" && cargo build -p wicket-headoffice)
+  (cd "$ROOT" && cargo build -p wicket-headoffice -p wicket-device)
   (cd "$ROOT" && cargo build -p wicket-app --features tauri/custom-protocol)
 fi
-for bin in "$APP" "$HO"; do
+for bin in "$APP" "$HO" "$WICKET"; do
   [[ -x "$bin" ]] || { echo "missing $bin" >&2; exit 1; }
 done
 command -v tauri-driver >/dev/null || { echo "install tauri-driver: cargo install tauri-driver --locked" >&2; exit 1; }
@@ -78,7 +79,8 @@ done
 
 mkdir -p "$SHOTS"
 python3 "$ROOT/ui/e2e/e2e.py" --app "$APP" --ho "$BASE" --key "$KEY" --code "$CODE" \
-  --driver "http://127.0.0.1:$DRIVER_PORT" --shots "$SHOTS" || {
+  --driver "http://127.0.0.1:$DRIVER_PORT" --shots "$SHOTS" \
+  --wicket "$WICKET" --second-db "$WORK/second.db" || {
   echo "== e2e failed; tauri-driver log (app stderr included):" >&2
   cp "$WORK/driver.log" /tmp/wicket-e2e-driver.log 2>/dev/null || true
   grep -v "^ \+[0-9]\+:\|^ \+at " "$WORK/driver.log" | tail -40 >&2

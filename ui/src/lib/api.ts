@@ -106,7 +106,32 @@ export const api = {
   syncStatus: () => call<SyncView>('sync_status'),
   syncNow: () => call<SyncView>('sync_now'),
   syncConflicts: () => call<ConflictRecord[]>('sync_conflicts'),
+  exportRange: (kind: ExportKind, from: number, to: number, format: 'csv' | 'xlsx') =>
+    call<Saved>('export', { kind, from, to, format }),
+  manageStatus: () => call<ManageStatus>('manage_status'),
+  manageSignIn: (pin: string) => call<ManageStatus>('manage_sign_in', { pin }),
+  /** One head office API request as the signed-in manager or admin. */
+  manage: <T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown) =>
+    call<T>('manage', { method, path, body: body ?? null }),
+  saveClaimCodes: (product: string, codes: { code: string; url: string }[], format: 'pdf' | 'csv') =>
+    call<Saved>('save_claim_codes', { product, codes, format }),
+  qrSvg: (text: string) => call<string>('qr_svg', { text }),
 };
+
+export type ExportKind = 'sales' | 'items' | 'redemptions' | 'sessions';
+
+/** A file the app saved, and how many rows it holds. */
+export interface Saved {
+  path: string;
+  rows: number;
+}
+
+export interface ManageStatus {
+  signed_in: boolean;
+  role: 'manager' | 'admin' | null;
+  expires_at: number | null;
+  enrolled: boolean;
+}
 
 /** Every status change of the background sync engine. */
 export function onSyncStatus(cb: (v: SyncView) => void): Promise<UnlistenFn> {

@@ -51,3 +51,37 @@ export class RepeatFilter {
     return !repeat;
   }
 }
+
+/**
+ * Decode frames of `video` one at a time while `running()` says so: the next frame
+ * is grabbed only after the decoder answered, so a slow frame never piles up work.
+ * Each text read goes to `onText`; a failure to `onError`.
+ */
+export async function decodeLoop(
+  video: () => HTMLVideoElement | null | undefined,
+  running: () => boolean,
+  decode: (width: number, height: number, grayBase64: string) => Promise<string | null>,
+  onText: (text: string) => Promise<void> | void,
+  onError: (e: unknown) => void,
+  pauseMs = 120,
+): Promise<void> {
+  const canvas = document.createElement('canvas');
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  while (running() && ctx) {
+    const v = video();
+    const { width, height } = frameSize(v?.videoWidth ?? 0, v?.videoHeight ?? 0);
+    if (v && width > 0 && height > 0) {
+      canvas.width = width;
+      canvas.height = height;
+      ctx.drawImage(v, 0, 0, width, height);
+      const gray = rgbaToGray(ctx.getImageData(0, 0, width, height).data);
+      try {
+        const found = await decode(width, height, bytesToBase64(gray));
+        if (found) await onText(found);
+      } catch (e) {
+        onError(e);
+      }
+    }
+    await new Promise((r) => setTimeout(r, pauseMs));
+  }
+}

@@ -13,7 +13,9 @@ describe('roles', () => {
     ]);
     expect(screensFor('manager').map((s) => s.id)).toContain('sales');
     expect(screensFor('box_office').map((s) => s.id)).not.toContain('sales');
-    expect(screensFor('admin')).toHaveLength(7);
+    expect(screensFor('admin')).toHaveLength(8);
+    expect(screensFor('manager').map((s) => s.id)).toContain('setup');
+    expect(screensFor('box_office').map((s) => s.id)).not.toContain('setup');
   });
 
   it('maps F-keys to visible screens only', () => {
@@ -22,6 +24,7 @@ describe('roles', () => {
     expect(screenForKey('F3', 'door')).toBeNull();
     expect(screenForKey('F2', 'box_office')).toBe('box');
     expect(screenForKey('F7', 'admin')).toBe('sync');
+    expect(screenForKey('F8', 'manager')).toBe('setup');
     expect(screenForKey('Enter', 'admin')).toBeNull();
   });
 

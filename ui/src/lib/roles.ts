@@ -1,7 +1,7 @@
 // Which screens a role sees, in tab order, and their F-key shortcuts.
 import type { Role } from './types';
 
-export type ScreenId = 'door' | 'box' | 'issue' | 'items' | 'rewards' | 'sales' | 'sync';
+export type ScreenId = 'door' | 'box' | 'issue' | 'items' | 'rewards' | 'sales' | 'sync' | 'setup';
 
 export interface Screen {
   id: ScreenId;
@@ -20,6 +20,8 @@ export const SCREENS: Screen[] = [
   { id: 'sales', label: 'Sales', min: 'manager' },
   // Everyone sees whether the device is online and what waits to upload.
   { id: 'sync', label: 'Sync', min: 'door' },
+  // Setting the venue up at head office (online only).
+  { id: 'setup', label: 'Setup', min: 'manager' },
 ];
 
 export function roleAtLeast(role: Role, min: Role): boolean {
@@ -35,7 +37,7 @@ export function homeScreen(role: Role): ScreenId {
   return role === 'door' ? 'door' : 'box';
 }
 
-/** F1..F7 pick the n-th visible screen; anything else is null. */
+/** F1..F8 pick the n-th visible screen; anything else is null. */
 export function screenForKey(key: string, role: Role): ScreenId | null {
   const m = /^F([1-9])$/.exec(key);
   if (!m) return null;

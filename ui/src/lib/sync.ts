@@ -33,6 +33,17 @@ export function enrollErrors(f: EnrollForm): Partial<Record<keyof EnrollForm, st
   return out;
 }
 
+/** An enrollment code as its QR (and a wedge scanner) carries it: `WKENROLL1 <url> <code>`. */
+export function enrollmentText(url: string, code: string): string {
+  return `WKENROLL1 ${url.trim()} ${code.trim()}`;
+}
+
+/** The head office address and code of a scanned or pasted enrollment text, else null. */
+export function parseEnrollment(text: string): { url: string; code: string } | null {
+  const m = /^\s*WKENROLL1\s+(https?:\/\/\S+)\s+(\S+)\s*$/i.exec(text);
+  return m ? { url: m[1]!, code: m[2]! } : null;
+}
+
 /** Pull progress as a whole percentage, or null when no pull with a known size runs. */
 export function pullPercent(v: SyncView | null): number | null {
   if (!v || !v.syncing || v.pull_total <= 0) return null;
