@@ -248,10 +248,21 @@ impl SyncClient {
         Ok((req.ops, out.results))
     }
 
-    pub async fn pull(&self, since: i64, limit: u32, count: bool) -> SResult<PullResponse> {
+    /// A page of changes after `since`. `pending` (the uploads still waiting) goes
+    /// with it so an admin sees each device's backlog and app version.
+    pub async fn pull(
+        &self,
+        since: i64,
+        limit: u32,
+        count: bool,
+        pending: Option<u64>,
+    ) -> SResult<PullResponse> {
+        let report = pending.map_or(String::new(), |p| {
+            format!("&pending={p}&app={}", env!("CARGO_PKG_VERSION"))
+        });
         self.call(
             reqwest::Method::GET,
-            &format!("/v1/sync/pull?since={since}&limit={limit}&count={count}"),
+            &format!("/v1/sync/pull?since={since}&limit={limit}&count={count}{report}"),
             None::<&()>,
         )
         .await

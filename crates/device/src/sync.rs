@@ -204,12 +204,17 @@ impl SyncEngine {
 
     /// Pull every change since the cursor, page by page.
     pub async fn pull(&self, progress: impl Fn(u64, u64)) -> SResult<PullSummary> {
-        let mut cursor = with_replica(&self.replica, |r| r.pull_cursor()).await?;
+        let (mut cursor, pending) =
+            with_replica(&self.replica, |r| Ok((r.pull_cursor()?, r.outbox_len()?))).await?;
         let mut sum = PullSummary {
             cursor,
             ..PullSummary::default()
         };
-        let mut page = self.note(self.client.pull(cursor, self.pull_page, true).await)?;
+        let mut page = self.note(
+            self.client
+                .pull(cursor, self.pull_page, true, Some(pending))
+                .await,
+        )?;
         let total = page.remaining.unwrap_or(0);
         loop {
             let n = page.changes.len() as u64;
@@ -229,7 +234,7 @@ impl SyncEngine {
             // a page is committed, so a failure on either side loses nothing.
             let fetched = if more {
                 let (applied, fetched) =
-                    tokio::join!(apply, self.client.pull(next, self.pull_page, false));
+                    tokio::join!(apply, self.client.pull(next, self.pull_page, false, None));
                 applied?;
                 Some(fetched)
             } else {

@@ -66,6 +66,7 @@ use crate::api;
         crate::sync::enroll,
         crate::sync::create_staff,
         crate::sync::revoke_device,
+        crate::sync::rename_device,
         crate::sync::audit_log,
         crate::sync::push,
         crate::sync::pull,

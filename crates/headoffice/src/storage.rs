@@ -305,6 +305,15 @@ pub trait Devices {
     /// Revoke a device's credential and ticket key; false when there is no such
     /// device. Revoking twice keeps the first time.
     fn revoke_device(&self, id: Uuid, at: Timestamp) -> Result<bool>;
+    /// Rename a device; false when there is no such device.
+    fn rename_device(&self, id: Uuid, name: &str) -> Result<bool>;
+    /// Keep what a device reported with its pull (pending uploads, app version).
+    fn record_device_report(
+        &self,
+        id: Uuid,
+        pending: Option<u64>,
+        app_version: Option<&str>,
+    ) -> Result<()>;
     /// Enroll (or re-enroll) a device with its key and credential hash.
     fn upsert_device(
         &self,

@@ -181,6 +181,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreFuture<()>;
     /// Revoke a device (`by`: the staff member, when known); see `usecase::devices`.
     fn revoke_device(&self, device: Uuid, by: Option<Uuid>) -> StoreFuture<()>;
+    fn rename_device(&self, device: Uuid, name: String, by: Option<Uuid>) -> StoreFuture<()>;
+    /// What a device reported with its pull: uploads waiting, app version.
+    fn device_report(
+        &self,
+        device: Uuid,
+        pending: Option<u64>,
+        app_version: Option<String>,
+    ) -> StoreFuture<()>;
     /// Rotate head office's ticket key, trusting the old one for `overlap_secs`.
     fn rotate_ticket_key(&self, overlap_secs: i64)
     -> StoreFuture<crate::usecase::devices::Rotated>;

@@ -244,7 +244,9 @@ pub async fn push(
 }
 
 #[utoipa::path(get, path = "/v1/sync/pull", tag = "sync",
-    params(("since" = Option<i64>, Query), ("limit" = Option<u32>, Query, minimum = 1, maximum = 20000), ("count" = Option<bool>, Query)),
+    params(("since" = Option<i64>, Query), ("limit" = Option<u32>, Query, minimum = 1, maximum = 20000), ("count" = Option<bool>, Query),
+        ("pending" = Option<u64>, Query, description = "the device's uploads still waiting (shown to admins)"),
+        ("app" = Option<String>, Query, description = "the device's app version, 1 to 32 of [A-Za-z0-9.+-]")),
     responses((status = 200, description = "a page of typed changes (wicket_protocol::PullResponse)")),
     security(("bearer" = [])))]
 pub async fn pull(
@@ -258,6 +260,12 @@ pub async fn pull(
         .store
         .pull_changes(device, since, limit, q.count.unwrap_or(false))
         .await?;
+    if q.pending.is_some() || q.app.is_some() {
+        // After the pull, whose row it updates; a bad report fails only itself.
+        if let Err(e) = st.store.device_report(device, q.pending, q.app).await {
+            tracing::warn!(%device, error = %e, "device report not kept");
+        }
+    }
     Ok(Json(out))
 }
 
@@ -315,8 +323,28 @@ pub async fn release(
     }))
 }
 
-#[utoipa::path(post, path = "/v1/devices/{id}/revoke", tag = "sync", params(("id" = Uuid, Path)),
-    responses((status = 204, description = "revoked: its credential fails at once, other devices distrust its key on their next pull"),
+/// `PATCH /v1/devices/{id}`: a new name for the device.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DevicePatch {
+    pub name: String,
+}
+
+#[utoipa::path(patch, path = "/v1/devices/{id}", tag = "sync", params(("id" = Uuid, Path)),
+    request_body = DevicePatch,
+    responses((status = 204, description = "renamed"), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn rename_device(
+    State(st): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<DevicePatch>,
+) -> Result<axum::http::StatusCode> {
+    st.store.rename_device(id, req.name, None).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/v1/devices/{id}/revoke", tag = "sync", params(("id" = Uuid, Path)),    responses((status = 204, description = "revoked: its credential fails at once, other devices distrust its key on their next pull"),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn revoke_device(
@@ -358,6 +386,7 @@ pub const SYNC_ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/devices/enrollment-codes"),
     ("post", "/v1/devices/enroll"),
     ("post", "/v1/devices/{id}/revoke"),
+    ("patch", "/v1/devices/{id}"),
     ("post", "/v1/staff"),
     ("get", "/v1/staff"),
     ("patch", "/v1/staff/{id}"),
@@ -384,6 +413,7 @@ pub fn routes(state: AppState) -> Router {
     let admin = Router::new()
         .route("/v1/devices/enrollment-codes", post(create_enrollment_code))
         .route("/v1/devices/{id}/revoke", post(revoke_device))
+        .route("/v1/devices/{id}", patch(rename_device))
         .route(
             "/v1/staff",
             post(create_staff).get(crate::staff_api::list_staff),

@@ -264,6 +264,12 @@ pub struct PullQuery {
     pub limit: Option<u32>,
     /// Also count every change after `since` (for progress on the first page).
     pub count: Option<bool>,
+    /// The device's operations waiting to upload (shown to admins).
+    #[serde(default)]
+    pub pending: Option<u64>,
+    /// The device's app version (shown to admins).
+    #[serde(default)]
+    pub app: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -360,4 +366,10 @@ pub struct DeviceSyncState {
     pub duplicate: u64,
     pub conflict: u64,
     pub rejected: u64,
+    /// Operations waiting to upload, as the device said with its last pull.
+    #[serde(default)]
+    pub pending_ops: Option<u64>,
+    /// The app version the device last pulled with.
+    #[serde(default)]
+    pub app_version: Option<String>,
 }

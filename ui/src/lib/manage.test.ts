@@ -115,6 +115,8 @@ describe('who has received a change', () => {
     duplicate: 0,
     conflict: 0,
     rejected: 0,
+    pending_ops: null,
+    app_version: null,
   });
   it('counts live devices that pulled since the change', () => {
     expect(receivedBy([dev('a', 100), dev('b', 99), dev('c', null), dev('d', 200, true)], 100)).toEqual({

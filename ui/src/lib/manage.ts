@@ -71,6 +71,9 @@ export interface HoDevice {
   duplicate: number;
   conflict: number;
   rejected: number;
+  /** Uploads waiting, as the device said with its last pull. */
+  pending_ops: number | null;
+  app_version: string | null;
 }
 
 export interface HoReward {

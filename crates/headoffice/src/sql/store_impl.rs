@@ -563,6 +563,21 @@ impl Store for SqlStore {
         self.write(move |tx| devices::revoke_device(&SqlTx(tx), device, by, now().0))
     }
 
+    fn rename_device(&self, device: Uuid, name: String, by: Option<Uuid>) -> StoreFuture<()> {
+        self.write(move |tx| devices::rename_device(&SqlTx(tx), device, &name, by, now().0))
+    }
+
+    fn device_report(
+        &self,
+        device: Uuid,
+        pending: Option<u64>,
+        app_version: Option<String>,
+    ) -> StoreFuture<()> {
+        self.write(move |tx| {
+            devices::record_device_report(&SqlTx(tx), device, pending, app_version.as_deref())
+        })
+    }
+
     fn rotate_ticket_key(&self, overlap_secs: i64) -> StoreFuture<devices::Rotated> {
         self.write(move |tx| devices::rotate_ticket_key(&SqlTx(tx), overlap_secs, now().0))
     }

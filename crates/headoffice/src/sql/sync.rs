@@ -87,7 +87,8 @@ pub(crate) fn sync_issues(c: &Connection, limit: u32) -> Result<Vec<SyncIssue>> 
 pub(crate) fn device_states(c: &Connection) -> Result<Vec<DeviceSyncState>> {
     let mut st = c.prepare_cached(
         "SELECT d.id, d.name, d.revoked_at IS NOT NULL, s.last_push_at, s.last_pull_at, s.last_pull_cursor, \
-         COALESCE(s.applied, 0), COALESCE(s.duplicate, 0), COALESCE(s.conflict, 0), COALESCE(s.rejected, 0) \
+         COALESCE(s.applied, 0), COALESCE(s.duplicate, 0), COALESCE(s.conflict, 0), COALESCE(s.rejected, 0), \
+         s.pending_ops, s.app_version \
          FROM devices d LEFT JOIN device_sync s ON s.device_id = d.id ORDER BY d.enrolled_at, d.id",
     )?;
     let rows = st.query_map((), |r| {
@@ -102,6 +103,8 @@ pub(crate) fn device_states(c: &Connection) -> Result<Vec<DeviceSyncState>> {
             duplicate: opt_u64(r.get(7)?).unwrap_or(0),
             conflict: opt_u64(r.get(8)?).unwrap_or(0),
             rejected: opt_u64(r.get(9)?).unwrap_or(0),
+            pending_ops: opt_u64(r.get(10)?),
+            app_version: r.get(11)?,
         })
     })?;
     rows.collect::<Result<_>>()

@@ -77,6 +77,32 @@ impl Devices for SqlTx<'_> {
         Ok(true)
     }
 
+    fn rename_device(&self, id: Uuid, name: &str) -> Result<bool> {
+        let n = self.0.execute(
+            "UPDATE devices SET name = ?2 WHERE id = ?1",
+            params![id.to_string(), name],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn record_device_report(
+        &self,
+        id: Uuid,
+        pending: Option<u64>,
+        app_version: Option<&str>,
+    ) -> Result<()> {
+        self.0.execute(
+            "UPDATE device_sync SET pending_ops = COALESCE(?2, pending_ops), \
+             app_version = COALESCE(?3, app_version) WHERE device_id = ?1",
+            params![
+                id.to_string(),
+                pending.map(super::rows::to_i64),
+                app_version
+            ],
+        )?;
+        Ok(())
+    }
+
     fn upsert_device(
         &self,
         id: Uuid,

@@ -165,6 +165,53 @@ pub fn revoke_device(tx: &dyn Tx, device: Uuid, by: Option<Uuid>, at: Timestamp)
     Ok(())
 }
 
+/// Rename a device (as the Devices screen shows it); audited.
+pub fn rename_device(
+    tx: &dyn Tx,
+    device: Uuid,
+    name: &str,
+    by: Option<Uuid>,
+    at: Timestamp,
+) -> Result<()> {
+    let name = wicket_domain::validate_name("name", name)?;
+    if !tx.rename_device(device, &name)? {
+        return Err(Error::not_found(format!("device {device}")));
+    }
+    tx.insert_audit(&crate::storage::AuditEntry {
+        id: Uuid::now_v7(),
+        device_id: None,
+        staff_id: by,
+        action: "device_rename".into(),
+        subject: Some(device.to_string()),
+        detail: Some(name),
+        at,
+        received_at: at,
+    })?;
+    Ok(())
+}
+
+/// Keep what a device reported with its pull. A version that is not a short
+/// plain version string is refused, not stored.
+pub fn record_device_report(
+    tx: &dyn Tx,
+    device: Uuid,
+    pending: Option<u64>,
+    app_version: Option<&str>,
+) -> Result<()> {
+    if let Some(v) = app_version {
+        let plain = !v.is_empty()
+            && v.len() <= 32
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'));
+        if !plain {
+            return Err(Error::InvalidRequest(
+                "app: a version of 1 to 32 letters, digits, '.', '-' or '+'".into(),
+            ));
+        }
+    }
+    tx.record_device_report(device, pending, app_version)
+}
+
 fn signing_key(tx: &dyn Tx) -> Result<wicket_ticket::SigningKey> {
     headoffice_key(tx)?;
     let seed = tx
