@@ -44,6 +44,20 @@ def set_checked(s, label_text, on):
     )
 
 
+def option_value(s, select_css, text, timeout=15.0):
+    """The value of the option showing `text` in a select, once the list has loaded."""
+    end = time.time() + timeout
+    while True:
+        v = s.js(
+            "return [...document.querySelectorAll(arguments[0])].find(o => o.textContent === arguments[1])?.value ?? null",
+            select_css + " option",
+            text,
+        )
+        if v is not None or time.time() > end:
+            return v
+        time.sleep(0.25)
+
+
 def shot(s, path):
     """A screenshot of the setup screen from its top, where its notices are."""
     s.js("for (const el of document.querySelectorAll('.setup, main .screen')) el.scrollTop = 0;")
@@ -137,12 +151,9 @@ def manager_part(s, a, shots):
     before = product_count(a)
     form = '[data-testid="product-form"] '
     set_value(s, form + '[data-field="name"]', "E2E Gala ticket")
-    events = s.js(
-        "return [...document.querySelectorAll(arguments[0])].filter(o => o.textContent === 'E2E Gala').map(o => o.value)",
-        form + '[data-field="event_id"] option',
-    )
-    check(len(events) == 1, "the new event is in the product's event list")
-    set_value(s, form + '[data-field="event_id"]', events[0])
+    event = option_value(s, form + '[data-field="event_id"]', "E2E Gala")
+    check(event is not None, "the new event is in the product's event list")
+    set_value(s, form + '[data-field="event_id"]', event)
     set_value(s, form + '[data-field="stock"]', "50")
     set_value(s, form + '[data-field="slug"]', "e2e-gala")
     set_value(s, form + '[data-field="start_sale_at"]', local(now - 3600))
@@ -192,10 +203,7 @@ def manager_part(s, a, shots):
 
     # Claim codes for it: a sheet of QR codes as PDF.
     s.click(s.wait('.setup nav.tabs button[data-tab="claims"]'))
-    gala = s.js(
-        "return [...document.querySelectorAll(arguments[0])].find(o => o.textContent === 'E2E Gala ticket')?.value",
-        '[data-testid="claim-product"] option',
-    )
+    gala = option_value(s, '[data-testid="claim-product"]', "E2E Gala ticket")
     check(gala is not None, "the new claimable product is offered for claim codes")
     set_value(s, '[data-testid="claim-product"]', gala)
     set_value(s, '[data-testid="claim-count"]', "3")
