@@ -128,6 +128,37 @@ impl Ho {
         v["token"].as_str().expect("token").to_string()
     }
 
+    /// Stop serving (the store stays): devices find head office down.
+    pub fn stop(&mut self) {
+        self._stop.take();
+    }
+
+    /// Serve the same store again at the same address.
+    pub async fn restart(&mut self) {
+        let addr = self.base.trim_start_matches("http://").to_string();
+        let mut tries = 0;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(&addr).await {
+                Ok(l) => break l,
+                // The old listener may take a moment to let the port go.
+                Err(_) if tries < 50 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("rebind {addr}: {e}"),
+            }
+        };
+        let store: Arc<dyn Store> = Arc::new(self.store.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = wicket_headoffice::serve(listener, store, async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        self._stop = Some(tx);
+    }
+
     pub async fn enrollment_code(&self) -> String {
         let (s, v) = self.post("/v1/devices/enrollment-codes", json!({})).await;
         assert_eq!(s, 200, "enrollment code: {v}");

@@ -97,7 +97,7 @@ fn gone(tx: &Transaction<'_>, ch: &Change, protected: &HashSet<Uuid>) -> Result<
     Ok(())
 }
 
-fn upsert(tx: &Transaction<'_>, e: Entity, protected: &HashSet<Uuid>) -> Result<()> {
+pub(crate) fn upsert(tx: &Transaction<'_>, e: Entity, protected: &HashSet<Uuid>) -> Result<()> {
     match e {
         Entity::Item(i) => {
             if protected.contains(&i.id) {

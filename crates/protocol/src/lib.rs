@@ -6,10 +6,12 @@
 pub mod entity;
 pub mod manage;
 pub mod op;
+pub mod peer;
 
 pub use entity::*;
 pub use manage::*;
 pub use op::*;
+pub use peer::*;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

@@ -189,6 +189,23 @@ pub enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Run headless until stopped (Ctrl-C): sync with head office in the background
+    /// (when enrolled) and share redemptions and passages with the other doors of
+    /// the venue network (peers given with --peer, and found by mDNS).
+    Serve {
+        /// Where the peer service listens (port 0: any free port).
+        #[arg(long, default_value = "0.0.0.0:7733")]
+        lan_listen: std::net::SocketAddr,
+        /// Another door's peer service, http://HOST:PORT (repeat for several).
+        #[arg(long = "peer")]
+        peers: Vec<String>,
+        /// Do not announce or look for doors with mDNS.
+        #[arg(long)]
+        no_discovery: bool,
+        /// How often new facts go to the peers, in milliseconds.
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(20..=10_000))]
+        tick_ms: u64,
+    },
     /// Cash drawer session: open with a float, X report, close with the counted cash.
     Session {
         #[command(subcommand)]

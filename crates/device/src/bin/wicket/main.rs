@@ -11,6 +11,7 @@ use wicket_domain::{Product, RecipientRef, normalize_email};
 mod args;
 mod export;
 mod manage;
+mod serve;
 mod sync_cmd;
 mod till;
 
@@ -622,6 +623,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             )?;
         }
         Cmd::Enroll { .. } | Cmd::Sync { .. } | Cmd::Status => sync_cmd::run(cli, r)?,
+        Cmd::Serve { .. } => serve::run(cli, r)?,
         Cmd::Allot {
             product: p,
             units,

@@ -1,0 +1,225 @@
+//! The replica's side of door-to-door sharing: this door's own redemptions and
+//! passages as signed messages, and a peer's message checked (an enrolled, not
+//! revoked device's key must have signed exactly these bytes) and applied as facts
+//! heard — through the pull's own code, so the same redemption coming back from
+//! head office later is the same row, counted once, and never pushed from here.
+
+use std::collections::HashSet;
+
+use ed25519_dalek::{Signature, Signer, Verifier};
+use rusqlite::{OptionalExtension, params};
+use uuid::Uuid;
+use wicket_domain::{Direction, Timestamp};
+use wicket_protocol::{Entity, PassageRecord, PeerFacts, RedemptionRecord, SignedPeerMessage};
+
+use crate::error::{DeviceError, Result};
+use crate::replica::Replica;
+
+/// The most facts one message carries (a door sends the rest in the next one).
+pub const MAX_FACTS: usize = 2_000;
+
+/// Why a peer's message was dropped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeerRefusal {
+    #[error("the message is not a readable peer message: {0}")]
+    Malformed(String),
+    #[error("device {0} is not enrolled with this venue's head office")]
+    UnknownDevice(Uuid),
+    #[error("device {0} has been revoked")]
+    Revoked(Uuid),
+    #[error("the signature does not match the message")]
+    BadSignature,
+    #[error("a fact in the message was not made by its sender")]
+    NotTheSenders,
+    #[error("this device's own message came back")]
+    Own,
+}
+
+impl PeerRefusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            PeerRefusal::Malformed(_) => "peer_malformed",
+            PeerRefusal::UnknownDevice(_) => "peer_unknown",
+            PeerRefusal::Revoked(_) => "peer_revoked",
+            PeerRefusal::BadSignature => "peer_bad_signature",
+            PeerRefusal::NotTheSenders => "peer_not_senders",
+            PeerRefusal::Own => "peer_own",
+        }
+    }
+}
+
+/// What a peer's accepted message added here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Heard {
+    pub from: Uuid,
+    pub redemptions: u64,
+    pub passages: u64,
+    /// The latest fact time in the message (the sender's clock).
+    pub latest: Option<Timestamp>,
+}
+
+impl Replica {
+    /// Head office's current key id (hex), which names this venue to other doors;
+    /// none before enrollment.
+    pub fn headoffice_key_id(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT lower(hex(key_id)) FROM trusted_keys WHERE owner = 'headoffice' \
+                 AND revoked_at IS NULL ORDER BY trusted_until IS NOT NULL, key_id LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// This door's own facts at or after `since` (unix s), oldest first, at most
+    /// [`MAX_FACTS`].
+    pub fn own_facts_since(&self, since: Timestamp) -> Result<PeerFacts> {
+        let me = self.device_id;
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, item, staff_id, gate, redeemed_at FROM redemptions \
+             WHERE device_id = ?1 AND redeemed_at >= ?2 ORDER BY redeemed_at, id LIMIT ?3",
+        )?;
+        let redemptions = st
+            .query_map(params![me, since, MAX_FACTS as i64], |r| {
+                Ok(RedemptionRecord {
+                    id: r.get(0)?,
+                    item: r.get(1)?,
+                    device_id: me,
+                    staff_id: r.get(2)?,
+                    gate: r.get(3)?,
+                    redeemed_at: r.get(4)?,
+                    conflict: false,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, item, direction, gate, at FROM passages \
+             WHERE device_id = ?1 AND at >= ?2 ORDER BY at, id LIMIT ?3",
+        )?;
+        let passages = st
+            .query_map(params![me, since, MAX_FACTS as i64], |r| {
+                let d: String = r.get(2)?;
+                Ok(PassageRecord {
+                    id: r.get(0)?,
+                    item: r.get(1)?,
+                    direction: Direction::parse(&d).unwrap_or(Direction::Out),
+                    gate: r.get(3)?,
+                    at: r.get(4)?,
+                    device_id: me,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(PeerFacts {
+            from: me,
+            sent_at: self.now(),
+            redemptions,
+            passages,
+        })
+    }
+
+    /// Sign `facts` with this device's enrolled key.
+    pub fn sign_peer(&self, facts: &PeerFacts) -> Result<SignedPeerMessage> {
+        let body = serde_json::to_string(facts)?;
+        let sig = self.signing_key.sign(body.as_bytes());
+        Ok(SignedPeerMessage {
+            body,
+            signature: hex::encode(sig.to_bytes()),
+        })
+    }
+
+    /// Check a peer's message and apply its facts in one transaction; a refused
+    /// message changes nothing.
+    pub fn hear(
+        &mut self,
+        msg: &SignedPeerMessage,
+    ) -> Result<std::result::Result<Heard, PeerRefusal>> {
+        let facts: PeerFacts = match serde_json::from_str(&msg.body) {
+            Ok(f) => f,
+            Err(e) => return Ok(Err(PeerRefusal::Malformed(e.to_string()))),
+        };
+        if facts.from == self.device_id {
+            return Ok(Err(PeerRefusal::Own));
+        }
+        if let Err(refused) = self.check_signature(&facts, msg)? {
+            return Ok(Err(refused));
+        }
+        let from = facts.from;
+        let theirs = facts
+            .redemptions
+            .iter()
+            .all(|r| r.device_id == from && !r.conflict)
+            && facts.passages.iter().all(|p| p.device_id == from);
+        if !theirs || facts.redemptions.len() + facts.passages.len() > MAX_FACTS * 2 {
+            return Ok(Err(PeerRefusal::NotTheSenders));
+        }
+        let latest = facts
+            .redemptions
+            .iter()
+            .map(|r| r.redeemed_at)
+            .chain(facts.passages.iter().map(|p| p.at))
+            .max();
+        let count = |tx: &rusqlite::Transaction<'_>, table: &str| -> Result<u64> {
+            Ok(
+                tx.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| {
+                    r.get::<_, i64>(0)
+                })? as u64,
+            )
+        };
+        let tx = self.conn.transaction()?;
+        let (r0, p0) = (count(&tx, "redemptions")?, count(&tx, "passages")?);
+        let none = HashSet::new();
+        for r in facts.redemptions {
+            crate::pull::upsert(&tx, Entity::Redemption(r), &none)?;
+        }
+        for p in facts.passages {
+            crate::pull::upsert(&tx, Entity::Passage(p), &none)?;
+        }
+        let (r1, p1) = (count(&tx, "redemptions")?, count(&tx, "passages")?);
+        tx.commit()?;
+        Ok(Ok(Heard {
+            from,
+            redemptions: r1 - r0,
+            passages: p1 - p0,
+            latest,
+        }))
+    }
+
+    /// The sender's enrolled key (as head office handed it down) signed the body.
+    fn check_signature(
+        &self,
+        facts: &PeerFacts,
+        msg: &SignedPeerMessage,
+    ) -> Result<std::result::Result<(), PeerRefusal>> {
+        let key: Option<(Vec<u8>, Option<Timestamp>)> = self
+            .conn
+            .query_row(
+                "SELECT public_key, revoked_at FROM trusted_keys WHERE owner = ?1 \
+                 ORDER BY revoked_at IS NULL DESC LIMIT 1",
+                [format!("device:{}", facts.from)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((public, revoked)) = key else {
+            return Ok(Err(PeerRefusal::UnknownDevice(facts.from)));
+        };
+        if revoked.is_some() {
+            return Ok(Err(PeerRefusal::Revoked(facts.from)));
+        }
+        let public: [u8; 32] = public
+            .try_into()
+            .map_err(|_| DeviceError::Corrupt("trusted key is not 32 bytes".into()))?;
+        let Ok(key) = wicket_ticket::VerifyingKey::from_bytes(&public) else {
+            return Ok(Err(PeerRefusal::UnknownDevice(facts.from)));
+        };
+        let sig = hex::decode(msg.signature.trim())
+            .ok()
+            .and_then(|b| <[u8; 64]>::try_from(b).ok())
+            .map(|b| Signature::from_bytes(&b));
+        match sig {
+            Some(sig) if key.verify(msg.body.as_bytes(), &sig).is_ok() => Ok(Ok(())),
+            _ => Ok(Err(PeerRefusal::BadSignature)),
+        }
+    }
+}
