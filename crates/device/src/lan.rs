@@ -33,7 +33,7 @@ const CONNECTED_FOR: i64 = 5;
 const OVERLAP: i64 = 2;
 
 /// One peer as the Sync screen shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct PeerStatus {
     pub url: String,
     /// Learned from its first answer.
@@ -187,8 +187,10 @@ impl Lan {
                 &format!("{PEER_PREFIX}/facts"),
                 axum::routing::post(receive).get(answer),
             )
+            .route(&format!("{PEER_PREFIX}/status"), axum::routing::get(status))
             .layer(axum::extract::DefaultBodyLimit::max(8 << 20))
             .with_state(Arc::clone(self));
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "peer service stopped");
@@ -406,6 +408,33 @@ async fn receive(State(lan): State<Arc<Lan>>, Json(msg): Json<SignedPeerMessage>
         }
         Err(e) => refused(StatusCode::SERVICE_UNAVAILABLE, "peer_busy", e),
     }
+}
+
+/// `GET /peer/v1/status`: this door's peers, for `wicket peers` on the same machine
+/// (other callers get 403: the list is nobody else's business).
+async fn status(
+    State(lan): State<Arc<Lan>>,
+    axum::extract::ConnectInfo(from): axum::extract::ConnectInfo<SocketAddr>,
+) -> Response {
+    if !from.ip().is_loopback() {
+        return refused(
+            StatusCode::FORBIDDEN,
+            "peer_status_local_only",
+            "peer status is answered on this machine only".into(),
+        );
+    }
+    Json(LanStatus {
+        device_id: lan.me,
+        peers: lan.status(),
+    })
+    .into_response()
+}
+
+/// A door and its peers.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct LanStatus {
+    pub device_id: Uuid,
+    pub peers: Vec<PeerStatus>,
 }
 
 /// `GET /peer/v1/facts?since=`: this door's own facts, signed.

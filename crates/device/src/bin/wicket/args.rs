@@ -206,6 +206,13 @@ pub enum Cmd {
         #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(20..=10_000))]
         tick_ms: u64,
     },
+    /// The doors a running `wicket serve` (or the app) shares with: connected or not,
+    /// facts heard, and how far behind each one is.
+    Peers {
+        /// That device's peer service on this machine.
+        #[arg(long, default_value = "http://127.0.0.1:7733")]
+        at: String,
+    },
     /// Cash drawer session: open with a float, X report, close with the counted cash.
     Session {
         #[command(subcommand)]

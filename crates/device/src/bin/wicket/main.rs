@@ -624,6 +624,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         }
         Cmd::Enroll { .. } | Cmd::Sync { .. } | Cmd::Status => sync_cmd::run(cli, r)?,
         Cmd::Serve { .. } => serve::run(cli, r)?,
+        Cmd::Peers { .. } => serve::peers(cli)?,
         Cmd::Allot {
             product: p,
             units,

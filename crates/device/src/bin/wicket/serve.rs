@@ -64,3 +64,44 @@ async fn shutdown() {
         _ = term => {}
     }
 }
+
+/// `wicket peers`: ask the local peer service for its peers.
+pub fn peers(cli: &Cli) -> anyhow::Result<()> {
+    let Cmd::Peers { at } = &cli.cmd else {
+        return Ok(());
+    };
+    let url = wicket_device::lan::peer_url(at).map_err(anyhow::Error::msg)?;
+    let st: wicket_device::lan::LanStatus = crate::runtime()?.block_on(async {
+        let resp = reqwest::get(format!("{url}{}/status", wicket_protocol::PEER_PREFIX)).await?;
+        anyhow::ensure!(
+            resp.status().is_success(),
+            "{url} answered {}",
+            resp.status()
+        );
+        anyhow::Ok(resp.json().await?)
+    })?;
+    crate::print(cli.json, &st, || {
+        println!("device {}", st.device_id);
+        if st.peers.is_empty() {
+            println!("no peers yet");
+        }
+        for p in &st.peers {
+            println!(
+                "{} {} {}{} heard {} behind {}{}",
+                if p.connected {
+                    "connected   "
+                } else {
+                    "disconnected"
+                },
+                p.url,
+                p.device_id.map_or("?".to_string(), |d| d.to_string()),
+                if p.discovered { " (found by mDNS)" } else { "" },
+                p.heard,
+                p.behind,
+                p.last_error
+                    .as_ref()
+                    .map_or(String::new(), |e| format!(" — {e}")),
+            );
+        }
+    })
+}
