@@ -8,6 +8,7 @@
 pub mod commands;
 pub mod error;
 pub mod export;
+pub mod lan;
 pub mod manage;
 pub mod state;
 pub mod sync;
@@ -74,6 +75,8 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         manage::manage_sign_in,
         manage::manage,
         manage::qr_svg,
+        lan::lan_status,
+        lan::set_lan_peers,
         export::export,
         export::save_claim_codes,
         sync::app_info,

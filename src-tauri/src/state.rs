@@ -59,6 +59,7 @@ pub struct AppState {
     pub enrolling: tokio::sync::Mutex<()>,
     /// The signed-in member's head office sign-in, for the management screens.
     pub manage_token: Mutex<Option<wicket_protocol::StaffToken>>,
+    lan: Mutex<Option<Arc<crate::lan::LanHandle>>>,
 }
 
 impl AppState {
@@ -73,7 +74,17 @@ impl AppState {
             sync: Mutex::new(None),
             enrolling: tokio::sync::Mutex::new(()),
             manage_token: Mutex::new(None),
+            lan: Mutex::new(None),
         }
+    }
+
+    /// The running peer network, if any.
+    pub fn lan(&self) -> Option<Arc<crate::lan::LanHandle>> {
+        self.lan.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn set_lan(&self, h: crate::lan::LanHandle) {
+        *self.lan.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(h));
     }
 
     pub fn with_demo(mut self, demo: bool) -> Self {
@@ -133,6 +144,9 @@ impl AppState {
     /// Stop the background engine (at exit, and in tests).
     pub fn stop_sync(&self) {
         if let Some(h) = self.sync.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = h.stop.send(true);
+        }
+        if let Some(h) = self.lan.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = h.stop.send(true);
         }
     }

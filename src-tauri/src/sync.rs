@@ -208,6 +208,10 @@ pub async fn start_engine<R: Runtime>(app: &AppHandle<R>) -> AppResult<Arc<SyncE
         tracing::info!("sync engine stopped");
     });
     tracing::info!(%device_id, "sync engine started");
+    // Doors of this venue share admissions on the local network too.
+    if let Err(e) = crate::lan::start(app).await {
+        tracing::warn!(code = %e.code, error = %e.message, "door network did not start");
+    }
     Ok(engine)
 }
 

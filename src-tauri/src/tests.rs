@@ -13,6 +13,7 @@ use wicket_device::{Replica, demo};
 use crate::{AppState, with_commands};
 
 mod export;
+mod lan;
 mod manage;
 mod till;
 

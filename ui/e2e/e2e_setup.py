@@ -220,6 +220,8 @@ def manager_part(s, a, shots):
 
     # Sell it at the box office of this laptop once its own pull brought it.
     goto(s, "sync")
+    s.wait('[data-testid="lan"]', text="Listening on")
+    print("ok the Sync screen shows the door network listening")
     s.click(s.wait('[data-testid="sync-now"]'))
     goto(s, "box")
     s.click(s.wait('[data-testid="product"]', text="E2E Gala ticket", timeout=60))

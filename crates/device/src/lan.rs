@@ -79,25 +79,7 @@ fn now() -> Timestamp {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// A peer address as `http://HOST:PORT` (a trailing slash dropped), or why not.
-pub fn peer_url(s: &str) -> Result<String, String> {
-    let t = s.trim().trim_end_matches('/');
-    let rest = t
-        .strip_prefix("http://")
-        .or_else(|| t.strip_prefix("https://"))
-        .ok_or_else(|| format!("{s:?}: a peer is http://HOST:PORT"))?;
-    let ok = !rest.is_empty()
-        && rest.len() <= 253
-        && rest.contains(':')
-        && rest
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
-    if ok {
-        Ok(t.to_string())
-    } else {
-        Err(format!("{s:?}: a peer is http://HOST:PORT"))
-    }
-}
+pub use crate::peer::peer_url;
 
 async fn blocking<T: Send + 'static>(
     replica: &SharedReplica,
@@ -158,6 +140,17 @@ impl Lan {
             heard: 0,
         });
         Ok(true)
+    }
+
+    /// Make the configured (not discovered) peers exactly `urls`.
+    pub fn set_configured(&self, urls: &[String]) -> Result<(), String> {
+        let wanted: Vec<String> = urls.iter().map(|u| peer_url(u)).collect::<Result<_, _>>()?;
+        self.peers()
+            .retain(|p| p.discovered || wanted.contains(&p.url));
+        for u in &wanted {
+            self.add_peer(u, false)?;
+        }
+        Ok(())
     }
 
     pub fn status(&self) -> Vec<PeerStatus> {

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 use ed25519_dalek::{Signature, Signer, Verifier};
 use rusqlite::{OptionalExtension, params};
+
 use uuid::Uuid;
 use wicket_domain::{Direction, Timestamp};
 use wicket_protocol::{Entity, PassageRecord, PeerFacts, RedemptionRecord, SignedPeerMessage};
@@ -58,7 +59,57 @@ pub struct Heard {
     pub latest: Option<Timestamp>,
 }
 
+/// A peer address as `http://HOST:PORT` (a trailing slash dropped), or why not.
+pub fn peer_url(s: &str) -> std::result::Result<String, String> {
+    let t = s.trim().trim_end_matches('/');
+    let bad = || format!("{s:?}: a peer is http://HOST:PORT");
+    let rest = t
+        .strip_prefix("http://")
+        .or_else(|| t.strip_prefix("https://"))
+        .ok_or_else(bad)?;
+    let ok = !rest.is_empty()
+        && rest.len() <= 253
+        && rest.contains(':')
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if ok { Ok(t.to_string()) } else { Err(bad()) }
+}
+
 impl Replica {
+    /// The doors this device always tries (for networks that block mDNS).
+    pub fn lan_peers(&self) -> Result<Vec<String>> {
+        Ok(crate::meta::get(&self.conn, "lan_peers")?
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default())
+    }
+
+    /// Set the doors this device always tries (a manager's setting, audited).
+    pub fn set_lan_peers(&mut self, peers: &[String]) -> Result<Vec<String>> {
+        self.authorize(wicket_domain::Action::ChangeSettings)?;
+        let mut clean = Vec::new();
+        for p in peers.iter().filter(|p| !p.trim().is_empty()) {
+            let u = peer_url(p).map_err(DeviceError::Invalid)?;
+            if !clean.contains(&u) {
+                clean.push(u);
+            }
+        }
+        if clean.len() > 32 {
+            return Err(DeviceError::Invalid("at most 32 peers".into()));
+        }
+        let (now, device, staff) = (self.now(), self.device_id, self.staff_id);
+        let tx = self.conn.transaction()?;
+        crate::meta::set(&tx, "lan_peers", &serde_json::to_string(&clean)?)?;
+        let op = wicket_protocol::Op::Audit(wicket_protocol::AuditOp {
+            action: "settings".into(),
+            subject: Some("lan_peers".into()),
+            detail: Some(clean.join(" ")),
+        });
+        crate::outbox::append(&tx, device, staff, &op, now)?;
+        tx.commit()?;
+        Ok(clean)
+    }
+
     /// Head office's current key id (hex), which names this venue to other doors;
     /// none before enrollment.
     pub fn headoffice_key_id(&self) -> Result<Option<String>> {
@@ -117,6 +168,16 @@ impl Replica {
             redemptions,
             passages,
         })
+    }
+
+    /// The items `device` has redeemed, as far as this door knows (its own scans,
+    /// or heard from that door, or pulled).
+    pub fn items_redeemed_by(&self, device: Uuid) -> Result<Vec<Uuid>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT item FROM redemptions WHERE device_id = ?1")?;
+        let rows = st.query_map([device], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Sign `facts` with this device's enrolled key.

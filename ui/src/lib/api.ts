@@ -116,7 +116,31 @@ export const api = {
   saveClaimCodes: (product: string, codes: { code: string; url: string }[], format: 'pdf' | 'csv') =>
     call<Saved>('save_claim_codes', { product, codes, format }),
   qrSvg: (text: string) => call<string>('qr_svg', { text }),
+  lanStatus: () => call<LanView>('lan_status'),
+  setLanPeers: (peers: string[]) => call<LanView>('set_lan_peers', { peers }),
 };
+
+/** A door this one shares admissions with on the venue network. */
+export interface PeerStatus {
+  url: string;
+  device_id: string | null;
+  connected: boolean;
+  last_contact: number | null;
+  last_error: string | null;
+  /** This door's facts the peer has not acknowledged yet. */
+  behind: number;
+  heard: number;
+  discovered: boolean;
+}
+
+export interface LanView {
+  running: boolean;
+  device_id: string;
+  listen: string | null;
+  error: string | null;
+  configured: string[];
+  peers: PeerStatus[];
+}
 
 export type ExportKind = 'sales' | 'items' | 'redemptions' | 'sessions';
 

@@ -294,6 +294,13 @@ pub enum Cmd {
         /// The CUPS queue receipts and drawer reports print on (`off`: none).
         #[arg(long)]
         printer: Option<String>,
+        /// A door this device always shares with, http://HOST:PORT (repeat; these
+        /// replace the list). For networks that block mDNS.
+        #[arg(long = "lan-peer")]
+        lan_peers: Vec<String>,
+        /// Forget the configured doors.
+        #[arg(long, conflicts_with = "lan_peers")]
+        no_lan_peers: bool,
     },
     /// Save an order's receipt and ticket pages as PDF, and print them on the
     /// chosen printer with --print.

@@ -650,7 +650,13 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Cmd::Settings {
             admit_unknown,
             printer,
+            lan_peers,
+            no_lan_peers,
         } => {
+            if !lan_peers.is_empty() || *no_lan_peers {
+                r.set_lan_peers(lan_peers)?;
+            }
+            let peers = r.lan_peers()?;
             if let Some(v) = admit_unknown {
                 r.set_admit_unknown(v == "on")?;
             }
@@ -662,7 +668,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             let keys = r.key_source().map_or("none", |k| k.as_str());
             print(
                 cli.json,
-                &serde_json::json!({"admit_unknown": admit, "key_storage": keys, "printer": printer}),
+                &serde_json::json!({"admit_unknown": admit, "key_storage": keys, "printer": printer, "lan_peers": peers}),
                 || {
                     println!(
                         "printer: {}",
@@ -673,6 +679,14 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                         if admit { "on" } else { "off" }
                     );
                     println!("replica key kept in: {keys}");
+                    println!(
+                        "doors always shared with: {}",
+                        if peers.is_empty() {
+                            "none (mDNS finds them)".to_string()
+                        } else {
+                            peers.join(" ")
+                        }
+                    );
                     if keys == "key_file" {
                         println!("warning: no OS keyring; the key file sits beside the replica");
                     }

@@ -23,6 +23,7 @@ pub fn run(cli: &Cli, r: Replica) -> anyhow::Result<()> {
         return Ok(());
     };
     let enrolled = r.sync_config()?.is_some();
+    let stored = r.lan_peers()?;
     let shared = Arc::new(Mutex::new(r));
     crate::runtime()?.block_on(async {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -33,7 +34,7 @@ pub fn run(cli: &Cli, r: Replica) -> anyhow::Result<()> {
             eprintln!("not enrolled: no head office sync, peers only");
         }
         let lan = Lan::new(Arc::clone(&shared), Duration::from_millis(*tick_ms))?;
-        for p in peers {
+        for p in peers.iter().chain(&stored) {
             lan.add_peer(p, false).map_err(anyhow::Error::msg)?;
         }
         let bound = lan.serve(*lan_listen).await?;
