@@ -322,6 +322,26 @@ async fn unknown_revoked_or_tampered_messages_are_dropped() {
     assert_eq!(resp.status().as_u16(), 403);
     let body: Value = resp.json().await.expect("json");
     assert_eq!(body["code"], "peer_bad_signature");
+    // Only this venue's doors may read a door's facts: a stranger's request is
+    // refused, B's is answered with A's facts signed by A.
+    let ask = |msg: wicket_protocol::SignedPeerMessage| {
+        reqwest::Client::new()
+            .post(format!("http://{addr}/peer/v1/ask"))
+            .json(&msg)
+            .send()
+    };
+    let resp = ask(stranger.sign_ask(0).expect("sign")).await.expect("ask");
+    assert_eq!(resp.status().as_u16(), 403);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["code"], "peer_unknown");
+    let resp = ask(lock(&b).sign_ask(0).expect("sign")).await.expect("ask");
+    assert_eq!(resp.status().as_u16(), 200);
+    let answer: wicket_protocol::SignedPeerMessage = resp.json().await.expect("json");
+    let heard = lock(&b)
+        .hear(&answer)
+        .expect("hear")
+        .expect("A's answer verifies");
+    assert_eq!(heard.from, lock(&a).device_id());
 
     // B pushes, then A pulls from head office: the same redemption, still once.
     eb.sync_once(|_, _| {}).await.expect("B syncs");

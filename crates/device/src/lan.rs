@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -18,7 +18,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 use uuid::Uuid;
 use wicket_domain::Timestamp;
-use wicket_protocol::{PEER_PREFIX, PeerAck, PeerFacts, PeerFactsQuery, SignedPeerMessage};
+use wicket_protocol::{PEER_PREFIX, PeerAck, SignedPeerMessage};
 
 use crate::peer::{Heard, PeerRefusal};
 use crate::sync::SharedReplica;
@@ -178,8 +178,9 @@ impl Lan {
         let app = Router::new()
             .route(
                 &format!("{PEER_PREFIX}/facts"),
-                axum::routing::post(receive).get(answer),
+                axum::routing::post(receive),
             )
+            .route(&format!("{PEER_PREFIX}/ask"), axum::routing::post(answer))
             .route(&format!("{PEER_PREFIX}/status"), axum::routing::get(status))
             .layer(axum::extract::DefaultBodyLimit::max(8 << 20))
             .with_state(Arc::clone(self));
@@ -320,10 +321,14 @@ impl Lan {
         else {
             return;
         };
+        let ask = match blocking(&self.replica, move |r| r.sign_ask(from)).await {
+            Ok(a) => a,
+            Err(e) => return self.failed(url, e),
+        };
         let got = self
             .client
-            .get(format!("{url}{PEER_PREFIX}/facts"))
-            .query(&PeerFactsQuery { since: Some(from) })
+            .post(format!("{url}{PEER_PREFIX}/ask"))
+            .json(&ask)
             .send()
             .await;
         let msg = match got {
@@ -430,16 +435,24 @@ pub struct LanStatus {
     pub peers: Vec<PeerStatus>,
 }
 
-/// `GET /peer/v1/facts?since=`: this door's own facts, signed.
-async fn answer(State(lan): State<Arc<Lan>>, Query(q): Query<PeerFactsQuery>) -> Response {
-    let since = q.since.unwrap_or(0);
+/// `POST /peer/v1/ask`: a door of this venue asks for this door's own facts, signed.
+async fn answer(State(lan): State<Arc<Lan>>, Json(ask): Json<SignedPeerMessage>) -> Response {
     let signed = blocking(&lan.replica, move |r| {
-        let f: PeerFacts = r.own_facts_since(since)?;
-        r.sign_peer(&f)
+        Ok(match r.check_ask(&ask)? {
+            Ok(a) => {
+                let f = r.own_facts_since(a.since)?;
+                Ok(r.sign_peer(&f)?)
+            }
+            Err(refusal) => Err(refusal),
+        })
     })
     .await;
     match signed {
-        Ok(m) => Json(m).into_response(),
+        Ok(Ok(m)) => Json(m).into_response(),
+        Ok(Err(r)) => {
+            tracing::warn!(code = r.code(), refused = %r, "peer request dropped");
+            refused(StatusCode::FORBIDDEN, r.code(), r.to_string())
+        }
         Err(e) => refused(StatusCode::SERVICE_UNAVAILABLE, "peer_busy", e),
     }
 }

@@ -11,7 +11,9 @@ use rusqlite::{OptionalExtension, params};
 
 use uuid::Uuid;
 use wicket_domain::{Direction, Timestamp};
-use wicket_protocol::{Entity, PassageRecord, PeerFacts, RedemptionRecord, SignedPeerMessage};
+use wicket_protocol::{
+    Entity, PassageRecord, PeerAsk, PeerFacts, RedemptionRecord, SignedPeerMessage,
+};
 
 use crate::error::{DeviceError, Result};
 use crate::replica::Replica;
@@ -34,6 +36,8 @@ pub enum PeerRefusal {
     NotTheSenders,
     #[error("this device's own message came back")]
     Own,
+    #[error("the request is too old or from the future (clocks more than 5 minutes apart?)")]
+    Stale,
 }
 
 impl PeerRefusal {
@@ -45,6 +49,7 @@ impl PeerRefusal {
             PeerRefusal::BadSignature => "peer_bad_signature",
             PeerRefusal::NotTheSenders => "peer_not_senders",
             PeerRefusal::Own => "peer_own",
+            PeerRefusal::Stale => "peer_stale",
         }
     }
 }
@@ -190,6 +195,42 @@ impl Replica {
         })
     }
 
+    /// Sign a request for a peer's own facts since `since`.
+    pub fn sign_ask(&self, since: Timestamp) -> Result<SignedPeerMessage> {
+        let ask = PeerAsk {
+            from: self.device_id,
+            since,
+            sent_at: self.now(),
+        };
+        let body = serde_json::to_string(&ask)?;
+        let sig = self.signing_key.sign(body.as_bytes());
+        Ok(SignedPeerMessage {
+            body,
+            signature: hex::encode(sig.to_bytes()),
+        })
+    }
+
+    /// Check a peer's request: signed by an enrolled, not revoked door, recent.
+    pub fn check_ask(
+        &self,
+        msg: &SignedPeerMessage,
+    ) -> Result<std::result::Result<PeerAsk, PeerRefusal>> {
+        let ask: PeerAsk = match serde_json::from_str(&msg.body) {
+            Ok(a) => a,
+            Err(e) => return Ok(Err(PeerRefusal::Malformed(e.to_string()))),
+        };
+        if ask.from == self.device_id {
+            return Ok(Err(PeerRefusal::Own));
+        }
+        if let Err(r) = self.check_signature(ask.from, msg)? {
+            return Ok(Err(r));
+        }
+        if (self.now() - ask.sent_at).abs() > 300 {
+            return Ok(Err(PeerRefusal::Stale));
+        }
+        Ok(Ok(ask))
+    }
+
     /// Check a peer's message and apply its facts in one transaction; a refused
     /// message changes nothing.
     pub fn hear(
@@ -203,7 +244,7 @@ impl Replica {
         if facts.from == self.device_id {
             return Ok(Err(PeerRefusal::Own));
         }
-        if let Err(refused) = self.check_signature(&facts, msg)? {
+        if let Err(refused) = self.check_signature(facts.from, msg)? {
             return Ok(Err(refused));
         }
         let from = facts.from;
@@ -250,7 +291,7 @@ impl Replica {
     /// The sender's enrolled key (as head office handed it down) signed the body.
     fn check_signature(
         &self,
-        facts: &PeerFacts,
+        from: Uuid,
         msg: &SignedPeerMessage,
     ) -> Result<std::result::Result<(), PeerRefusal>> {
         let key: Option<(Vec<u8>, Option<Timestamp>)> = self
@@ -258,21 +299,21 @@ impl Replica {
             .query_row(
                 "SELECT public_key, revoked_at FROM trusted_keys WHERE owner = ?1 \
                  ORDER BY revoked_at IS NULL DESC LIMIT 1",
-                [format!("device:{}", facts.from)],
+                [format!("device:{from}")],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
         let Some((public, revoked)) = key else {
-            return Ok(Err(PeerRefusal::UnknownDevice(facts.from)));
+            return Ok(Err(PeerRefusal::UnknownDevice(from)));
         };
         if revoked.is_some() {
-            return Ok(Err(PeerRefusal::Revoked(facts.from)));
+            return Ok(Err(PeerRefusal::Revoked(from)));
         }
         let public: [u8; 32] = public
             .try_into()
             .map_err(|_| DeviceError::Corrupt("trusted key is not 32 bytes".into()))?;
         let Ok(key) = wicket_ticket::VerifyingKey::from_bytes(&public) else {
-            return Ok(Err(PeerRefusal::UnknownDevice(facts.from)));
+            return Ok(Err(PeerRefusal::UnknownDevice(from)));
         };
         let sig = hex::decode(msg.signature.trim())
             .ok()

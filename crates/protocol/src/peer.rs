@@ -44,8 +44,11 @@ pub struct PeerAck {
     pub device_id: Uuid,
 }
 
-/// `GET /peer/v1/facts?since=`: the answering door's own facts since then.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-pub struct PeerFactsQuery {
-    pub since: Option<Timestamp>,
+/// `POST /peer/v1/ask` (signed like facts): a door asks another for the other's
+/// own facts since `since`. Signed, so only this venue's doors can read them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerAsk {
+    pub from: Uuid,
+    pub since: Timestamp,
+    pub sent_at: Timestamp,
 }
