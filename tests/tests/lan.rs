@@ -334,7 +334,8 @@ async fn unknown_revoked_or_tampered_messages_are_dropped() {
     assert_eq!(resp.status().as_u16(), 403);
     let body: Value = resp.json().await.expect("json");
     assert_eq!(body["code"], "peer_unknown");
-    let resp = ask(lock(&b).sign_ask(0).expect("sign")).await.expect("ask");
+    let b_ask = lock(&b).sign_ask(0).expect("sign");
+    let resp = ask(b_ask).await.expect("ask");
     assert_eq!(resp.status().as_u16(), 200);
     let answer: wicket_protocol::SignedPeerMessage = resp.json().await.expect("json");
     let heard = lock(&b)
