@@ -344,6 +344,31 @@ async fn unknown_revoked_or_tampered_messages_are_dropped() {
         .expect("A's answer verifies");
     assert_eq!(heard.from, lock(&a).device_id());
 
+    // A refund made at B travels too: its ticket is refused at A at once.
+    eb.top_up_allotments(5).await.expect("allotment for B");
+    let sold = lock(&b)
+        .sell(&wicket_device::SellRequest {
+            product_id: product,
+            quantity: 1,
+            buyer_email: "refund@example.com".into(),
+            payment_method: Some("card".into()),
+            ..Default::default()
+        })
+        .expect("sale at B");
+    let token = lock(&b).ticket_token(sold.items[0].id).expect("token");
+    lock(&b)
+        .refund(&sold.sale.order_number, &[], "wrong night")
+        .expect("refund at B");
+    let msg2 = {
+        let b = lock(&b);
+        b.sign_peer(&b.own_facts_since(0).expect("facts"))
+            .expect("sign")
+    };
+    let heard = lock(&a).hear(&msg2).expect("hear").expect("accepted");
+    assert_eq!(heard.refunds, 1, "{heard:?}");
+    let v = lock(&a).scan(&token, Some("North"), None).expect("scan");
+    assert_eq!((v.admitted, v.code.as_str()), (false, "refunded"), "{v:?}");
+
     // B pushes, then A pulls from head office: the same redemption, still once.
     eb.sync_once(|_, _| {}).await.expect("B syncs");
     ea.pull(|_, _| {}).await.expect("A pulls");

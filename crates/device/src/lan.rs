@@ -257,11 +257,13 @@ impl Lan {
         };
         facts.redemptions.retain(|r| !acked.contains(&r.id));
         facts.passages.retain(|p| !acked.contains(&p.id));
+        facts.refunds.retain(|r| !acked.contains(&r.id));
         let ids: Vec<(Uuid, Timestamp)> = facts
             .redemptions
             .iter()
             .map(|r| (r.id, r.redeemed_at))
             .chain(facts.passages.iter().map(|p| (p.id, p.at)))
+            .chain(facts.refunds.iter().map(|r| (r.id, r.created_at)))
             .collect();
         self.note(url, |p| p.behind = ids.len() as u64);
         if ids.is_empty() {
@@ -357,7 +359,7 @@ impl Lan {
             p.device_id = Some(h.from);
             p.last_contact = Some(t);
             p.last_error = None;
-            p.heard += h.redemptions + h.passages;
+            p.heard += h.redemptions + h.passages + h.refunds;
             if let Some(latest) = h.latest {
                 p.pull_from = p.pull_from.max(latest - OVERLAP);
             }
@@ -391,7 +393,7 @@ async fn receive(State(lan): State<Arc<Lan>>, Json(msg): Json<SignedPeerMessage>
                 lan.heard(&url, h);
             }
             Json(PeerAck {
-                new: h.redemptions + h.passages,
+                new: h.redemptions + h.passages + h.refunds,
                 device_id: lan.me,
             })
             .into_response()

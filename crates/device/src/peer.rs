@@ -1,5 +1,5 @@
-//! The replica's side of door-to-door sharing: this door's own redemptions and
-//! passages as signed messages, and a peer's message checked (an enrolled, not
+//! The replica's side of door-to-door sharing: this door's own redemptions,
+//! passages and refunds as signed messages, and a peer's message checked (an enrolled, not
 //! revoked device's key must have signed exactly these bytes) and applied as facts
 //! heard — through the pull's own code, so the same redemption coming back from
 //! head office later is the same row, counted once, and never pushed from here.
@@ -60,6 +60,7 @@ pub struct Heard {
     pub from: Uuid,
     pub redemptions: u64,
     pub passages: u64,
+    pub refunds: u64,
     /// The latest fact time in the message (the sender's clock).
     pub latest: Option<Timestamp>,
 }
@@ -167,11 +168,17 @@ impl Replica {
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        let refunds = crate::till::read_refunds(
+            &self.conn,
+            "device_id = ?1 AND created_at >= ?2",
+            params![me, since],
+        )?;
         Ok(PeerFacts {
             from: me,
             sent_at: self.now(),
             redemptions,
             passages,
+            refunds,
         })
     }
 
@@ -261,6 +268,7 @@ impl Replica {
             .iter()
             .map(|r| r.redeemed_at)
             .chain(facts.passages.iter().map(|p| p.at))
+            .chain(facts.refunds.iter().map(|r| r.created_at))
             .max();
         let count = |tx: &rusqlite::Transaction<'_>, table: &str| -> Result<u64> {
             Ok(
@@ -270,7 +278,11 @@ impl Replica {
             )
         };
         let tx = self.conn.transaction()?;
-        let (r0, p0) = (count(&tx, "redemptions")?, count(&tx, "passages")?);
+        let (r0, p0, f0) = (
+            count(&tx, "redemptions")?,
+            count(&tx, "passages")?,
+            count(&tx, "refunds")?,
+        );
         let none = HashSet::new();
         for r in facts.redemptions {
             crate::pull::upsert(&tx, Entity::Redemption(r), &none)?;
@@ -278,12 +290,20 @@ impl Replica {
         for p in facts.passages {
             crate::pull::upsert(&tx, Entity::Passage(p), &none)?;
         }
-        let (r1, p1) = (count(&tx, "redemptions")?, count(&tx, "passages")?);
+        for r in facts.refunds {
+            crate::pull::upsert(&tx, Entity::Refund(r), &none)?;
+        }
+        let (r1, p1, f1) = (
+            count(&tx, "redemptions")?,
+            count(&tx, "passages")?,
+            count(&tx, "refunds")?,
+        );
         tx.commit()?;
         Ok(Ok(Heard {
             from,
             redemptions: r1 - r0,
             passages: p1 - p0,
+            refunds: f1 - f0,
             latest,
         }))
     }

@@ -40,7 +40,11 @@ fn sales_between(c: &Connection, device: Uuid, from: i64, to: i64) -> Result<Vec
 const REFUND_COLS: &str = "id, sale_id, order_number, product_id, item_ids, amount, currency, \
      payment_method, reason, device_id, staff_id, created_at, payments";
 
-fn read_refunds(c: &Connection, where_sql: &str, p: impl rusqlite::Params) -> Result<Vec<Refund>> {
+pub(crate) fn read_refunds(
+    c: &Connection,
+    where_sql: &str,
+    p: impl rusqlite::Params,
+) -> Result<Vec<Refund>> {
     let mut st = c.prepare_cached(&format!(
         "SELECT {REFUND_COLS} FROM refunds WHERE {where_sql} ORDER BY created_at, id"
     ))?;

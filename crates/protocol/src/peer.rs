@@ -1,5 +1,5 @@
 //! Door-to-door messages on the venue network (no head office needed): each
-//! device's own redemptions and passages, as the same records the pull carries,
+//! device's own redemptions, passages and refunds, as the same records the pull carries,
 //! signed by the sending device's enrolled key.
 
 use serde::{Deserialize, Serialize};
@@ -24,6 +24,9 @@ pub struct PeerFacts {
     pub redemptions: Vec<RedemptionRecord>,
     #[serde(default)]
     pub passages: Vec<PassageRecord>,
+    /// Refunds made here: their tickets are refused at every door at once.
+    #[serde(default)]
+    pub refunds: Vec<wicket_domain::Refund>,
 }
 
 /// A [`PeerFacts`] as JSON text (`body`) and the hex Ed25519 signature of that
