@@ -19,8 +19,8 @@
 //! saves 8 bytes (about 13 QR characters) over `i64`.
 //!
 //! Text form: [`PREFIX`] followed by RFC 4648 base32, upper case, without padding.
-//! Every character is in the QR alphanumeric set, so the QR stays small (version 8
-//! at level M with an event) and a keyboard-wedge scanner types it the same way on
+//! Every character is in the QR alphanumeric set, so the QR stays small (version 10
+//! at level Q with an event) and a keyboard-wedge scanner types it the same way on
 //! any keyboard layout (letters and the digits 2-7 only).
 
 use std::fmt;

@@ -9,7 +9,8 @@ use std::time::Instant;
 use clap::Parser;
 use image::{GrayImage, Luma, imageops};
 use qrcode::Color;
-use wicket_ticket::{SigningKey, TicketClaims, decode_gray, parse, render, sign};
+use wicket_ticket::decode::{ALL_STEPS, DEFAULT_CASCADE, Step, decode_gray_with};
+use wicket_ticket::{SigningKey, TicketClaims, parse, render, sign};
 
 const W: u32 = 1280;
 const H: u32 = 720;
@@ -20,6 +21,51 @@ struct Args {
     /// Frames per perturbation.
     #[arg(long, default_value_t = 20)]
     frames: u32,
+    /// A decoder set to compare, NAME=step,step,... (repeat); default: zxing-cpp,
+    /// rxing and rqrr alone, the cascade before zxing-cpp, and the door's cascade.
+    #[arg(long = "cascade")]
+    cascades: Vec<String>,
+    /// Another set of frames: mixed into every perturbation's PRNG seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+/// The cascades to compare, by name.
+fn cascades(args: &[String]) -> Result<Vec<(String, Vec<Step>)>, String> {
+    let step = |n: &str| {
+        ALL_STEPS
+            .iter()
+            .copied()
+            .find(|s| s.name() == n.trim())
+            .ok_or_else(|| format!("unknown step {n:?}"))
+    };
+    if args.is_empty() {
+        return Ok(vec![
+            ("zxing-cpp".into(), vec![Step::Zxing]),
+            ("rxing".into(), vec![Step::Rxing]),
+            ("rqrr".into(), vec![Step::Rqrr]),
+            (
+                "old cascade".into(),
+                vec![
+                    Step::Rxing,
+                    Step::DownscaleRxing,
+                    Step::Rqrr,
+                    Step::ThresholdRqrr,
+                    Step::ThresholdRxing,
+                ],
+            ),
+            ("door cascade".into(), DEFAULT_CASCADE.to_vec()),
+        ]);
+    }
+    args.iter()
+        .map(|a| {
+            let (name, steps) = a
+                .split_once('=')
+                .ok_or_else(|| format!("{a:?}: NAME=steps"))?;
+            let steps = steps.split(',').map(step).collect::<Result<Vec<_>, _>>()?;
+            Ok((name.to_string(), steps))
+        })
+        .collect()
 }
 
 /// xorshift64*: tiny deterministic PRNG so the frames are the same on every run.
@@ -47,9 +93,14 @@ enum Perturbation {
     Glare,
     LowContrast,
     Noise,
+    /// The code far from the lens: 2–3 px per module in the 1280x720 frame.
+    SmallCode,
+    /// A phone screen filmed: a fine diagonal grating over the code (moiré),
+    /// dimmer blacks and a slight blur.
+    ScreenMoire,
 }
 
-const ALL: [Perturbation; 7] = [
+const ALL: [Perturbation; 9] = [
     Perturbation::Clean,
     Perturbation::Rotation,
     Perturbation::Perspective,
@@ -57,6 +108,8 @@ const ALL: [Perturbation; 7] = [
     Perturbation::Glare,
     Perturbation::LowContrast,
     Perturbation::Noise,
+    Perturbation::SmallCode,
+    Perturbation::ScreenMoire,
 ];
 
 /// 3x3 homography mapping the unit square onto a quad (projective, row-major).
@@ -115,6 +168,7 @@ fn apply(m: &Mat, x: f64, y: f64) -> (f64, f64) {
 fn frame(modules: &[Color], n: usize, p: Perturbation, rng: &mut Rng) -> GrayImage {
     let (ink, paper) = match p {
         Perturbation::LowContrast => (105.0, 150.0),
+        Perturbation::ScreenMoire => (rng.range(45.0, 70.0), rng.range(200.0, 245.0)),
         _ => (rng.range(20.0, 50.0), rng.range(190.0, 235.0)),
     };
     // Background: lighting gradient plus a few darker blocks (desk, hands, clutter).
@@ -141,7 +195,10 @@ fn frame(modules: &[Color], n: usize, p: Perturbation, rng: &mut Rng) -> GrayIma
     }
 
     let total = (n + 8) as f64; // modules including the 4-module quiet zone each side
-    let module_px = rng.range(4.0, 7.0);
+    let module_px = match p {
+        Perturbation::SmallCode => rng.range(2.2, 3.0),
+        _ => rng.range(4.0, 7.0),
+    };
     let side = total * module_px;
     let angle = match p {
         Perturbation::Rotation => rng.range(0.0, 360.0),
@@ -229,6 +286,19 @@ fn frame(modules: &[Color], n: usize, p: Perturbation, rng: &mut Rng) -> GrayIma
                 }
             }
         }
+        Perturbation::ScreenMoire => {
+            // The screen's pixel grid beating against the camera's: a grating of
+            // 2.5–4 px at an angle, 20–35% deep, then the lens softens it.
+            let period = rng.range(2.5, 4.0);
+            let depth = rng.range(0.20, 0.35);
+            let (s, c) = rng.range(0.0, std::f64::consts::PI).sin_cos();
+            for (x, y, px) in img.enumerate_pixels_mut() {
+                let phase = (f64::from(x) * c + f64::from(y) * s) / period;
+                let k = 1.0 - depth * (0.5 + 0.5 * (phase * std::f64::consts::TAU).sin());
+                px.0[0] = (f64::from(px.0[0]) * k).clamp(0.0, 255.0) as u8;
+            }
+            img = imageops::blur(&img, 0.8);
+        }
         Perturbation::Noise => {
             for px in img.pixels_mut() {
                 // Sum of uniforms approximates Gaussian sensor noise, sigma ~ 17.
@@ -269,41 +339,65 @@ fn main() -> Result<(), String> {
         code.version()
     );
 
-    let mut all_times = Vec::new();
-    let (mut ok_all, mut n_all) = (0, 0);
-    for (i, p) in ALL.into_iter().enumerate() {
-        let mut rng =
-            Rng(0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1).wrapping_mul(0x1234_5678_9ABC_DEF1));
-        let mut times = Vec::new();
-        let mut ok = 0;
-        for _ in 0..args.frames {
-            let img = frame(&modules, n, p, &mut rng);
-            let start = Instant::now();
-            let texts =
-                decode_gray(img.width(), img.height(), img.as_raw()).map_err(|e| e.to_string())?;
-            times.push(start.elapsed().as_secs_f64() * 1000.0);
-            let good = texts.iter().any(|t| {
-                parse(t).is_ok_and(|st| st.verify(&key.verifying_key()).is_ok_and(|c| *c == claims))
-            });
-            ok += usize::from(good);
-        }
-        all_times.extend_from_slice(&times);
-        times.sort_by(f64::total_cmp);
-        println!(
-            "{:<12} {ok:>3}/{}  median {:6.2} ms  p95 {:6.2} ms",
-            format!("{p:?}"),
-            args.frames,
-            quantile(&times, 0.5),
-            quantile(&times, 0.95)
-        );
-        ok_all += ok;
-        n_all += args.frames as usize;
+    let sets = cascades(&args.cascades)?;
+    // The same frames for every decoder set.
+    let frames: Vec<Vec<GrayImage>> = ALL
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut rng = Rng(0x9E37_79B9_7F4A_7C15
+                ^ (i as u64 + 1).wrapping_mul(0x1234_5678_9ABC_DEF1)
+                ^ args.seed.wrapping_mul(0xD1B5_4A32_D192_ED03));
+            (0..args.frames)
+                .map(|_| frame(&modules, n, p, &mut rng))
+                .collect()
+        })
+        .collect();
+    print!("{:<12}", "frames");
+    for (name, _) in &sets {
+        print!(" | {name:>24}");
     }
-    all_times.sort_by(f64::total_cmp);
-    println!(
-        "overall {ok_all}/{n_all}, median {:.2} ms, p95 {:.2} ms",
-        quantile(&all_times, 0.5),
-        quantile(&all_times, 0.95)
-    );
+    println!();
+    let mut totals: Vec<(usize, Vec<f64>)> = vec![(0, Vec::new()); sets.len()];
+    for (p, imgs) in ALL.into_iter().zip(&frames) {
+        print!("{:<12}", format!("{p:?}"));
+        for (k, (_, steps)) in sets.iter().enumerate() {
+            let mut times = Vec::new();
+            let mut ok = 0;
+            for img in imgs {
+                let start = Instant::now();
+                let scan = decode_gray_with(steps, img.width(), img.height(), img.as_raw())
+                    .map_err(|e| e.to_string())?;
+                times.push(start.elapsed().as_secs_f64() * 1000.0);
+                let good = scan.texts.iter().any(|t| {
+                    parse(t)
+                        .is_ok_and(|st| st.verify(&key.verifying_key()).is_ok_and(|c| *c == claims))
+                });
+                ok += usize::from(good);
+            }
+            totals[k].0 += ok;
+            totals[k].1.extend_from_slice(&times);
+            times.sort_by(f64::total_cmp);
+            print!(
+                " | {ok:>3}/{:<3} {:>6.2} {:>6.2} ms",
+                args.frames,
+                quantile(&times, 0.5),
+                quantile(&times, 0.95)
+            );
+        }
+        println!();
+    }
+    let n_all = ALL.len() * args.frames as usize;
+    print!("{:<12}", "overall");
+    for (ok, times) in &mut totals {
+        times.sort_by(f64::total_cmp);
+        print!(
+            " | {ok:>3}/{n_all:<3} {:>6.2} {:>6.2} ms",
+            quantile(times, 0.5),
+            quantile(times, 0.95)
+        );
+    }
+    println!();
+    println!("(each cell: frames read, median and p95 decode time)");
     Ok(())
 }
