@@ -5,12 +5,13 @@
 # for schemathesis (scripts/schemathesis.sh), chromium and chromium-driver for the
 # claim page's browser test (scripts/claim-e2e.sh), cups with the cups-pdf queue
 # driver and poppler-utils for the printing test (scripts/print-e2e.sh), and the
-# UI's npm packages; iproute2 for the door discovery test's network namespace.
+# UI's npm packages; iproute2 for the door discovery test's network namespace;
+# cmake to build zxing-cpp (the QR reader) from its bundled source.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-need=(build-essential pkg-config libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver imagemagick postgresql python3-venv chromium chromium-driver cups printer-driver-cups-pdf poppler-utils iproute2)
+need=(build-essential pkg-config libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver imagemagick postgresql python3-venv chromium chromium-driver cups printer-driver-cups-pdf poppler-utils iproute2 cmake)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
