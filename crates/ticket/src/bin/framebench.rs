@@ -25,6 +25,10 @@ struct Args {
     /// rxing and rqrr alone, the cascade before zxing-cpp, and the door's cascade.
     #[arg(long = "cascade")]
     cascades: Vec<String>,
+    /// Door-camera sequences of 10 frames (a drifting code, a sliding highlight),
+    /// decoded by the door's cascade frame by frame.
+    #[arg(long, default_value_t = 50)]
+    sequences: usize,
     /// Another set of frames: mixed into every perturbation's PRNG seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -166,6 +170,16 @@ fn apply(m: &Mat, x: f64, y: f64) -> (f64, f64) {
 /// Draws one frame: textured background, the code (with quiet zone) mapped onto a
 /// quad, then the perturbation's image-level effect.
 fn frame(modules: &[Color], n: usize, p: Perturbation, rng: &mut Rng) -> GrayImage {
+    placed(modules, n, p, rng).0
+}
+
+/// A frame and where its code sits: centre x, centre y and side in pixels.
+fn placed(
+    modules: &[Color],
+    n: usize,
+    p: Perturbation,
+    rng: &mut Rng,
+) -> (GrayImage, f64, f64, f64) {
     let (ink, paper) = match p {
         Perturbation::LowContrast => (105.0, 150.0),
         Perturbation::ScreenMoire => (rng.range(45.0, 70.0), rng.range(200.0, 245.0)),
@@ -277,14 +291,7 @@ fn frame(modules: &[Color], n: usize, p: Perturbation, rng: &mut Rng) -> GrayIma
                 cy + rng.range(-0.3, 0.3) * side,
             );
             let r = rng.range(0.10, 0.18) * side;
-            for (x, y, px) in img.enumerate_pixels_mut() {
-                let d = ((f64::from(x) - gx).powi(2) + (f64::from(y) - gy).powi(2)).sqrt() / r;
-                if d < 2.0 {
-                    let a = if d < 1.0 { 1.0 } else { 2.0 - d };
-                    let v = f64::from(px.0[0]) * (1.0 - a) + 255.0 * a;
-                    px.0[0] = v as u8;
-                }
-            }
+            glare(&mut img, gx, gy, r);
         }
         Perturbation::ScreenMoire => {
             // The screen's pixel grid beating against the camera's: a grating of
@@ -308,7 +315,58 @@ fn frame(modules: &[Color], n: usize, p: Perturbation, rng: &mut Rng) -> GrayIma
         }
         _ => {}
     }
-    img
+    (img, cx, cy, side)
+}
+
+/// A soft saturated highlight of radius `r` at (gx, gy), fading out to 2r.
+fn glare(img: &mut GrayImage, gx: f64, gy: f64, r: f64) {
+    for (x, y, px) in img.enumerate_pixels_mut() {
+        let d = ((f64::from(x) - gx).powi(2) + (f64::from(y) - gy).powi(2)).sqrt() / r;
+        if d < 2.0 {
+            let a = if d < 1.0 { 1.0 } else { 2.0 - d };
+            let v = f64::from(px.0[0]) * (1.0 - a) + 255.0 * a;
+            px.0[0] = v as u8;
+        }
+    }
+}
+
+/// Frames of one door-camera sequence: the code drifting a few pixels a frame,
+/// a highlight sliding across it, fresh sensor noise in each frame.
+fn sequence(modules: &[Color], n: usize, len: usize, rng: &mut Rng) -> Vec<GrayImage> {
+    let base = match rng.next() % 3 {
+        0 => Perturbation::Clean,
+        1 => Perturbation::Blur,
+        _ => Perturbation::LowContrast,
+    };
+    let (img, cx, cy, side) = placed(modules, n, base, rng);
+    let (vx, vy) = (rng.range(-5.0, 5.0), rng.range(-3.0, 3.0));
+    let (mut gx, mut gy) = (
+        cx + rng.range(-0.25, 0.25) * side,
+        cy + rng.range(-0.25, 0.25) * side,
+    );
+    let (gvx, gvy) = (rng.range(-0.06, 0.06) * side, rng.range(-0.06, 0.06) * side);
+    let r = rng.range(0.12, 0.20) * side;
+    (0..len)
+        .map(|t| {
+            let (dx, dy) = ((vx * t as f64) as i64, (vy * t as f64) as i64);
+            let mut f = GrayImage::from_fn(W, H, |x, y| {
+                let (sx, sy) = (i64::from(x) - dx, i64::from(y) - dy);
+                if (0..i64::from(W)).contains(&sx) && (0..i64::from(H)).contains(&sy) {
+                    *img.get_pixel(sx as u32, sy as u32)
+                } else {
+                    Luma([90])
+                }
+            });
+            glare(&mut f, gx + dx as f64, gy + dy as f64, r);
+            gx += gvx;
+            gy += gvy;
+            for px in f.pixels_mut() {
+                let noise = rng.range(-10.0, 10.0) + rng.range(-10.0, 10.0);
+                px.0[0] = (f64::from(px.0[0]) + noise).clamp(0.0, 255.0) as u8;
+            }
+            f
+        })
+        .collect()
 }
 
 fn quantile(v: &[f64], q: f64) -> f64 {
@@ -399,5 +457,37 @@ fn main() -> Result<(), String> {
     }
     println!();
     println!("(each cell: frames read, median and p95 decode time)");
+
+    // Sequences: how many frames until the door reads the code.
+    let mut rng = Rng(0x5E9_0E4C_E5 ^ args.seed.wrapping_mul(0xD1B5_4A32_D192_ED03));
+    let (mut within, mut frames_used, mut single) = (0, 0usize, 0usize);
+    for _ in 0..args.sequences {
+        let seq = sequence(&modules, n, 10, &mut rng);
+        let mut first = None;
+        for (t, img) in seq.iter().enumerate() {
+            let scan = decode_gray_with(DEFAULT_CASCADE, img.width(), img.height(), img.as_raw())
+                .map_err(|e| e.to_string())?;
+            let good = scan.texts.iter().any(|t| {
+                parse(t).is_ok_and(|st| st.verify(&key.verifying_key()).is_ok_and(|c| *c == claims))
+            });
+            single += usize::from(good);
+            if good && first.is_none() {
+                first = Some(t + 1);
+            }
+        }
+        if let Some(f) = first {
+            within += 1;
+            frames_used += f;
+        }
+    }
+    if args.sequences > 0 {
+        println!(
+            "sequences: {within}/{} codes read within 10 frames ({:.1}%), first read at frame {:.2} on average; single frames read {single}/{}",
+            args.sequences,
+            100.0 * within as f64 / args.sequences as f64,
+            frames_used as f64 / within.max(1) as f64,
+            args.sequences * 10
+        );
+    }
     Ok(())
 }
