@@ -459,7 +459,7 @@ fn main() -> Result<(), String> {
     println!("(each cell: frames read, median and p95 decode time)");
 
     // Sequences: how many frames until the door reads the code.
-    let mut rng = Rng(0x5E9_0E4C_E5 ^ args.seed.wrapping_mul(0xD1B5_4A32_D192_ED03));
+    let mut rng = Rng(0x0005_E90E_4CE5 ^ args.seed.wrapping_mul(0xD1B5_4A32_D192_ED03));
     let (mut within, mut frames_used, mut single) = (0, 0usize, 0usize);
     for _ in 0..args.sequences {
         let seq = sequence(&modules, n, 10, &mut rng);
