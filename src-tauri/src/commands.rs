@@ -303,8 +303,14 @@ pub async fn decode_frame(
         )));
     }
     // Decoding takes milliseconds to a few hundred: off the UI's thread and the lock.
+    // The camera's frames go through one combiner: a frame that does not read on
+    // its own is combined with the previous ones where the code was found.
+    let frames = std::sync::Arc::clone(&state.frames);
     let texts = tauri::async_runtime::spawn_blocking(move || {
-        wicket_ticket::decode_gray(width, height, &pixels)
+        frames
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .decode(width, height, &pixels)
     })
     .await
     .map_err(|e| AppError::new("decode_failed", format!("decoder stopped: {e}")))??;

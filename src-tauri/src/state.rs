@@ -60,6 +60,8 @@ pub struct AppState {
     /// The signed-in member's head office sign-in, for the management screens.
     pub manage_token: Mutex<Option<wicket_protocol::StaffToken>>,
     lan: Mutex<Option<Arc<crate::lan::LanHandle>>>,
+    /// The camera's recent frames, for codes no single frame reads.
+    pub frames: Arc<Mutex<wicket_ticket::sequence::FrameCombiner>>,
 }
 
 impl AppState {
@@ -75,6 +77,7 @@ impl AppState {
             enrolling: tokio::sync::Mutex::new(()),
             manage_token: Mutex::new(None),
             lan: Mutex::new(None),
+            frames: Arc::new(Mutex::new(Default::default())),
         }
     }
 

@@ -5,6 +5,7 @@
 
 pub mod decode;
 pub mod render;
+pub mod sequence;
 pub mod token;
 
 pub use decode::{DecodeError, decode_gray, decode_image_bytes};
