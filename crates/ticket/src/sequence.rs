@@ -82,7 +82,13 @@ impl FrameCombiner {
             return Ok(Vec::new());
         }
         let m = median(&self.frames);
-        let texts = decode_gray(m.width(), m.height(), m.as_raw())?;
+        let mut texts = decode_gray(m.width(), m.height(), m.as_raw())?;
+        if texts.is_empty() {
+            // A highlight that stays on the code: stretch each neighbourhood to its
+            // own darkest and lightest (the modules still show, faintly, in its halo).
+            let n = stretch(&m, 6);
+            texts = decode_gray(n.width(), n.height(), n.as_raw())?;
+        }
         if !texts.is_empty() {
             self.reset();
         }
@@ -180,6 +186,47 @@ fn straighten(width: u32, height: u32, px: &[u8], q: &Quad) -> GrayImage {
     })
 }
 
+/// Each pixel stretched between the darkest and lightest within `r` of it (a flat
+/// neighbourhood, under 24 levels, is left as it was).
+fn stretch(img: &GrayImage, r: u32) -> GrayImage {
+    let (w, h) = img.dimensions();
+    let px = img.as_raw();
+    // Separable min and max: rows, then columns.
+    let pass = |src: &[u8], horizontal: bool, pick: fn(u8, u8) -> u8| -> Vec<u8> {
+        let mut out = vec![0u8; src.len()];
+        for y in 0..h {
+            for x in 0..w {
+                let (lo, hi) = if horizontal {
+                    (x.saturating_sub(r), (x + r).min(w - 1))
+                } else {
+                    (y.saturating_sub(r), (y + r).min(h - 1))
+                };
+                let mut v = src[(y * w + x) as usize];
+                for k in lo..=hi {
+                    let i = if horizontal { y * w + k } else { k * w + x };
+                    v = pick(v, src[i as usize]);
+                }
+                out[(y * w + x) as usize] = v;
+            }
+        }
+        out
+    };
+    let lo = pass(&pass(px, true, u8::min), false, u8::min);
+    let hi = pass(&pass(px, true, u8::max), false, u8::max);
+    let data = px
+        .iter()
+        .zip(lo.iter().zip(&hi))
+        .map(|(&v, (&a, &b))| {
+            if b.saturating_sub(a) < 24 {
+                v
+            } else {
+                ((u32::from(v - a) * 255) / u32::from(b - a)) as u8
+            }
+        })
+        .collect();
+    GrayImage::from_raw(w, h, data).unwrap_or_else(|| img.clone())
+}
+
 /// Per-pixel median of same-sized images.
 fn median(frames: &VecDeque<GrayImage>) -> GrayImage {
     let (w, h) = frames[0].dimensions();
@@ -203,6 +250,16 @@ mod tests {
         assert!(c.decode(64, 48, &px).unwrap().is_empty());
         assert!(c.frames.is_empty());
         assert!(c.decode(64, 48, &px[..10]).is_err());
+    }
+
+    #[test]
+    fn stretching_restores_faint_contrast_and_leaves_flat_areas() {
+        // Faint modules in a highlight's halo: 200 and 240 side by side.
+        let img = GrayImage::from_fn(20, 20, |x, _| Luma([if x % 4 < 2 { 200 } else { 240 }]));
+        let s = stretch(&img, 3);
+        assert_eq!((s.get_pixel(8, 8).0[0], s.get_pixel(10, 8).0[0]), (0, 255));
+        let flat = GrayImage::from_pixel(10, 10, Luma([250]));
+        assert_eq!(stretch(&flat, 3).get_pixel(5, 5).0[0], 250);
     }
 
     #[test]
