@@ -129,8 +129,9 @@ fn centre(q: &Quad) -> (f64, f64, f64) {
     (cx, cy, side)
 }
 
-/// The projective map of the unit square onto `q` (row-major 3x3).
-fn square_to_quad(q: &Quad) -> [f64; 9] {
+/// The projective map of the unit square onto `q` (row-major 3x3), corners in
+/// order (0,0), (1,0), (1,1), (0,1).
+pub fn square_to_quad(q: &[(f64, f64); 4]) -> [f64; 9] {
     let [(x0, y0), (x1, y1), (x2, y2), (x3, y3)] = *q;
     let (sx, sy) = (x0 - x1 + x2 - x3, y0 - y1 + y2 - y3);
     if sx.abs() < 1e-9 && sy.abs() < 1e-9 {

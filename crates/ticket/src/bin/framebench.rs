@@ -126,26 +126,7 @@ type Mat = [f64; 9];
 
 /// Square-to-quad homography for corners in order (0,0), (1,0), (1,1), (0,1).
 fn square_to_quad(q: [(f64, f64); 4]) -> Mat {
-    let [(x0, y0), (x1, y1), (x2, y2), (x3, y3)] = q;
-    let (sx, sy) = (x0 - x1 + x2 - x3, y0 - y1 + y2 - y3);
-    if sx.abs() < 1e-12 && sy.abs() < 1e-12 {
-        return [x1 - x0, x3 - x0, x0, y1 - y0, y3 - y0, y0, 0.0, 0.0, 1.0];
-    }
-    let (dx1, dx2, dy1, dy2) = (x1 - x2, x3 - x2, y1 - y2, y3 - y2);
-    let den = dx1 * dy2 - dx2 * dy1;
-    let g = (sx * dy2 - dx2 * sy) / den;
-    let h = (dx1 * sy - sx * dy1) / den;
-    [
-        x1 - x0 + g * x1,
-        x3 - x0 + h * x3,
-        x0,
-        y1 - y0 + g * y1,
-        y3 - y0 + h * y3,
-        y0,
-        g,
-        h,
-        1.0,
-    ]
+    wicket_ticket::sequence::square_to_quad(&q)
 }
 
 /// Inverse up to scale (adjugate), enough for projective mapping.
