@@ -222,6 +222,12 @@ def manager_part(s, a, shots):
     goto(s, "sync")
     s.wait('[data-testid="lan"]', text="Listening on")
     print("ok the Sync screen shows the door network listening")
+    # A door on a network that blocks mDNS, configured by hand (nobody there here).
+    set_value(s, '[data-testid="lan-peers"]', "http://127.0.0.1:7799")
+    s.click(s.wait('[data-testid="lan"] form button'))
+    s.wait('[data-testid="peer"]', text="127.0.0.1:7799")
+    wait_text(s, '[data-testid="peer"]', lambda t: "cut off" in t, "the unreachable door shows as cut off")
+    shot(s, f"{shots}/13a-sync-doors.png")
     s.click(s.wait('[data-testid="sync-now"]'))
     goto(s, "box")
     s.click(s.wait('[data-testid="product"]', text="E2E Gala ticket", timeout=60))
