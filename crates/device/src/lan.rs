@@ -62,6 +62,8 @@ struct Peer {
     last_error: Option<String>,
     behind: u64,
     heard: u64,
+    /// An exchange with it is under way.
+    busy: bool,
 }
 
 /// The peer network of one device.
@@ -138,6 +140,7 @@ impl Lan {
             last_error: None,
             behind: 0,
             heard: 0,
+            busy: false,
         });
         Ok(true)
     }
@@ -198,7 +201,7 @@ impl Lan {
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         let mut n: u64 = 0;
         loop {
-            self.round(n.is_multiple_of(PULL_EVERY)).await;
+            self.round(n.is_multiple_of(PULL_EVERY));
             n += 1;
             tokio::select! {
                 _ = tokio::time::sleep(self.tick) => {}
@@ -209,20 +212,28 @@ impl Lan {
         }
     }
 
-    /// One exchange with each peer, all peers at once.
-    pub async fn round(self: &Arc<Self>, pull: bool) {
-        let urls: Vec<String> = self.peers().iter().map(|p| p.url.clone()).collect();
-        let mut set = tokio::task::JoinSet::new();
-        for url in urls {
+    /// Start an exchange with each peer not still busy with the last one: a slow or
+    /// unreachable door never holds up the others.
+    pub fn round(self: &Arc<Self>, pull: bool) {
+        let idle: Vec<String> = self
+            .peers()
+            .iter_mut()
+            .filter(|p| !p.busy)
+            .map(|p| {
+                p.busy = true;
+                p.url.clone()
+            })
+            .collect();
+        for url in idle {
             let lan = Arc::clone(self);
-            set.spawn(async move {
+            tokio::spawn(async move {
                 lan.push(&url).await;
                 if pull {
                     lan.pull(&url).await;
                 }
+                lan.note(&url, |p| p.busy = false);
             });
         }
-        while set.join_next().await.is_some() {}
     }
 
     fn note(&self, url: &str, f: impl FnOnce(&mut Peer)) {
