@@ -270,42 +270,35 @@ impl Replica {
             .chain(facts.passages.iter().map(|p| p.at))
             .chain(facts.refunds.iter().map(|r| r.created_at))
             .max();
-        let count = |tx: &rusqlite::Transaction<'_>, table: &str| -> Result<u64> {
-            Ok(
-                tx.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| {
-                    r.get::<_, i64>(0)
-                })? as u64,
-            )
+        // New facts are those whose id this replica does not hold yet (indexed
+        // lookups, not a count of whole tables on every message).
+        let has = |tx: &rusqlite::Transaction<'_>, sql: &str, id: Uuid| -> Result<bool> {
+            Ok(tx.prepare_cached(sql)?.exists([id])?)
         };
         let tx = self.conn.transaction()?;
-        let (r0, p0, f0) = (
-            count(&tx, "redemptions")?,
-            count(&tx, "passages")?,
-            count(&tx, "refunds")?,
-        );
         let none = HashSet::new();
+        let mut heard = Heard {
+            from,
+            latest,
+            ..Heard::default()
+        };
         for r in facts.redemptions {
+            let known = tx
+                .prepare_cached("SELECT 1 FROM redemptions WHERE item = ?1 AND id = ?2")?
+                .exists(params![r.item, r.id])?;
+            heard.redemptions += u64::from(!known);
             crate::pull::upsert(&tx, Entity::Redemption(r), &none)?;
         }
         for p in facts.passages {
+            heard.passages += u64::from(!has(&tx, "SELECT 1 FROM passages WHERE id = ?1", p.id)?);
             crate::pull::upsert(&tx, Entity::Passage(p), &none)?;
         }
         for r in facts.refunds {
+            heard.refunds += u64::from(!has(&tx, "SELECT 1 FROM refunds WHERE id = ?1", r.id)?);
             crate::pull::upsert(&tx, Entity::Refund(r), &none)?;
         }
-        let (r1, p1, f1) = (
-            count(&tx, "redemptions")?,
-            count(&tx, "passages")?,
-            count(&tx, "refunds")?,
-        );
         tx.commit()?;
-        Ok(Ok(Heard {
-            from,
-            redemptions: r1 - r0,
-            passages: p1 - p0,
-            refunds: f1 - f0,
-            latest,
-        }))
+        Ok(Ok(heard))
     }
 
     /// The sender's enrolled key (as head office handed it down) signed the body.
