@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod decode;
+pub mod locate;
 pub mod render;
 pub mod sequence;
 pub mod token;

@@ -1,38 +1,57 @@
 //! Reading a code from video, not one frame: at the door the same code sits in
 //! front of the lens for many frames while glare, noise and blur change. When no
-//! frame reads on its own but zxing-cpp still finds the code's corners, each such
-//! frame is straightened onto a square by those corners (which also registers the
-//! frames to each other, however the code moves), and the per-pixel median of the
-//! last few straightened frames is decoded: a highlight or a noise burst present
-//! in a minority of frames drops out.
+//! frame reads on its own, each frame is straightened onto a square by the code's
+//! corners (found, or followed from the last frame; see [`crate::locate`]), which
+//! also registers the frames to each other however the code moves. Per pixel the
+//! frames least brightened there are averaged, so a moving highlight drops out
+//! and the noise averages away; that image is decoded as it is, stretched, and
+//! sharpened.
 
 use std::collections::VecDeque;
 
-use image::{GrayImage, Luma};
+use image::{GrayImage, Luma, imageops};
 
 use crate::decode::{DecodeError, decode_gray};
+use crate::locate::{
+    Frame, Patch, Quad, TRACK_FRAMES, centre, locate, square_to_quad, textured_region,
+};
 
 /// Side of a straightened code, in pixels (about 4 px per module at version 10).
 const SIDE: u32 = 232;
-/// White border around the median image (the quiet zone the readers want).
+/// White border around the combined image (the quiet zone the readers want).
 const QUIET: u32 = 24;
 
 /// Combines the frames of one camera session. Not thread-safe by itself: one per
 /// camera, behind the caller's lock.
 pub struct FrameCombiner {
-    frames: VecDeque<GrayImage>,
+    frames: VecDeque<Straight>,
     keep: usize,
-    /// Centre and side of the last located code, to notice a different one.
-    last: Option<(f64, f64, f64)>,
+    /// Where the code was last seen, to follow it when zxing-cpp loses it.
+    last: Option<Track>,
+}
+
+/// One straightened frame and, per pixel, the brightest value near it (a highlight
+/// raises it; the combination trusts the frames where it is lowest).
+struct Straight {
+    img: GrayImage,
+    lmax: Vec<u8>,
+}
+
+/// The code's last known corners and the raw pixels around them.
+struct Track {
+    quad: Quad,
+    patch: Patch,
+    /// Frames since the corners were last found rather than followed.
+    age: u32,
+    /// Placed by the texture region, not by zxing-cpp's corners.
+    rough: bool,
 }
 
 impl Default for FrameCombiner {
     fn default() -> Self {
-        Self::new(5)
+        Self::new(6)
     }
 }
-
-type Quad = [(f64, f64); 4];
 
 impl FrameCombiner {
     /// Combine up to `keep` frames (at least 2).
@@ -51,7 +70,7 @@ impl FrameCombiner {
     }
 
     /// Decode one frame: the door's cascade first; if it reads nothing, the
-    /// median of this and the previous located frames.
+    /// combination of this and the previous frames where the code was found.
     pub fn decode(
         &mut self,
         width: u32,
@@ -63,30 +82,97 @@ impl FrameCombiner {
             self.reset();
             return Ok(texts);
         }
-        let Some(quad) = locate(width, height, px) else {
-            return Ok(Vec::new());
-        };
-        let (cx, cy, side) = centre(&quad);
-        if let Some((lx, ly, ls)) = self.last
-            && ((cx - lx).powi(2) + (cy - ly).powi(2)).sqrt() > ls.max(side)
+        self.combine(width, height, px)
+    }
+
+    /// The combination step alone, for a frame the cascade did not read.
+    pub fn combine(
+        &mut self,
+        width: u32,
+        height: u32,
+        px: &[u8],
+    ) -> Result<Vec<String>, DecodeError> {
+        if (width as usize).checked_mul(height as usize) != Some(px.len())
+            || width < 2
+            || height < 2
         {
-            // Far from the last one: another code, or the same one re-framed.
-            self.frames.clear();
+            return Err(DecodeError::BadDimensions {
+                width,
+                height,
+                len: px.len(),
+            });
         }
-        self.last = Some((cx, cy, side));
-        self.frames.push_back(straighten(width, height, px, &quad));
+        let frame = Frame {
+            w: width as usize,
+            h: height as usize,
+            px,
+        };
+        let quad = match (locate(frame), self.last.as_mut()) {
+            (Some(quad), last) => {
+                if let Some(t) = last {
+                    let (cx, cy, side) = centre(&quad);
+                    let (lx, ly, ls) = centre(&t.quad);
+                    // Far from the last one (another code, or the same re-framed), or
+                    // the frames so far were placed by the rougher texture region:
+                    // they would not line up with these corners.
+                    if (cx - lx).hypot(cy - ly) > ls.max(side) || t.rough {
+                        self.frames.clear();
+                    }
+                }
+                self.last = Some(Track {
+                    quad,
+                    patch: Patch::cut(frame, &quad),
+                    age: 0,
+                    rough: false,
+                });
+                quad
+            }
+            // Lost (a highlight on a finder pattern, say): follow the code from
+            // where it last was, for a few frames.
+            (None, Some(t)) if t.age < TRACK_FRAMES => {
+                let (dx, dy) = t.patch.find_in(frame);
+                t.quad = t.quad.map(|(x, y)| (x + dx, y + dy));
+                t.patch = Patch::cut(frame, &t.quad);
+                t.age += 1;
+                t.quad
+            }
+            // Never found: zxing-cpp needs all three finder patterns, so a
+            // highlight on one hides the code. Take the densest textured region
+            // as the code and follow it from there.
+            (None, _) => {
+                self.reset();
+                let Some(quad) = textured_region(frame) else {
+                    return Ok(Vec::new());
+                };
+                self.last = Some(Track {
+                    quad,
+                    patch: Patch::cut(frame, &quad),
+                    age: 0,
+                    rough: true,
+                });
+                quad
+            }
+        };
+        let img = straighten(frame, &quad);
+        let lmax = local_max(&img, 5);
+        self.frames.push_back(Straight { img, lmax });
         while self.frames.len() > self.keep {
             self.frames.pop_front();
         }
         if self.frames.len() < 2 {
             return Ok(Vec::new());
         }
-        let m = median(&self.frames);
+        let m = least_glare(&self.frames);
         let mut texts = decode_gray(m.width(), m.height(), m.as_raw())?;
         if texts.is_empty() {
             // A highlight that stays on the code: stretch each neighbourhood to its
             // own darkest and lightest (the modules still show, faintly, in its halo).
             let n = stretch(&m, 6);
+            texts = decode_gray(n.width(), n.height(), n.as_raw())?;
+        }
+        if texts.is_empty() {
+            // A blurred code: the noise is averaged out now, so it can be sharpened.
+            let n = imageops::unsharpen(&m, 2.0, 0);
             texts = decode_gray(n.width(), n.height(), n.as_raw())?;
         }
         if !texts.is_empty() {
@@ -96,72 +182,43 @@ impl FrameCombiner {
     }
 }
 
-/// The corners of a QR code zxing-cpp detects but cannot read, in symbol order
-/// (top-left, top-right, bottom-right, bottom-left).
-fn locate(width: u32, height: u32, px: &[u8]) -> Option<Quad> {
-    let found = std::panic::catch_unwind(|| {
-        let (w, h) = (i32::try_from(width).ok()?, i32::try_from(height).ok()?);
-        let view = zxingcpp::ImageView::from_slice(px, w, h, zxingcpp::ImageFormat::Lum).ok()?;
-        let codes = zxingcpp::read()
-            .formats(zxingcpp::BarcodeFormat::QRCode)
-            .try_harder(true)
-            .try_invert(true)
-            .return_errors(true)
-            .from(view)
-            .ok()?;
-        let p = codes.first()?.position();
-        Some(
-            [p.top_left, p.top_right, p.bottom_right, p.bottom_left]
-                .map(|c| (f64::from(c.x), f64::from(c.y))),
-        )
-    });
-    let quad = found.ok().flatten()?;
-    let (_, _, side) = centre(&quad);
-    // A degenerate quad (a few pixels) is no code.
-    (side >= 20.0).then_some(quad)
+/// Per pixel, the frames' values weighted towards the frames least brightened
+/// there (lowest local maximum): a highlight drops out wherever another frame
+/// saw that spot without it, and elsewhere the frames average out the noise.
+fn least_glare(frames: &VecDeque<Straight>) -> GrayImage {
+    let (w, h) = frames[0].img.dimensions();
+    let mut out = Vec::with_capacity((w * h) as usize);
+    for i in 0..(w * h) as usize {
+        let floor = frames.iter().map(|f| f.lmax[i]).min().unwrap_or(0);
+        let (mut sum, mut weight) = (0.0f64, 0.0f64);
+        for f in frames {
+            let k = f64::from(f.lmax[i] - floor) / GLARE_SCALE;
+            let wgt = (-k * k).exp();
+            sum += wgt * f64::from(f.img.as_raw()[i]);
+            weight += wgt;
+        }
+        out.push((sum / weight).round().clamp(0.0, 255.0) as u8);
+    }
+    GrayImage::from_raw(w, h, out).unwrap_or_else(|| frames[0].img.clone())
 }
 
-fn centre(q: &Quad) -> (f64, f64, f64) {
-    let cx = q.iter().map(|c| c.0).sum::<f64>() / 4.0;
-    let cy = q.iter().map(|c| c.1).sum::<f64>() / 4.0;
-    let side =
-        ((q[0].0 - q[1].0).hypot(q[0].1 - q[1].1) + (q[0].0 - q[3].0).hypot(q[0].1 - q[3].1)) / 2.0;
-    (cx, cy, side)
-}
+/// Local-maximum difference (grey levels) at which a frame's weight falls to 1/e.
+const GLARE_SCALE: f64 = 12.0;
 
-/// The projective map of the unit square onto `q` (row-major 3x3), corners in
-/// order (0,0), (1,0), (1,1), (0,1).
-pub fn square_to_quad(q: &[(f64, f64); 4]) -> [f64; 9] {
-    let [(x0, y0), (x1, y1), (x2, y2), (x3, y3)] = *q;
-    let (sx, sy) = (x0 - x1 + x2 - x3, y0 - y1 + y2 - y3);
-    if sx.abs() < 1e-9 && sy.abs() < 1e-9 {
-        return [x1 - x0, x3 - x0, x0, y1 - y0, y3 - y0, y0, 0.0, 0.0, 1.0];
-    }
-    let (dx1, dx2, dy1, dy2) = (x1 - x2, x3 - x2, y1 - y2, y3 - y2);
-    let den = dx1 * dy2 - dx2 * dy1;
-    if den.abs() < 1e-12 {
-        return [x1 - x0, x3 - x0, x0, y1 - y0, y3 - y0, y0, 0.0, 0.0, 1.0];
-    }
-    let g = (sx * dy2 - dx2 * sy) / den;
-    let h = (dx1 * sy - sx * dy1) / den;
-    [
-        x1 - x0 + g * x1,
-        x3 - x0 + h * x3,
-        x0,
-        y1 - y0 + g * y1,
-        y3 - y0 + h * y3,
-        y0,
-        g,
-        h,
-        1.0,
-    ]
+/// The brightest value within `r` of each pixel, after a 3x3 mean against noise.
+fn local_max(img: &GrayImage, r: u32) -> Vec<u8> {
+    let smooth = imageops::blur(img, 1.0);
+    let (w, h) = smooth.dimensions();
+    let px = smooth.as_raw();
+    let rows = minmax_pass(px, w, h, r, true, u8::max);
+    minmax_pass(&rows, w, h, r, false, u8::max)
 }
 
 /// The code's quad sampled (bilinear) onto a SIDE x SIDE square with a white border.
-fn straighten(width: u32, height: u32, px: &[u8], q: &Quad) -> GrayImage {
+fn straighten(f: Frame<'_>, q: &Quad) -> GrayImage {
     let m = square_to_quad(q);
-    let (w, h) = (width as usize, height as usize);
-    let at = |x: usize, y: usize| f64::from(px[y * w + x]);
+    let (w, h) = (f.w, f.h);
+    let at = |x: usize, y: usize| f64::from(f.px[y * w + x]);
     let full = SIDE + 2 * QUIET;
     GrayImage::from_fn(full, full, |ox, oy| {
         if ox < QUIET || oy < QUIET || ox >= QUIET + SIDE || oy >= QUIET + SIDE {
@@ -192,25 +249,8 @@ fn straighten(width: u32, height: u32, px: &[u8], q: &Quad) -> GrayImage {
 fn stretch(img: &GrayImage, r: u32) -> GrayImage {
     let (w, h) = img.dimensions();
     let px = img.as_raw();
-    // Separable min and max: rows, then columns.
-    let pass = |src: &[u8], horizontal: bool, pick: fn(u8, u8) -> u8| -> Vec<u8> {
-        let mut out = vec![0u8; src.len()];
-        for y in 0..h {
-            for x in 0..w {
-                let (lo, hi) = if horizontal {
-                    (x.saturating_sub(r), (x + r).min(w - 1))
-                } else {
-                    (y.saturating_sub(r), (y + r).min(h - 1))
-                };
-                let mut v = src[(y * w + x) as usize];
-                for k in lo..=hi {
-                    let i = if horizontal { y * w + k } else { k * w + x };
-                    v = pick(v, src[i as usize]);
-                }
-                out[(y * w + x) as usize] = v;
-            }
-        }
-        out
+    let pass = |src: &[u8], horizontal: bool, pick: fn(u8, u8) -> u8| {
+        minmax_pass(src, w, h, r, horizontal, pick)
     };
     let lo = pass(&pass(px, true, u8::min), false, u8::min);
     let hi = pass(&pass(px, true, u8::max), false, u8::max);
@@ -228,16 +268,32 @@ fn stretch(img: &GrayImage, r: u32) -> GrayImage {
     GrayImage::from_raw(w, h, data).unwrap_or_else(|| img.clone())
 }
 
-/// Per-pixel median of same-sized images.
-fn median(frames: &VecDeque<GrayImage>) -> GrayImage {
-    let (w, h) = frames[0].dimensions();
-    let mut buf = Vec::with_capacity(frames.len());
-    GrayImage::from_fn(w, h, |x, y| {
-        buf.clear();
-        buf.extend(frames.iter().map(|f| f.get_pixel(x, y).0[0]));
-        buf.sort_unstable();
-        Luma([buf[buf.len() / 2]])
-    })
+/// One separable pass of a min or max filter of radius `r`, along rows or columns.
+fn minmax_pass(
+    src: &[u8],
+    w: u32,
+    h: u32,
+    r: u32,
+    horizontal: bool,
+    pick: fn(u8, u8) -> u8,
+) -> Vec<u8> {
+    let mut out = vec![0u8; src.len()];
+    for y in 0..h {
+        for x in 0..w {
+            let (lo, hi) = if horizontal {
+                (x.saturating_sub(r), (x + r).min(w - 1))
+            } else {
+                (y.saturating_sub(r), (y + r).min(h - 1))
+            };
+            let mut v = src[(y * w + x) as usize];
+            for k in lo..=hi {
+                let i = if horizontal { y * w + k } else { k * w + x };
+                v = pick(v, src[i as usize]);
+            }
+            out[(y * w + x) as usize] = v;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -264,11 +320,65 @@ mod tests {
     }
 
     #[test]
-    fn the_median_drops_what_one_frame_alone_shows() {
+    fn the_combination_keeps_the_frame_without_the_highlight() {
+        // Two frames of one spot: ink (30) in one, washed out (250) by a highlight
+        // in the other; far from the highlight both agree on paper (200).
         let mut frames = VecDeque::new();
-        for v in [10u8, 12, 250] {
-            frames.push_back(GrayImage::from_pixel(4, 4, Luma([v])));
+        for glared in [false, true] {
+            let img = GrayImage::from_fn(40, 40, |x, y| {
+                let ink = (10..20).contains(&x) && (10..20).contains(&y);
+                Luma([match (ink, glared && x < 25) {
+                    (_, true) => 250,
+                    (true, false) => 30,
+                    (false, false) => 200,
+                }])
+            });
+            let lmax = local_max(&img, 5);
+            frames.push_back(Straight { img, lmax });
         }
-        assert_eq!(median(&frames).get_pixel(1, 1).0[0], 12);
+        let m = least_glare(&frames);
+        assert!(m.get_pixel(15, 15).0[0] < 60, "ink kept");
+        assert!(m.get_pixel(35, 35).0[0] == 200, "paper averaged");
+    }
+
+    #[test]
+    fn a_glared_sequence_reads_combined_when_no_frame_reads_alone() {
+        // A ticket whose every frame has a saturated disc over a different part of
+        // the code, big enough that no single frame decodes.
+        let text = "WK1COMBINEDFRAMESREADWHATNOFRAMEREADSALONE0123456789";
+        let code = crate::render::render_gray(text, 4).unwrap();
+        let (w, h) = (640u32, 480u32);
+        let frames: Vec<GrayImage> = (0..6)
+            .map(|t| {
+                let (ox, oy) = (150 + 3 * t, 60 + 2 * t);
+                let half = f64::from(code.width()) / 2.0;
+                let (gx, gy) = (
+                    f64::from(ox) + half - 55.0 + 22.0 * f64::from(t),
+                    f64::from(oy) + half,
+                );
+                GrayImage::from_fn(w, h, |x, y| {
+                    let v = if x >= ox && y >= oy && x - ox < code.width() && y - oy < code.height()
+                    {
+                        code.get_pixel(x - ox, y - oy).0[0]
+                    } else {
+                        120
+                    };
+                    let d = (f64::from(x) - gx).hypot(f64::from(y) - gy);
+                    Luma([if d < 42.0 { 255 } else { v }])
+                })
+            })
+            .collect();
+        for f in &frames {
+            let alone = decode_gray(w, h, f.as_raw()).unwrap();
+            assert!(
+                alone.is_empty(),
+                "the test needs frames that do not read alone"
+            );
+        }
+        let mut c = FrameCombiner::default();
+        let read = frames
+            .iter()
+            .position(|f| c.decode(w, h, f.as_raw()).unwrap() == vec![text.to_owned()]);
+        assert!(read.is_some_and(|i| i >= 1), "read at {read:?}");
     }
 }

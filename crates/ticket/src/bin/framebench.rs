@@ -126,7 +126,7 @@ type Mat = [f64; 9];
 
 /// Square-to-quad homography for corners in order (0,0), (1,0), (1,1), (0,1).
 fn square_to_quad(q: [(f64, f64); 4]) -> Mat {
-    wicket_ticket::sequence::square_to_quad(&q)
+    wicket_ticket::locate::square_to_quad(&q)
 }
 
 /// Inverse up to scale (adjugate), enough for projective mapping.
