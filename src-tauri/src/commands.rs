@@ -720,35 +720,3 @@ pub fn sales(state: State<'_, AppState>) -> AppResult<SalesView> {
         .collect();
     Ok(SalesView { totals, recent })
 }
-
-/// A safe export file name: letters, digits, `.`, `-`, `_`; ends in `.csv`.
-pub fn export_file_name(name: &str) -> AppResult<&str> {
-    let ok = (5..=100).contains(&name.len())
-        && name.ends_with(".csv")
-        && !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-    if ok {
-        Ok(name)
-    } else {
-        Err(AppError::invalid(format!("bad export file name {name:?}")))
-    }
-}
-
-/// Write an export (CSV made by the UI) into the export folder (Downloads, or
-/// the app-data folder when there is none); answers the full path.
-#[tauri::command(rename_all = "snake_case")]
-pub fn save_export(
-    state: State<'_, AppState>,
-    file_name: String,
-    contents: String,
-) -> AppResult<String> {
-    state.lock().require(Action::ViewSales, "exports")?;
-    let name = export_file_name(&file_name)?;
-    let dir = state.export_dir();
-    std::fs::create_dir_all(dir).map_err(|e| AppError::new("export_failed", e.to_string()))?;
-    let path = dir.join(name);
-    std::fs::write(&path, contents).map_err(|e| AppError::new("export_failed", e.to_string()))?;
-    Ok(path.display().to_string())
-}

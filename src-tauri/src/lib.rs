@@ -63,7 +63,6 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::customer,
         commands::redeem_reward,
         commands::sales,
-        commands::save_export,
         till::drawer,
         till::drawer_open,
         till::drawer_close,

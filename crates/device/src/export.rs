@@ -1,5 +1,5 @@
-//! Exports of what this replica holds — sales, items, redemptions, cash sessions —
-//! for a date range, as CSV or an `.xlsx` workbook. The app and `wicket export`
+//! Exports of what this replica holds — sales, items, redemptions, cash sessions,
+//! totals — for a date range, as CSV or an `.xlsx` workbook. The app and `wicket export`
 //! both call [`Replica::export`]; a manager's act (`ViewSales`).
 
 use std::str::FromStr;
@@ -18,14 +18,17 @@ pub enum ExportKind {
     Items,
     Redemptions,
     Sessions,
+    /// Sums per product, currency and payment method of the range's sales and refunds.
+    Totals,
 }
 
 impl ExportKind {
-    pub const ALL: [ExportKind; 4] = [
+    pub const ALL: [ExportKind; 5] = [
         ExportKind::Sales,
         ExportKind::Items,
         ExportKind::Redemptions,
         ExportKind::Sessions,
+        ExportKind::Totals,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +37,7 @@ impl ExportKind {
             ExportKind::Items => "items",
             ExportKind::Redemptions => "redemptions",
             ExportKind::Sessions => "sessions",
+            ExportKind::Totals => "totals",
         }
     }
 }
@@ -46,7 +50,7 @@ impl FromStr for ExportKind {
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
                 DeviceError::Invalid(format!(
-                    "unknown export {s:?}: sales, items, redemptions or sessions"
+                    "unknown export {s:?}: sales, items, redemptions, sessions or totals"
                 ))
             })
     }
@@ -275,6 +279,35 @@ impl Replica {
                     rows.collect::<rusqlite::Result<_>>()?,
                 )
             }
+            ExportKind::Totals => (
+                vec![
+                    "product",
+                    "currency",
+                    "payment_method",
+                    "orders",
+                    "quantity",
+                    "total",
+                    "refunded_items",
+                    "refunded",
+                    "net",
+                ],
+                self.sales_totals_in(Some((from, to)))?
+                    .into_iter()
+                    .map(|t| {
+                        vec![
+                            t.product_name,
+                            t.currency,
+                            t.payment_method,
+                            t.orders.to_string(),
+                            t.quantity.to_string(),
+                            t.total.to_string(),
+                            t.refunded_items.to_string(),
+                            t.refunded.to_string(),
+                            t.net.to_string(),
+                        ]
+                    })
+                    .collect(),
+            ),
         };
         Ok(Table { header, rows })
     }

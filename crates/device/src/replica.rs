@@ -451,6 +451,15 @@ impl Replica {
 
     /// Totals per product, currency and payment method (exact decimal sums).
     pub fn sales_totals(&self) -> Result<Vec<SalesTotal>> {
+        self.sales_totals_in(None)
+    }
+
+    /// The same totals over the sales and refunds made in `[from, to)`.
+    pub fn sales_totals_in(
+        &self,
+        range: Option<(Timestamp, Timestamp)>,
+    ) -> Result<Vec<SalesTotal>> {
+        let inside = |t: Timestamp| range.is_none_or(|(from, to)| t >= from && t < to);
         let names: HashMap<Uuid, String> = self
             .products()?
             .into_iter()
@@ -459,52 +468,61 @@ impl Replica {
         let mut acc: HashMap<(Uuid, String, String), SalesTotal> = HashMap::new();
         // A split order counts its money under each method; its order and units
         // under its main (card) method only, so per-product figures stay right.
-        let mut add =
-            |pid: Uuid, currency: &str, method: &str, orders: u64, qty: u64, amount: Decimal| {
-                let e = acc
-                    .entry((pid, currency.to_string(), method.to_string()))
-                    .or_insert_with(|| SalesTotal {
-                        product_id: pid,
-                        product_name: names.get(&pid).cloned().unwrap_or_default(),
-                        currency: currency.to_string(),
-                        payment_method: method.to_string(),
-                        orders: 0,
-                        quantity: 0,
-                        total: Decimal::ZERO,
-                        refunded_items: 0,
-                        refunded: Decimal::ZERO,
-                        net: Decimal::ZERO,
-                    });
-                e.orders += orders;
-                e.quantity += qty;
-                e.total += amount;
-            };
-        for s in self.sales(None)? {
+        // A refund in the range of a sale made before it still shows, as money
+        // given back that day.
+        fn entry<'a>(
+            acc: &'a mut HashMap<(Uuid, String, String), SalesTotal>,
+            names: &HashMap<Uuid, String>,
+            pid: Uuid,
+            currency: &str,
+            method: &str,
+        ) -> &'a mut SalesTotal {
+            acc.entry((pid, currency.to_string(), method.to_string()))
+                .or_insert_with(|| SalesTotal {
+                    product_id: pid,
+                    product_name: names.get(&pid).cloned().unwrap_or_default(),
+                    currency: currency.to_string(),
+                    payment_method: method.to_string(),
+                    orders: 0,
+                    quantity: 0,
+                    total: Decimal::ZERO,
+                    refunded_items: 0,
+                    refunded: Decimal::ZERO,
+                    net: Decimal::ZERO,
+                })
+        }
+        for s in self
+            .sales(None)?
+            .into_iter()
+            .filter(|s| inside(s.created_at))
+        {
             for part in s.paid_by() {
                 let main = part.method == s.payment_method;
-                add(
+                let e = entry(
+                    &mut acc,
+                    &names,
                     s.product_id,
                     &s.currency,
                     part.method.as_str(),
-                    u64::from(main),
-                    if main { u64::from(s.quantity) } else { 0 },
-                    part.amount,
                 );
+                e.orders += u64::from(main);
+                e.quantity += if main { u64::from(s.quantity) } else { 0 };
+                e.total += part.amount;
             }
         }
-        for r in self.refunds()? {
+        for r in self.refunds()?.into_iter().filter(|r| inside(r.created_at)) {
             for part in r.paid_by() {
-                let key = (
+                let e = entry(
+                    &mut acc,
+                    &names,
                     r.product_id,
-                    r.currency.clone(),
-                    part.method.as_str().to_string(),
+                    &r.currency,
+                    part.method.as_str(),
                 );
-                if let Some(e) = acc.get_mut(&key) {
-                    if part.method == r.payment_method {
-                        e.refunded_items += r.item_ids.len() as u64;
-                    }
-                    e.refunded += part.amount;
+                if part.method == r.payment_method {
+                    e.refunded_items += r.item_ids.len() as u64;
                 }
+                e.refunded += part.amount;
             }
         }
         for e in acc.values_mut() {

@@ -106,6 +106,40 @@ fn a_manager_exports_what_happened_in_a_date_range() {
         "{sessions}"
     );
 
+    // Totals: each product's cash row sums the same day's cash sales exactly.
+    let totals = export("totals", &day, &day);
+    assert!(
+        totals.starts_with("product,currency,payment_method,orders,quantity,total,"),
+        "{totals}"
+    );
+    let mut sums: std::collections::HashMap<(String, String), rust_decimal::Decimal> =
+        std::collections::HashMap::new();
+    for l in sales.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        let total: rust_decimal::Decimal = f[7].parse().expect("total");
+        *sums
+            .entry((f[2].to_string(), f[8].to_string()))
+            .or_default() += total;
+    }
+    let mut rows = 0;
+    for l in totals.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        let total: rust_decimal::Decimal = f[5].parse().expect("total");
+        if f[2] == "cash" {
+            assert_eq!(
+                sums.get(&(f[0].to_string(), f[2].to_string())).copied(),
+                Some(total),
+                "{l}"
+            );
+            rows += 1;
+        }
+    }
+    assert!(rows >= 1, "{totals}");
+    assert_eq!(
+        export("totals", "2001-01-01", "2001-12-31").lines().count(),
+        1
+    );
+
     // Nothing happened in 2001.
     assert_eq!(
         export("sales", "2001-01-01", "2001-12-31").lines().count(),

@@ -98,8 +98,6 @@ export const api = {
   drawerClose: (counted: string) => call<DrawerView>('drawer_close', { counted }),
   printer: () => call<string | null>('printer'),
   setPrinter: (queue: string | null) => call<string | null>('set_printer', { queue }),
-  saveExport: (fileName: string, contents: string) =>
-    call<string>('save_export', { file_name: fileName, contents }),
   appInfo: () => call<AppInfo>('app_info'),
   enroll: (url: string, code: string, name: string) =>
     call<SyncView>('enroll', { url, code, name }),
@@ -142,7 +140,7 @@ export interface LanView {
   peers: PeerStatus[];
 }
 
-export type ExportKind = 'sales' | 'items' | 'redemptions' | 'sessions';
+export type ExportKind = 'sales' | 'items' | 'redemptions' | 'sessions' | 'totals';
 
 /** A file the app saved, and how many rows it holds. */
 export interface Saved {

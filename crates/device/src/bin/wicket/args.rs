@@ -161,10 +161,11 @@ pub enum Cmd {
         pin: String,
     },
     /// Export what this replica holds for a date range (manager): sales, items,
-    /// redemptions or sessions, as CSV (default) or xlsx. Dates are UTC days
+    /// redemptions, sessions or totals (per product, currency and payment
+    /// method), as CSV (default) or xlsx. Dates are UTC days
     /// (YYYY-MM-DD, --to inclusive) or unix seconds. Writes --out, else stdout.
     Export {
-        #[arg(value_parser = ["sales", "items", "redemptions", "sessions"])]
+        #[arg(value_parser = ["sales", "items", "redemptions", "sessions", "totals"])]
         kind: String,
         #[arg(long)]
         from: String,

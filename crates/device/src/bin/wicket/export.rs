@@ -1,4 +1,4 @@
-//! `wicket export`: a date range of sales, items, redemptions or sessions as CSV or xlsx.
+//! `wicket export`: a date range of sales, items, redemptions, sessions or totals as CSV or xlsx.
 
 use std::io::Write;
 use std::path::Path;
