@@ -7,7 +7,7 @@
 pub type Quad = [(f64, f64); 4];
 
 /// Frames a lost code is followed before the combiner gives up on it.
-pub(crate) const TRACK_FRAMES: u32 = 4;
+pub(crate) const TRACK_FRAMES: u32 = 9;
 /// How far (pixels) a code may move between two frames and still be followed.
 const TRACK_REACH: i64 = 14;
 /// Sampling step of the patch compared when following a code.

@@ -5,13 +5,14 @@
 //! also registers the frames to each other however the code moves. Per pixel the
 //! frames least brightened there are averaged, so a moving highlight drops out
 //! and the noise averages away; that image is decoded as it is, stretched, and
-//! sharpened.
+//! sharpened. While a code is being chased, the slower readers behind zxing-cpp
+//! run only on the region around where it was.
 
 use std::collections::VecDeque;
 
 use image::{GrayImage, Luma, imageops};
 
-use crate::decode::{DecodeError, decode_gray};
+use crate::decode::{DEFAULT_CASCADE, DecodeError, Step, decode_gray, decode_gray_with};
 use crate::locate::{
     Frame, Patch, Quad, TRACK_FRAMES, centre, locate, square_to_quad, textured_region,
 };
@@ -49,7 +50,7 @@ struct Track {
 
 impl Default for FrameCombiner {
     fn default() -> Self {
-        Self::new(6)
+        Self::new(10)
     }
 }
 
@@ -77,12 +78,60 @@ impl FrameCombiner {
         height: u32,
         px: &[u8],
     ) -> Result<Vec<String>, DecodeError> {
-        let texts = decode_gray(width, height, px)?;
+        let texts = match self.region_of_interest(width, height, px.len()) {
+            // Chasing a code that has not read yet: zxing-cpp (fast) over the whole
+            // frame, for a new code anywhere, and the slower readers behind it only
+            // on the region around where the code was.
+            Some((x0, y0, cw, ch)) => {
+                let mut texts = decode_gray_with(&[Step::Zxing], width, height, px)?.texts;
+                if texts.is_empty() {
+                    let mut crop = Vec::with_capacity(cw * ch);
+                    for y in y0..y0 + ch {
+                        let row = y * width as usize + x0;
+                        crop.extend_from_slice(&px[row..row + cw]);
+                    }
+                    let behind: Vec<Step> = DEFAULT_CASCADE
+                        .iter()
+                        .copied()
+                        .filter(|s| *s != Step::Zxing)
+                        .collect();
+                    texts = decode_gray_with(&behind, cw as u32, ch as u32, &crop)?.texts;
+                }
+                texts
+            }
+            None => decode_gray(width, height, px)?,
+        };
         if !texts.is_empty() {
             self.reset();
             return Ok(texts);
         }
         self.combine(width, height, px)
+    }
+
+    /// The box (x, y, width, height) around the last place of the code being
+    /// chased, half a code side wider each way; `None` when there is none or it
+    /// would cover most of the frame anyway.
+    fn region_of_interest(
+        &self,
+        width: u32,
+        height: u32,
+        len: usize,
+    ) -> Option<(usize, usize, usize, usize)> {
+        let q = &self.last.as_ref()?.quad;
+        let (w, h) = (width as usize, height as usize);
+        if w.checked_mul(h) != Some(len) {
+            return None;
+        }
+        let (_, _, side) = centre(q);
+        let xs = q.iter().map(|c| c.0);
+        let ys = q.iter().map(|c| c.1);
+        let clamp = |v: f64, hi: usize| (v.max(0.0) as usize).min(hi);
+        let x0 = clamp(xs.clone().fold(f64::MAX, f64::min) - side / 2.0, w);
+        let x1 = clamp(xs.fold(f64::MIN, f64::max) + side / 2.0, w);
+        let y0 = clamp(ys.clone().fold(f64::MAX, f64::min) - side / 2.0, h);
+        let y1 = clamp(ys.fold(f64::MIN, f64::max) + side / 2.0, h);
+        let (cw, ch) = (x1.saturating_sub(x0), y1.saturating_sub(y0));
+        (cw >= 16 && ch >= 16 && cw * ch * 10 < w * h * 6).then_some((x0, y0, cw, ch))
     }
 
     /// The combination step alone, for a frame the cascade did not read.
@@ -307,6 +356,49 @@ mod tests {
         assert!(c.decode(64, 48, &px).unwrap().is_empty());
         assert!(c.frames.is_empty());
         assert!(c.decode(64, 48, &px[..10]).is_err());
+    }
+
+    #[test]
+    fn the_region_of_interest_is_around_the_code_being_chased() {
+        let mut c = FrameCombiner::default();
+        assert_eq!(c.region_of_interest(1280, 720, 1280 * 720), None);
+        let quad = [
+            (600.0, 300.0),
+            (700.0, 300.0),
+            (700.0, 400.0),
+            (600.0, 400.0),
+        ];
+        let blank = vec![0u8; 16];
+        c.last = Some(Track {
+            quad,
+            patch: Patch::cut(
+                Frame {
+                    w: 4,
+                    h: 4,
+                    px: &blank,
+                },
+                &[(0.0, 0.0); 4],
+            ),
+            age: 0,
+            rough: false,
+        });
+        assert_eq!(
+            c.region_of_interest(1280, 720, 1280 * 720),
+            Some((550, 250, 200, 200))
+        );
+        // Clamped at the frame's edge; none when it would be most of the frame.
+        assert_eq!(
+            c.region_of_interest(680, 720, 680 * 720),
+            Some((550, 250, 130, 200))
+        );
+        if let Some(t) = c.last.as_mut() {
+            t.quad = [(50.0, 50.0), (150.0, 50.0), (150.0, 150.0), (50.0, 150.0)];
+        }
+        assert_eq!(c.region_of_interest(240, 240, 240 * 240), None);
+        assert_eq!(
+            c.region_of_interest(640, 480, 640 * 480),
+            Some((0, 0, 200, 200))
+        );
     }
 
     #[test]

@@ -34,6 +34,10 @@ struct Args {
     /// version buys).
     #[arg(long)]
     no_event: bool,
+    /// Write the frames of every sequence the combined decoding missed into this
+    /// directory (`SEQ_FRAME.png`), to look at or to try a decoder on.
+    #[arg(long)]
+    dump_missed: Option<std::path::PathBuf>,
     /// Another set of frames: mixed into every perturbation's PRNG seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -457,8 +461,9 @@ fn main() -> Result<(), String> {
     };
     for combined in [false, true] {
         let (mut within, mut frames_used, mut times) = (0, 0usize, Vec::new());
-        for seq in &seqs {
+        for (si, seq) in seqs.iter().enumerate() {
             let mut combiner = FrameCombiner::default();
+            let mut read = false;
             for (t, img) in seq.iter().enumerate() {
                 let start = Instant::now();
                 let texts = if combined {
@@ -472,7 +477,15 @@ fn main() -> Result<(), String> {
                 if good(&texts) {
                     within += 1;
                     frames_used += t + 1;
+                    read = true;
                     break;
+                }
+            }
+            if let (false, true, Some(dir)) = (read, combined, &args.dump_missed) {
+                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+                for (t, img) in seq.iter().enumerate() {
+                    img.save(dir.join(format!("{si:03}_{t}.png")))
+                        .map_err(|e| e.to_string())?;
                 }
             }
         }
