@@ -19,6 +19,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use image::{DynamicImage, GrayImage, ImageFormat, ImageReader, Limits, imageops};
 use rxing::common::HybridBinarizer;
+
+use crate::warp::{WARP_MAX_SIDE, apply, warps};
 use rxing::{BarcodeFormat, BinaryBitmap, DecodeHints, Luma8Source, MultiFormatReader, Reader};
 
 /// Largest image side accepted from a file; camera frames and photos are far below.
@@ -82,6 +84,9 @@ pub enum Step {
     ThresholdZxing,
     /// zxing-cpp on a 2x box-downscale (as for rxing).
     DownscaleZxing,
+    /// zxing-cpp on gently warped copies (see `warp.rs`), for codes on cloth or
+    /// creased paper; up to 288 reads, so for image files only, last.
+    WarpZxing,
 }
 
 impl Step {
@@ -99,6 +104,7 @@ impl Step {
             Step::Zxing => "zxing",
             Step::ThresholdZxing => "threshold+zxing",
             Step::DownscaleZxing => "downscale+zxing",
+            Step::WarpZxing => "warp+zxing",
         }
     }
 }
@@ -116,6 +122,7 @@ pub const ALL_STEPS: &[Step] = &[
     Step::UpscaleRxing,
     Step::UpscaleRqrr,
     Step::RotateRqrr,
+    Step::WarpZxing,
 ];
 
 /// The cascade [`decode_gray`] runs: the steps that raised the score.
@@ -132,6 +139,20 @@ pub const DEFAULT_CASCADE: &[Step] = &[
     Step::Rqrr,
     Step::ThresholdRqrr,
     Step::ThresholdRxing,
+];
+
+/// The cascade for image files (a dropped or pasted image, a photo):
+/// [`DEFAULT_CASCADE`], then the warp search, which reads 3 more of the 137
+/// zxing-cpp samples (creased cloth) but can take a few hundred milliseconds on
+/// an image nothing reads, too slow for camera frames.
+pub const IMAGE_CASCADE: &[Step] = &[
+    Step::Zxing,
+    Step::Rxing,
+    Step::DownscaleRxing,
+    Step::Rqrr,
+    Step::ThresholdRqrr,
+    Step::ThresholdRxing,
+    Step::WarpZxing,
 ];
 
 /// Result of one cascade run: the texts and which step found them.
@@ -152,7 +173,7 @@ pub fn decode_gray(width: u32, height: u32, pixels: &[u8]) -> Result<Vec<String>
 /// Decodes a PNG, JPEG or WebP file's bytes.
 pub fn decode_image_bytes(bytes: &[u8]) -> Result<Vec<String>, DecodeError> {
     let img = load_gray(bytes)?;
-    decode_gray(img.width(), img.height(), img.as_raw())
+    decode_gray_with(IMAGE_CASCADE, img.width(), img.height(), img.as_raw()).map(|s| s.texts)
 }
 
 /// Reads a PNG, JPEG or WebP file into grayscale, flattening transparency onto
@@ -254,6 +275,7 @@ pub fn decode_gray_with(
                 Some(img) => zxing(Gray::of(&img)),
                 None => Vec::new(),
             },
+            Step::WarpZxing => warp_search(frame),
         };
         if !texts.is_empty() {
             return Ok(Scan {
@@ -263,6 +285,32 @@ pub fn decode_gray_with(
         }
     }
     Ok(Scan::default())
+}
+
+/// zxing-cpp on each warped copy of the frame (downscaled to at most
+/// WARP_MAX_SIDE first) until one reads.
+fn warp_search(g: Gray<'_>) -> Vec<String> {
+    let small;
+    let g = if g.w.max(g.h) > WARP_MAX_SIDE as usize {
+        let img = g.to_image();
+        let k = f64::from(WARP_MAX_SIDE) / g.w.max(g.h) as f64;
+        let (w, h) = ((g.w as f64 * k) as u32, (g.h as f64 * k) as u32);
+        small = imageops::resize(&img, w.max(1), h.max(1), imageops::FilterType::Triangle);
+        Gray::of(&small)
+    } else {
+        g
+    };
+    if g.w < 2 || g.h < 2 {
+        return Vec::new();
+    }
+    for w in warps() {
+        let px = apply(g.w, g.h, g.px, w);
+        let texts = zxing(Gray { px: &px, ..g });
+        if !texts.is_empty() {
+            return texts;
+        }
+    }
+    Vec::new()
 }
 
 /// Borrowed grayscale view with validated dimensions.

@@ -8,6 +8,7 @@ pub mod locate;
 pub mod render;
 pub mod sequence;
 pub mod token;
+mod warp;
 
 pub use decode::{DecodeError, decode_gray, decode_image_bytes};
 pub use ed25519_dalek::{SigningKey, VerifyingKey};

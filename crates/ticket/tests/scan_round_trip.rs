@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use proptest::prelude::*;
-use wicket_ticket::decode::{Step, decode_gray_with, load_gray};
+use wicket_ticket::decode::{DEFAULT_CASCADE, Step, decode_gray_with, load_gray};
 use wicket_ticket::{SigningKey, TicketClaims, decode_image_bytes, parse, render_png, sign};
 
 #[test]
@@ -25,6 +25,23 @@ fn rqrr_panic_image_does_not_crash() {
     let scan = decode_gray_with(&[Step::Rqrr], img.width(), img.height(), img.as_raw())
         .expect("dimensions are valid");
     println!("rqrr alone: {:?}", scan.texts);
+}
+
+#[test]
+fn a_creased_cloth_code_reads_with_the_warp_search_only() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/qr/zxing-cpp-samples/qrcode-4/05.webp");
+    let Ok(bytes) = std::fs::read(&path) else {
+        println!("note: {} absent, skipping", path.display());
+        return;
+    };
+    let expected = std::fs::read_to_string(path.with_extension("txt")).expect("expected text");
+    let img = load_gray(&bytes).expect("valid WebP");
+    let camera = decode_gray_with(DEFAULT_CASCADE, img.width(), img.height(), img.as_raw())
+        .expect("dimensions are valid");
+    assert!(camera.texts.is_empty(), "{:?}", camera.texts);
+    let texts = decode_image_bytes(&bytes).expect("decodes");
+    assert_eq!(texts, vec![expected.trim().to_owned()]);
 }
 
 proptest! {

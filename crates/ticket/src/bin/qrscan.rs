@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use wicket_ticket::decode::{ALL_STEPS, DEFAULT_CASCADE, Scan, Step, decode_gray_with, load_gray};
+use wicket_ticket::decode::{ALL_STEPS, IMAGE_CASCADE, Scan, Step, decode_gray_with, load_gray};
 
 #[derive(Parser)]
 #[command(about = "Decode QR codes in image files and time the cascade")]
@@ -108,7 +108,7 @@ fn names(steps: &[Step]) -> String {
 
 fn cascade_from(names: &[String]) -> Result<Vec<Step>, String> {
     if names.is_empty() {
-        return Ok(DEFAULT_CASCADE.to_vec());
+        return Ok(IMAGE_CASCADE.to_vec());
     }
     if names.len() == 1 && names[0] == "all" {
         return Ok(ALL_STEPS.to_vec());
@@ -173,7 +173,7 @@ fn run_corpus(cascade: &[Step], dir: &Path) -> ExitCode {
         return ExitCode::FAILURE;
     }
     images.sort();
-    let (mut ok, mut total) = (0usize, 0usize);
+    let (mut ok, mut total, mut wrong) = (0usize, 0usize, 0usize);
     let mut times = Vec::new();
     let mut by_step = vec![0usize; cascade.len()];
     for path in &images {
@@ -193,6 +193,8 @@ fn run_corpus(cascade: &[Step], dir: &Path) -> ExitCode {
                         by_step[i] += 1;
                     }
                 } else {
+                    // Text that is not the expected one: a misread, worse than none.
+                    wrong += usize::from(!scan.texts.is_empty());
                     let got = scan.texts.first().map(String::as_str).unwrap_or("");
                     let shown: String = got.chars().take(40).collect();
                     eprintln!("FAIL {}\tgot {:?} ({ms:.1} ms)", path.display(), shown);
@@ -206,7 +208,7 @@ fn run_corpus(cascade: &[Step], dir: &Path) -> ExitCode {
     }
     times.sort_by(f64::total_cmp);
     println!(
-        "decoded {ok}/{total}, median {:.2} ms, p95 {:.2} ms",
+        "decoded {ok}/{total}, median {:.2} ms, p95 {:.2} ms, wrong texts {wrong}",
         quantile(&times, 0.5),
         quantile(&times, 0.95)
     );
