@@ -145,15 +145,15 @@ pub const DEFAULT_CASCADE: &[Step] = &[
 /// [`DEFAULT_CASCADE`], then the warp search, which reads 3 more of the 137
 /// zxing-cpp samples (creased cloth) but can take a few hundred milliseconds on
 /// an image nothing reads, too slow for camera frames.
-pub const IMAGE_CASCADE: &[Step] = &[
-    Step::Zxing,
-    Step::Rxing,
-    Step::DownscaleRxing,
-    Step::Rqrr,
-    Step::ThresholdRqrr,
-    Step::ThresholdRxing,
-    Step::WarpZxing,
-];
+pub const IMAGE_CASCADE: &[Step] = &{
+    let mut steps = [Step::WarpZxing; DEFAULT_CASCADE.len() + 1];
+    let mut i = 0;
+    while i < DEFAULT_CASCADE.len() {
+        steps[i] = DEFAULT_CASCADE[i];
+        i += 1;
+    }
+    steps
+};
 
 /// Result of one cascade run: the texts and which step found them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

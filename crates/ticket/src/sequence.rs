@@ -48,6 +48,17 @@ struct Track {
     rough: bool,
 }
 
+impl Track {
+    fn new(frame: Frame<'_>, quad: Quad, rough: bool) -> Track {
+        Track {
+            quad,
+            patch: Patch::cut(frame, &quad),
+            age: 0,
+            rough,
+        }
+    }
+}
+
 impl Default for FrameCombiner {
     fn default() -> Self {
         Self::new(10)
@@ -168,12 +179,7 @@ impl FrameCombiner {
                         self.frames.clear();
                     }
                 }
-                self.last = Some(Track {
-                    quad,
-                    patch: Patch::cut(frame, &quad),
-                    age: 0,
-                    rough: false,
-                });
+                self.last = Some(Track::new(frame, quad, false));
                 quad
             }
             // Lost (a highlight on a finder pattern, say): follow the code from
@@ -193,12 +199,7 @@ impl FrameCombiner {
                 let Some(quad) = textured_region(frame) else {
                     return Ok(Vec::new());
                 };
-                self.last = Some(Track {
-                    quad,
-                    patch: Patch::cut(frame, &quad),
-                    age: 0,
-                    rough: true,
-                });
+                self.last = Some(Track::new(frame, quad, true));
                 quad
             }
         };
