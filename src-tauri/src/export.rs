@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use tauri::State;
-use wicket_device::claim_sheet_pdf::{ClaimCode, write_claim_sheet};
-use wicket_device::export::{ExportFormat, ExportKind, Table};
+use wicket_device::claim_sheet_pdf::{self, ClaimCode, ClaimCodesFormat};
+use wicket_device::export::{ExportFormat, ExportKind};
 use wicket_domain::{Action, Timestamp};
 
 use crate::error::{AppError, AppResult};
@@ -69,25 +69,10 @@ pub fn save_claim_codes(
     if codes.is_empty() || codes.len() > 10_000 {
         return Err(AppError::invalid("between 1 and 10000 claim codes"));
     }
-    let pdf = match format.as_str() {
-        "pdf" => true,
-        "csv" => false,
-        _ => return Err(AppError::invalid("format must be pdf or csv")),
-    };
+    let kind: ClaimCodesFormat = format.parse()?;
     let stamp = state.lock().replica.now();
     let path = target(&state, &format!("wicket-claim-codes-{stamp}.{format}"))?;
-    if pdf {
-        write_claim_sheet(&path, &product, &codes)?;
-    } else {
-        let table = Table {
-            header: vec!["code", "url"],
-            rows: codes
-                .iter()
-                .map(|c| vec![c.code.clone(), c.url.clone()])
-                .collect(),
-        };
-        write(&path, &table.to_csv()?)?;
-    }
+    claim_sheet_pdf::save_claim_codes(&path, &product, &codes, kind)?;
     Ok(Saved {
         path: path.display().to_string(),
         rows: codes.len(),

@@ -1,6 +1,7 @@
 //! A printable sheet of claim codes: twelve QR codes to an A4 page, each with its
 //! code underneath, for a product's claim codes made at head office. Each QR holds
-//! the claim URL, which a phone camera opens as head office's claim page.
+//! the claim URL, which a phone camera opens as head office's claim page. The same
+//! codes can be saved as CSV instead ([`save_claim_codes`]).
 
 use std::fs::File;
 use std::path::Path;
@@ -95,6 +96,51 @@ pub fn write_claim_sheet(path: &Path, product: &str, codes: &[ClaimCode]) -> Res
     doc.finish().map_err(failed)
 }
 
+/// How claim codes are saved: a PDF sheet of QR codes, or CSV (code, url).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimCodesFormat {
+    Pdf,
+    Csv,
+}
+
+impl std::str::FromStr for ClaimCodesFormat {
+    type Err = DeviceError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "pdf" => Ok(ClaimCodesFormat::Pdf),
+            "csv" => Ok(ClaimCodesFormat::Csv),
+            _ => Err(DeviceError::Invalid(format!(
+                "claim codes are saved as pdf or csv, not {s:?}"
+            ))),
+        }
+    }
+}
+
+/// Save `codes` of `product` to `path` as `format` (the app and `wicket
+/// claim-codes` both come here).
+pub fn save_claim_codes(
+    path: &Path,
+    product: &str,
+    codes: &[ClaimCode],
+    format: ClaimCodesFormat,
+) -> Result<()> {
+    match format {
+        ClaimCodesFormat::Pdf => write_claim_sheet(path, product, codes),
+        ClaimCodesFormat::Csv => {
+            let table = crate::export::Table {
+                header: vec!["code", "url"],
+                rows: codes
+                    .iter()
+                    .map(|c| vec![c.code.clone(), c.url.clone()])
+                    .collect(),
+            };
+            std::fs::write(path, table.to_csv()?).map_err(|e| {
+                DeviceError::Invalid(format!("could not write {}: {e}", path.display()))
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +165,22 @@ mod tests {
             "13 codes at 12 a page"
         );
         assert!(write_claim_sheet(&path, "x", &[]).is_err());
+    }
+
+    #[test]
+    fn the_csv_lists_each_code_and_its_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("codes.csv");
+        let codes = [ClaimCode {
+            code: "=A1".into(),
+            url: "http://127.0.0.1:8080/claim/1".into(),
+        }];
+        let format: ClaimCodesFormat = "csv".parse().unwrap();
+        save_claim_codes(&path, "Pass", &codes, format).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "code,url\r\n'=A1,http://127.0.0.1:8080/claim/1\r\n"
+        );
+        assert!("txt".parse::<ClaimCodesFormat>().is_err());
     }
 }

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use serde_json::Value;
 use wicket_device::Replica;
-use wicket_device::claim_sheet_pdf::{ClaimCode, write_claim_sheet};
+use wicket_device::claim_sheet_pdf::{ClaimCode, ClaimCodesFormat, save_claim_codes};
 
 /// The body of `--data`: JSON text, or `@FILE` holding it.
 fn body(data: Option<&str>) -> anyhow::Result<Option<Value>> {
@@ -45,11 +45,12 @@ pub fn claim_codes(
     pin: &str,
     out: &std::path::Path,
 ) -> anyhow::Result<usize> {
-    let pdf = match out.extension().and_then(|e| e.to_str()) {
-        Some("pdf") => true,
-        Some("csv") => false,
-        _ => anyhow::bail!("--out must end in .pdf or .csv"),
-    };
+    let format: ClaimCodesFormat = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .parse()
+        .context("--out must end in .pdf or .csv")?;
     let shared = std::sync::Arc::new(std::sync::Mutex::new(r));
     let (name, codes) = crate::runtime()?.block_on(async {
         let engine = wicket_device::sync::SyncEngine::new(shared).await?;
@@ -75,18 +76,6 @@ pub fn claim_codes(
     let name = name["name"].as_str().unwrap_or("product").to_string();
     let codes: Vec<ClaimCode> = serde_json::from_value(codes["codes"].clone())
         .context("head office answered claim codes in an unknown shape")?;
-    if pdf {
-        write_claim_sheet(out, &name, &codes)?;
-    } else {
-        let table = wicket_device::export::Table {
-            header: vec!["code", "url"],
-            rows: codes
-                .iter()
-                .map(|c| vec![c.code.clone(), c.url.clone()])
-                .collect(),
-        };
-        std::fs::write(out, table.to_csv()?)
-            .with_context(|| format!("writing {}", out.display()))?;
-    }
+    save_claim_codes(out, &name, &codes, format)?;
     Ok(codes.len())
 }
