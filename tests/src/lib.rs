@@ -25,3 +25,18 @@ pub fn bin(name: &str) -> std::path::PathBuf {
     );
     path
 }
+
+/// `wicket --db DB`, with no staff or PIN from the caller's environment.
+pub fn wicket_command(db: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(bin("wicket"));
+    cmd.arg("--db")
+        .arg(db)
+        .env_remove("WICKET_STAFF")
+        .env_remove("WICKET_PIN");
+    cmd
+}
+
+/// `wicket --db DB ARGS...`, run to the end.
+pub fn wicket(db: &std::path::Path, args: &[&str]) -> std::process::Output {
+    wicket_command(db).args(args).output().expect("run wicket")
+}

@@ -5,24 +5,14 @@
 //! senders are dropped and change nothing.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use uuid::Uuid;
 use wicket_device::Replica;
 use wicket_device::peer::PeerRefusal;
-use wicket_tests::{lock, start_ho};
-
-fn wicket(db: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(wicket_tests::bin("wicket"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("WICKET_STAFF")
-        .output()
-        .expect("run wicket")
-}
+use wicket_tests::{lock, start_ho, wicket};
 
 fn scan(db: &Path, token: &str, gate: &str) -> Value {
     let out = wicket(db, &["--json", "scan", token, "--gate", gate]);
@@ -50,21 +40,18 @@ struct Door {
 
 impl Door {
     fn start(&mut self, peers: &[u16]) {
-        let mut cmd = Command::new(wicket_tests::bin("wicket"));
-        cmd.arg("--db")
-            .arg(&self.db)
-            .args([
-                "serve",
-                "--no-discovery",
-                "--tick-ms",
-                "100",
-                "--lan-listen",
-            ])
-            .arg(format!("127.0.0.1:{}", self.port))
-            .env_remove("WICKET_STAFF")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        let mut cmd = wicket_tests::wicket_command(&self.db);
+        cmd.args([
+            "serve",
+            "--no-discovery",
+            "--tick-ms",
+            "100",
+            "--lan-listen",
+        ])
+        .arg(format!("127.0.0.1:{}", self.port))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
         for p in peers {
             cmd.arg("--peer").arg(format!("http://127.0.0.1:{p}"));
         }

@@ -3,21 +3,8 @@
 //! manager sets up reaches another device through its pull, and a door-role member
 //! is refused.
 
-use std::process::Command;
-
 use serde_json::json;
-use wicket_tests::{lock, start_ho};
-
-fn wicket(db: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(wicket_tests::bin("wicket"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("WICKET_STAFF")
-        .env_remove("WICKET_PIN")
-        .output()
-        .expect("run wicket")
-}
+use wicket_tests::{lock, start_ho, wicket};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manager_sets_up_an_event_from_a_device_and_another_device_pulls_it() {

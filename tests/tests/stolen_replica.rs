@@ -2,7 +2,6 @@
 //! neither the replica file nor its WAL holds a customer's email or name, or the
 //! device's signing key, in clear; and the file does not open without its key.
 
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
@@ -25,13 +24,7 @@ async fn a_stolen_replica_gives_away_no_names_emails_or_keys() {
     let db = dir.path().join("door.db");
 
     // The CLI's demo fills the replica (customers like "olivia.0@example.com").
-    let out = Command::new(wicket_tests::bin("wicket"))
-        .arg("--db")
-        .arg(&db)
-        .args(["demo", "--customers", "50"])
-        .env_remove("WICKET_STAFF")
-        .output()
-        .expect("run wicket demo");
+    let out = wicket_tests::wicket(&db, &["demo", "--customers", "50"]);
     assert!(
         out.status.success(),
         "{}",

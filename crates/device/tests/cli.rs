@@ -2,21 +2,12 @@
 //! staff member's sale is refused and writes nothing. A refused `--json scan` prints
 //! exactly one JSON document.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_wicket");
-
-fn wicket(db: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("WICKET_STAFF")
-        .output()
-        .expect("run wicket")
-}
+mod common;
+use common::wicket;
 
 fn json(out: &Output) -> serde_json::Value {
     let text = String::from_utf8_lossy(&out.stdout);
@@ -97,11 +88,8 @@ fn settings_change_only_for_a_manager_and_show_where_the_key_is() {
     let dir = tempfile::tempdir().expect("tmp");
     let db = dir.path().join("r.db");
     let run = |args: &[&str]| {
-        Command::new(BIN)
-            .arg("--db")
-            .arg(&db)
+        common::command(&db)
             .args(args)
-            .env_remove("WICKET_STAFF")
             .env("WICKET_KEYSTORE", "file")
             .output()
             .expect("run wicket")

@@ -2,19 +2,10 @@
 //! and drawer sessions as CSV or xlsx; door staff are refused; outside the range
 //! nothing is exported.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-const BIN: &str = env!("CARGO_BIN_EXE_wicket");
-
-fn wicket(db: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("WICKET_STAFF")
-        .output()
-        .expect("run wicket")
-}
+mod common;
+use common::wicket;
 
 fn ok(out: Output) -> String {
     assert!(
