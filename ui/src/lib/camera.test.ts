@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RepeatFilter, bytesToBase64, cameraSupported, frameSize, rgbaToGray } from './camera';
+import { RepeatFilter, bytesToBase64, cameraSupported, frameSize, openCamera, rgbaToGray } from './camera';
 
 describe('camera helpers', () => {
   it('turns RGBA into one luma byte per pixel', () => {
@@ -11,6 +11,28 @@ describe('camera helpers', () => {
     expect(bytesToBase64(new Uint8Array([0, 255, 1]))).toBe('AP8B');
     const big = new Uint8Array(100_000).fill(7);
     expect(atob(bytesToBase64(big)).length).toBe(100_000);
+  });
+
+  it('asks for the back camera at the frame size, and says why it failed', async () => {
+    let asked: MediaStreamConstraints | undefined;
+    const stream = {} as MediaStream;
+    const ok = {
+      mediaDevices: {
+        getUserMedia: (c: MediaStreamConstraints) => {
+          asked = c;
+          return Promise.resolve(stream);
+        },
+      },
+    } as unknown as Navigator;
+    expect(await openCamera(ok)).toBe(stream);
+    expect(asked).toEqual({
+      video: { width: { ideal: 1280 }, height: { ideal: 720 }, facingMode: 'environment' },
+      audio: false,
+    });
+    const denied = {
+      mediaDevices: { getUserMedia: () => Promise.reject(new Error('Permission denied')) },
+    } as unknown as Navigator;
+    await expect(openCamera(denied)).rejects.toThrow('Camera not available: Permission denied');
   });
 
   it('caps the frame width and keeps the aspect ratio', () => {

@@ -7,6 +7,33 @@ export function cameraSupported(nav: Navigator = navigator): boolean {
   return typeof nav.mediaDevices?.getUserMedia === 'function';
 }
 
+/**
+ * Opens the camera: the back one where there is a choice, 1280x720 preferred (the
+ * decoder's frame size). Throws an Error whose message a person can read.
+ */
+export async function openCamera(nav: Navigator = navigator): Promise<MediaStream> {
+  try {
+    return await nav.mediaDevices.getUserMedia({
+      video: { width: { ideal: 1280 }, height: { ideal: 720 }, facingMode: 'environment' },
+      audio: false,
+    });
+  } catch (e) {
+    throw new Error(`Camera not available: ${(e as Error).message || 'permission denied or no camera'}`);
+  }
+}
+
+/** Shows `stream` in `video` (once the caller has put the element on screen). */
+export async function showCamera(video: HTMLVideoElement | null | undefined, stream: MediaStream): Promise<void> {
+  if (!video) return;
+  video.srcObject = stream;
+  await video.play().catch(() => {});
+}
+
+/** Turns the camera off. */
+export function closeCamera(stream: MediaStream | null): void {
+  stream?.getTracks().forEach((t) => t.stop());
+}
+
 /** Luma (ITU-R BT.601, integer weights) of RGBA pixels, one byte per pixel. */
 export function rgbaToGray(rgba: Uint8ClampedArray | Uint8Array): Uint8Array {
   const n = Math.floor(rgba.length / 4);
